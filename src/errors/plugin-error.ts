@@ -1,0 +1,125 @@
+import type { GrpcStatusName } from "../rpc/status.ts";
+import { GrpcStatus, grpcStatusName } from "../rpc/status.ts";
+
+/**
+ * Stable codes for every failure plugwire reports. Lifecycle codes are plugwire's own; RPC failures
+ * carry the gRPC status name. Codes never change meaning once released; see docs/errors.md.
+ */
+export const ErrorCode = {
+  /** The options given to a plugwire function are invalid. */
+  CONFIG_INVALID: "CONFIG_INVALID",
+  /** The plugin executable could not be started (missing, not executable, ...). */
+  SPAWN_FAILED: "SPAWN_FAILED",
+  /** The executable's checksum did not match the expected one; it was not started. */
+  CHECKSUM_MISMATCH: "CHECKSUM_MISMATCH",
+  /** The plugin was started without the right magic cookie (it refused to run). */
+  COOKIE_MISMATCH: "COOKIE_MISMATCH",
+  /** The plugin's first stdout line is not a valid go-plugin handshake. */
+  HANDSHAKE_INVALID: "HANDSHAKE_INVALID",
+  /** No handshake line arrived within the start timeout. */
+  HANDSHAKE_TIMEOUT: "HANDSHAKE_TIMEOUT",
+  /** The plugin speaks another go-plugin core protocol version. */
+  CORE_VERSION_MISMATCH: "CORE_VERSION_MISMATCH",
+  /** The plugin and host share no application protocol version. */
+  PROTOCOL_VERSION_MISMATCH: "PROTOCOL_VERSION_MISMATCH",
+  /** The plugin uses a protocol (netrpc) or network this host does not allow. */
+  PROTOCOL_UNSUPPORTED: "PROTOCOL_UNSUPPORTED",
+  /** Broker multiplexing was requested but the plugin cannot do it. */
+  MUX_UNSUPPORTED: "MUX_UNSUPPORTED",
+  /** AutoMTLS or TLS setup failed: bad or unsolicited certificate, handshake failure. */
+  TLS_FAILED: "TLS_FAILED",
+  /** A unix socket path would exceed the operating system's limit. */
+  SOCKET_PATH_TOO_LONG: "SOCKET_PATH_TOO_LONG",
+  /** The plugin process exited (before the handshake, or while calls were in flight). */
+  PLUGIN_EXITED: "PLUGIN_EXITED",
+  /** The plugin client was closed by the host; no further calls are possible. */
+  CLIENT_CLOSED: "CLIENT_CLOSED",
+  /** A reattach config points at a process or address that is gone. */
+  REATTACH_NOT_FOUND: "REATTACH_NOT_FOUND",
+  /** The plugin was asked for a service it does not serve. */
+  SERVICE_UNKNOWN: "SERVICE_UNKNOWN",
+  /** A log line from the plugin could not be mirrored as structured (malformed or too long). */
+  LOG_LINE_INVALID: "LOG_LINE_INVALID",
+} as const;
+
+/** A plugwire lifecycle code or a gRPC status name. */
+export type PluginErrorCode = keyof typeof ErrorCode | GrpcStatusName;
+
+export interface PluginErrorOptions {
+  /** Name of the plugin the error concerns, shown in the message. */
+  plugin?: string | undefined;
+  cause?: unknown;
+  /** For RPC failures: the numeric gRPC status. */
+  grpcStatus?: number | undefined;
+  /** Extra facts for programs (pid, path, raw handshake line, stderr tail, ...). */
+  details?: Readonly<Record<string, unknown>> | undefined;
+}
+
+const brand = Symbol.for("plugwire.PluginError");
+
+/**
+ * The one error class plugwire throws. `code` is stable and machine-readable; `message` is
+ * `[CODE] plugin <name>: <what happened and what to do>`; `rawMessage` is the text alone.
+ */
+export class PluginError extends Error {
+  override name = "PluginError" as const;
+  readonly code: PluginErrorCode;
+  readonly rawMessage: string;
+  readonly plugin: string | undefined;
+  /** The gRPC status number; 2 (UNKNOWN) for lifecycle errors that did not come from an RPC. */
+  readonly grpcStatus: number;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly [brand] = true;
+
+  constructor(code: PluginErrorCode, message: string, options: PluginErrorOptions = {}) {
+    const where = options.plugin === undefined ? "" : `plugin ${options.plugin}: `;
+    super(`[${code}] ${where}${message}`, { cause: options.cause });
+    this.code = code;
+    this.rawMessage = message;
+    this.plugin = options.plugin;
+    this.grpcStatus = options.grpcStatus ?? statusForCode(code);
+    this.details = options.details ?? {};
+  }
+
+  /** Works across duplicate copies of the package (the brand is a registered symbol). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === "object" && value !== null && brand in value;
+  }
+
+  /** An RPC failure from a gRPC status. */
+  static fromStatus(status: number, message: string, options: PluginErrorOptions = {}) {
+    return new PluginError(grpcStatusName(status), message, { ...options, grpcStatus: status });
+  }
+
+  /** Converts anything thrown into a PluginError, keeping PluginErrors as they are. */
+  static from(reason: unknown, fallback: PluginErrorCode = "UNKNOWN"): PluginError {
+    if (reason instanceof PluginError) return reason;
+    if (reason instanceof Error)
+      return new PluginError(fallback, reason.message, { cause: reason });
+    return new PluginError(fallback, String(reason), { cause: reason });
+  }
+
+  /** A copy naming the plugin, for errors raised below the layer that knows the name. */
+  withPlugin(plugin: string): PluginError {
+    if (this.plugin !== undefined) return this;
+    return new PluginError(this.code, this.rawMessage, {
+      plugin,
+      cause: this.cause,
+      grpcStatus: this.grpcStatus,
+      details: this.details,
+    });
+  }
+}
+
+function statusForCode(code: PluginErrorCode): number {
+  if (code in GrpcStatus) return GrpcStatus[code as GrpcStatusName];
+  switch (code) {
+    case "PLUGIN_EXITED":
+    case "CLIENT_CLOSED":
+      return GrpcStatus.UNAVAILABLE;
+    case "CONFIG_INVALID":
+      return GrpcStatus.INVALID_ARGUMENT;
+    default:
+      return GrpcStatus.UNKNOWN;
+  }
+}

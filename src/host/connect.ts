@@ -1,0 +1,51 @@
+import { connect as netConnect } from "node:net";
+import type { Duplex } from "node:stream";
+import { connect as tlsConnect } from "node:tls";
+import type { Network } from "../protocol/handshake-line.ts";
+import { RpcChannel } from "../rpc/channel.ts";
+import type { TlsIdentity } from "../tls/auto-mtls.ts";
+
+export interface ConnectOptions {
+  readonly network: Network;
+  readonly address: string;
+  /** Our identity and the certificate we trust (AutoMTLS); plain text without. */
+  readonly tls?: { readonly identity: TlsIdentity; readonly peerCertPem: string } | undefined;
+  readonly maxReceiveMessageBytes?: number | undefined;
+  readonly maxSendMessageBytes?: number | undefined;
+}
+
+/** Opens a byte stream to a go-plugin address (unix path or host:port), with TLS when given. */
+export function dialer(options: ConnectOptions): () => Duplex {
+  const target =
+    options.network === "unix" ? { path: options.address } : splitHostPort(options.address);
+  const tls = options.tls;
+  if (tls === undefined) return () => netConnect(target as never);
+  return () =>
+    tlsConnect({
+      ...target,
+      // AutoMTLS certificates name `localhost`, whatever the address (go-plugin-protocol §14.36).
+      servername: "localhost",
+      ca: [tls.peerCertPem],
+      cert: tls.identity.certPem,
+      key: tls.identity.keyPem,
+      ALPNProtocols: ["h2"],
+      minVersion: "TLSv1.2",
+    });
+}
+
+/** A gRPC channel to a plugin's address. */
+export function connectChannel(options: ConnectOptions): RpcChannel {
+  return new RpcChannel({
+    connect: dialer(options),
+    tls: options.tls !== undefined,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+    maxSendMessageBytes: options.maxSendMessageBytes,
+  });
+}
+
+function splitHostPort(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(":");
+  let host = address.slice(0, colon);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  return { host: host === "" ? "127.0.0.1" : host, port: Number(address.slice(colon + 1)) };
+}

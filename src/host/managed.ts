@@ -1,0 +1,44 @@
+/**
+ * Managed plugins (go-plugin's Managed + CleanupClients): every one is stopped when the host
+ * exits, whether it returns normally, throws, or receives SIGINT/SIGTERM/SIGHUP.
+ */
+interface Managed {
+  kill(): Promise<void>;
+  /** Synchronous last resort for `process.on("exit")`: SIGKILL whatever is still running. */
+  killNow(): void;
+}
+
+const clients = new Set<Managed>();
+let installed = false;
+const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+export function manage(client: Managed): () => void {
+  clients.add(client);
+  install();
+  return () => clients.delete(client);
+}
+
+/** Stops every managed plugin (in parallel) and waits for all of them. */
+export async function cleanupPlugins(): Promise<void> {
+  await Promise.allSettled([...clients].map((c) => c.kill()));
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on("exit", () => {
+    for (const client of clients) client.killNow();
+  });
+  for (const signal of signals) {
+    const handler = () => {
+      // Clean up, then die of the same signal so the host's exit status stays what it would be.
+      for (const s of signals) process.off(s, handlers[s]!);
+      void cleanupPlugins().finally(() => process.kill(process.pid, signal));
+    };
+    handlers[signal] = handler;
+    // Only take over the signal when the application has not: its own handler decides then.
+    if (process.listenerCount(signal) === 0) process.on(signal, handler);
+  }
+}
+
+const handlers: Partial<Record<(typeof signals)[number], () => void>> = {};

@@ -1,0 +1,85 @@
+import type { Writable } from "node:stream";
+import type { DescService } from "@bufbuild/protobuf";
+import type { HandshakeConfig } from "../protocol/env.ts";
+import type { Logger } from "../protocol/hclog.ts";
+import type { SecureConfig } from "./checksum.ts";
+import type { ReattachConfig } from "./reattach.ts";
+
+/** Named services a host dispenses, like go-plugin's PluginSet (names never go on the wire). */
+export type PluginSet = Readonly<Record<string, DescService>>;
+
+/** Options shared by launching and reattaching. */
+export interface CommonOptions<P extends PluginSet> {
+  /** Name in logs and errors. Default: the executable's base name. */
+  name?: string | undefined;
+  /** The services to dispense by name. */
+  plugins?: P | undefined;
+  /** Receives mirrored plugin logs (named after the plugin) and plugwire's own. Default: none. */
+  logger?: Logger | undefined;
+  /** Largest message accepted from the plugin. Default 256 MiB. */
+  maxReceiveMessageBytes?: number | undefined;
+  /** Largest message sent to the plugin. Default 256 MiB. */
+  maxSendMessageBytes?: number | undefined;
+  /** Wait after Shutdown for the plugin to exit before SIGKILL. Default 2000 (go-plugin's). */
+  killGraceMs?: number | undefined;
+  /** Stop the plugin when the host exits, by signal included. Default true. */
+  managed?: boolean | undefined;
+}
+
+/** Options for launching a plugin executable. */
+export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
+  /** The executable. */
+  cmd: string;
+  args?: readonly string[] | undefined;
+  cwd?: string | undefined;
+  /** Extra environment for the plugin; wins over the host's own. */
+  env?: Readonly<Record<string, string>> | undefined;
+  /** Do not pass the host's environment on. Default false. */
+  skipHostEnv?: boolean | undefined;
+  handshake: HandshakeConfig;
+  /** Application protocol versions offered. Default `[handshake.protocolVersion ?? 1]`. */
+  versions?: readonly number[] | undefined;
+  /** AutoMTLS: fresh certificates per start, mutual verification. Default true. */
+  autoMtls?: boolean | undefined;
+  /** Preferred network, sent as PLUGWIRE_NETWORK (Go plugins always use unix). */
+  network?: "unix" | "tcp" | undefined;
+  /** PLUGIN_UNIX_SOCKET_DIR for the plugin's sockets. */
+  unixSocketDir?: string | undefined;
+  /** PLUGIN_UNIX_SOCKET_GROUP: group of the plugin's sockets. */
+  unixSocketGroup?: string | undefined;
+  /** Handshake deadline. Default 60000 (go-plugin's StartTimeout). */
+  startTimeoutMs?: number | undefined;
+  /** Verify the executable's digest before starting it. */
+  secure?: SecureConfig | undefined;
+  /** Raw copy of the plugin's stderr. */
+  stderr?: Writable | undefined;
+  /** Where the plugin's stdout, synced through GRPCStdio, goes. Default: discarded. */
+  syncStdout?: Writable | undefined;
+  /** Where the plugin's stderr output (not its logs), synced through GRPCStdio, goes. Default: discarded. */
+  syncStderr?: Writable | undefined;
+  /** Longest stderr line parsed as a log entry. Default 65536. */
+  logLineBytes?: number | undefined;
+  /** Put the plugin in its own process group so kill reaches its children. Default true. */
+  processGroup?: boolean | undefined;
+  /** Cancels the start. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options for attaching to a plugin that is already running. */
+export interface AttachOptions<P extends PluginSet> extends CommonOptions<P> {
+  reattach: ReattachConfig;
+}
+
+export function checkNonNegative(
+  value: number | undefined,
+  what: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new TypeError(
+      `Expected the \`${what}\` option to be a non-negative number, got \`${value}\` (${typeof value})`,
+    );
+  }
+  return value;
+}

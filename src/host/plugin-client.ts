@@ -1,0 +1,359 @@
+import type { ChildProcess } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { basename } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import type { DescService } from "@bufbuild/protobuf";
+import { PluginError } from "../errors/plugin-error.ts";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { GRPCBroker } from "../gen/plugin/grpc_broker_pb.js";
+import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
+import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
+import type { Network } from "../protocol/handshake-line.ts";
+import type { Logger } from "../protocol/hclog.ts";
+import type { RpcChannel } from "../rpc/channel.ts";
+import { createClient } from "../rpc/client.ts";
+import type { Client } from "../rpc/types.ts";
+import { manage } from "./managed.ts";
+import type { CommonOptions, PluginSet, StartOptions } from "./options.ts";
+import type { ReattachConfig } from "./reattach.ts";
+import { processAlive } from "./reattach.ts";
+
+/** How a plugin process ended. */
+export interface ExitInfo {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when plugwire had to SIGKILL it after the grace period. */
+  readonly forced: boolean;
+}
+
+/** The lifecycle of a client, as a tagged union. */
+export type PluginClientState =
+  | { readonly t: "running"; readonly pid: number }
+  | { readonly t: "stopping"; readonly pid: number }
+  | { readonly t: "exited"; readonly exit: ExitInfo };
+
+export interface PluginClientEvents {
+  exit: [ExitInfo];
+  state: [PluginClientState];
+}
+
+/** What the launcher hands to a client once the handshake is done and the channel is up. */
+export interface ClientParts {
+  readonly name: string;
+  readonly channel: RpcChannel;
+  readonly protocolVersion: number;
+  readonly network: Network;
+  readonly address: string;
+  readonly tls: boolean;
+  readonly pid: number;
+  readonly child?: ChildProcess | undefined;
+  /** Settles when the process has exited and its pipes are drained (launched plugins). */
+  readonly processDone?: Promise<void> | undefined;
+  readonly test?: boolean | undefined;
+  readonly syncStdout?: NodeJS.WritableStream | undefined;
+  readonly syncStderr?: NodeJS.WritableStream | undefined;
+  readonly processGroup?: boolean | undefined;
+}
+
+/**
+ * A connected plugin: typed clients for its services, health, and a lifecycle that ends in
+ * exactly one exit. `kill()` is idempotent; `await using` stops it too.
+ */
+export class PluginClient<
+  P extends PluginSet = PluginSet,
+> extends EventEmitter<PluginClientEvents> {
+  readonly name: string;
+  /** The application protocol version both sides agreed on. */
+  readonly negotiatedVersion: number;
+  readonly protocol = "grpc" as const;
+  readonly network: Network;
+  readonly address: string;
+  /** Whether the connection is mutually authenticated with AutoMTLS. */
+  readonly tls: boolean;
+  readonly pid: number;
+  /** Settles once the plugin has exited (never rejects). */
+  readonly exited: Promise<ExitInfo>;
+
+  readonly #parts: ClientParts;
+  readonly #plugins: P | undefined;
+  readonly #logger: Logger | undefined;
+  readonly #graceMs: number;
+  readonly #abort = new AbortController();
+  readonly #clients = new Map<DescService, unknown>();
+  readonly #unmanage: (() => void) | undefined;
+  #state: PluginClientState;
+  #killing: Promise<void> | undefined;
+  #forced = false;
+  #resolveExited!: (info: ExitInfo) => void;
+
+  constructor(parts: ClientParts, options: CommonOptions<P>) {
+    super();
+    this.#parts = parts;
+    this.name = parts.name;
+    this.negotiatedVersion = parts.protocolVersion;
+    this.network = parts.network;
+    this.address = parts.address;
+    this.tls = parts.tls;
+    this.pid = parts.pid;
+    this.#plugins = options.plugins;
+    this.#logger = options.logger;
+    this.#graceMs = options.killGraceMs ?? 2000;
+    this.#state = { t: "running", pid: parts.pid };
+    this.exited = new Promise((resolve) => {
+      this.#resolveExited = resolve;
+    });
+    this.#watchExit();
+    this.#openSideStreams();
+    this.#unmanage =
+      options.managed === false
+        ? undefined
+        : manage({ kill: () => this.kill(), killNow: () => this.#killNow() });
+  }
+
+  get state(): PluginClientState {
+    return this.#state;
+  }
+
+  /** A typed client for a service named in `plugins` (go-plugin's Dispense). */
+  dispense<K extends keyof P & string>(name: K): Client<P[K]> {
+    const service = this.#plugins?.[name];
+    if (service === undefined) {
+      const known = Object.keys(this.#plugins ?? {}).join(", ") || "none";
+      throw new PluginError("SERVICE_UNKNOWN", `unknown plugin type: ${name} (known: ${known})`, {
+        plugin: this.name,
+      });
+    }
+    return this.client(service as P[K]);
+  }
+
+  /** A typed client for any service the plugin serves. */
+  client<S extends DescService>(service: S): Client<S> {
+    let client = this.#clients.get(service) as Client<S> | undefined;
+    if (client === undefined) {
+      client = this.#wrapErrors(createClient(service, this.#parts.channel));
+      this.#clients.set(service, client);
+    }
+    return client;
+  }
+
+  /** Health check (`grpc.health.v1.Health/Check` for `plugin`); rejects when the plugin is unhealthy or gone. */
+  async ping(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    await this.client(Health).check(
+      { service: "plugin" },
+      { timeoutMs: options.timeoutMs ?? 5000, signal: options.signal },
+    );
+  }
+
+  /** go-plugin's reattach config for this plugin (with the negotiated version, which Go omits). */
+  reattachConfig(): ReattachConfig {
+    return {
+      protocol: "grpc",
+      protocolVersion: this.negotiatedVersion,
+      addr: { network: this.network, address: this.address },
+      pid: this.pid,
+      test: this.#parts.test ?? false,
+    };
+  }
+
+  /**
+   * Stops the plugin: asks it to shut down (GRPCController/Shutdown), waits `killGraceMs` for it
+   * to exit, then SIGKILLs its process group. Idempotent; resolves when it is gone.
+   */
+  kill(): Promise<void> {
+    this.#killing ??= this.#kill();
+    return this.#killing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.kill();
+  }
+
+  async #kill(): Promise<void> {
+    const parts = this.#parts;
+    if (this.#state.t === "exited") {
+      parts.channel.close();
+      return;
+    }
+    this.#setState({ t: "stopping", pid: this.pid });
+    this.#abort.abort();
+    if (parts.test === true) {
+      // A plugin in debug mode owns its lifetime (go-plugin: Kill does nothing for test reattach).
+      parts.channel.close(
+        new PluginError("CLIENT_CLOSED", "the host detached from the plugin", {
+          plugin: this.name,
+        }),
+      );
+      this.#finishExit({ code: null, signal: null, forced: false });
+      return;
+    }
+    const graceful = this.client(GRPCController)
+      .shutdown({}, { timeoutMs: this.#graceMs })
+      .then(
+        () => true,
+        (error: unknown) => error instanceof PluginError && error.code === "UNAVAILABLE", // Go plugins drop the connection
+      );
+    const exitedInTime = await Promise.race([
+      this.exited.then(() => true),
+      graceful.then(() => delay(this.#graceMs, false)),
+    ]);
+    parts.channel.close(
+      new PluginError("CLIENT_CLOSED", "the plugin was stopped by the host", { plugin: this.name }),
+    );
+    if (!exitedInTime && !this.#isExited()) {
+      this.#logger?.warn("plugin failed to exit gracefully", { plugin: this.name, pid: this.pid });
+      this.#forced = true;
+      this.#killNow();
+    }
+    await this.exited;
+    // Children the plugin left in its group go with it.
+    if (parts.processGroup === true) signalGroup(this.pid, "SIGKILL");
+  }
+
+  #isExited(): boolean {
+    return this.#state.t === "exited";
+  }
+
+  /** SIGKILL now, synchronously (host exit path). */
+  #killNow(): void {
+    if (this.#isExited() || this.#parts.test === true) return;
+    if (this.#parts.processGroup === true) signalGroup(this.pid, "SIGKILL");
+    else {
+      try {
+        process.kill(this.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  #watchExit(): void {
+    const { child, processDone } = this.#parts;
+    if (child !== undefined && processDone !== undefined) {
+      void processDone.then(() =>
+        this.#finishExit({ code: child.exitCode, signal: child.signalCode, forced: this.#forced }),
+      );
+      child.once("exit", (code, signal) => {
+        // Fail in-flight calls at once, without waiting for the pipes.
+        this.#parts.channel.close(
+          new PluginError(
+            "PLUGIN_EXITED",
+            `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`})` +
+              (this.#state.t === "stopping"
+                ? ""
+                : " unexpectedly; calls in flight were lost. Check its logs above; a supervisor can restart it."),
+            { plugin: this.name, details: { code, signal } },
+          ),
+        );
+      });
+      return;
+    }
+    // Reattached: poll the pid, as go-plugin does (1 s).
+    const timer = setInterval(() => {
+      if (!processAlive(this.pid)) {
+        clearInterval(timer);
+        this.#parts.channel.close(
+          new PluginError("PLUGIN_EXITED", "the plugin process is gone", { plugin: this.name }),
+        );
+        this.#finishExit({ code: null, signal: null, forced: this.#forced });
+      }
+    }, 1000);
+    timer.unref();
+    void this.exited.then(() => clearInterval(timer));
+  }
+
+  #finishExit(info: ExitInfo): void {
+    if (this.#state.t === "exited") return;
+    this.#setState({ t: "exited", exit: info });
+    this.#unmanage?.();
+    this.#abort.abort();
+    this.#resolveExited(info);
+    this.emit("exit", info);
+  }
+
+  #setState(state: PluginClientState): void {
+    this.#state = state;
+    this.emit("state", state);
+  }
+
+  /** GRPCStdio and the broker stream, opened at once as go-plugin hosts do (§14.19, §14.35). */
+  #openSideStreams(): void {
+    const signal = this.#abort.signal;
+    const { syncStdout, syncStderr } = this.#parts;
+    void (async () => {
+      try {
+        for await (const data of createClient(GRPCStdio, this.#parts.channel).streamStdio(
+          {},
+          { signal },
+        )) {
+          const target =
+            data.channel === StdioData_Channel.STDOUT
+              ? syncStdout
+              : data.channel === StdioData_Channel.STDERR
+                ? syncStderr
+                : undefined;
+          target?.write(data.data);
+        }
+      } catch (error) {
+        if (!signal.aborted)
+          this.#logger?.debug("stdio stream ended", { plugin: this.name, error });
+      }
+    })();
+    void (async () => {
+      const { promise: end, resolve } = Promise.withResolvers<void>();
+      signal.addEventListener("abort", () => resolve(), { once: true });
+      // biome-ignore lint/correctness/useYield: the host announces nothing until it brokers a service
+      async function* hold() {
+        await end;
+      }
+      try {
+        for await (const _ of createClient(GRPCBroker, this.#parts.channel).startStream(hold(), {
+          signal,
+        })) {
+          // Brokered connections are handled by the broker (docs/broker.md).
+        }
+      } catch (error) {
+        if (!signal.aborted)
+          this.#logger?.debug("broker stream ended", { plugin: this.name, error });
+      }
+    })();
+  }
+
+  /** Calls made after the plugin died fail with PLUGIN_EXITED naming the plugin. */
+  #wrapErrors<C>(client: C): C {
+    const name = this.name;
+    const wrapped: Record<string, unknown> = {};
+    for (const [key, fn] of Object.entries(
+      client as Record<string, (...args: unknown[]) => unknown>,
+    )) {
+      wrapped[key] = (...args: unknown[]) => {
+        const result = fn(...args);
+        if (result instanceof Promise)
+          return result.catch((error: unknown) =>
+            Promise.reject(PluginError.from(error).withPlugin(name)),
+          );
+        return renameErrors(result as AsyncIterable<unknown>, name);
+      };
+    }
+    return wrapped as C;
+  }
+}
+
+async function* renameErrors<T>(source: AsyncIterable<T>, name: string): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    throw PluginError.from(error).withPlugin(name);
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already empty
+  }
+}
+
+export function defaultName(options: Pick<StartOptions<PluginSet>, "name" | "cmd">): string {
+  return options.name ?? basename(options.cmd);
+}

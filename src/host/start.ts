@@ -1,0 +1,254 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { connect as netConnect } from "node:net";
+import { PluginError } from "../errors/plugin-error.ts";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import type { ParsedHandshake } from "../protocol/handshake-line.ts";
+import { parseHandshake } from "../protocol/handshake-line.ts";
+import type { RpcChannel } from "../rpc/channel.ts";
+import { createClient } from "../rpc/client.ts";
+import type { TlsIdentity } from "../tls/auto-mtls.ts";
+import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
+import { verifyChecksum } from "./checksum.ts";
+import { connectChannel } from "./connect.ts";
+import { diagnose } from "./diagnose.ts";
+import { pluginEnvironment } from "./environment.ts";
+import { readHandshakeLine, spawnPlugin, withTail } from "./launch.ts";
+import type { AttachOptions, PluginSet, StartOptions } from "./options.ts";
+import { checkNonNegative } from "./options.ts";
+import { defaultName, PluginClient } from "./plugin-client.ts";
+import { mirrorStderr, StderrTail } from "./stderr-mirror.ts";
+
+/**
+ * Launches a plugin executable and connects to it, as go-plugin's `Client.Start` + `Client()`:
+ * checksum, environment, spawn, handshake, AutoMTLS, connection, stdio and broker streams. Any
+ * failure kills the process and rejects with a PluginError naming the plugin.
+ *
+ * @example
+ * await using kv = await startPlugin({ cmd: "./kv-plugin", handshake, plugins: { kv: KV } });
+ * await kv.dispense("kv").put({ key: "hello", value: new TextEncoder().encode("world") });
+ */
+export async function startPlugin<P extends PluginSet = PluginSet>(
+  options: StartOptions<P>,
+): Promise<PluginClient<P>> {
+  const name = defaultName(options);
+  const startTimeoutMs = checkNonNegative(options.startTimeoutMs, "startTimeoutMs", 60_000);
+  checkNonNegative(options.killGraceMs, "killGraceMs", 2000);
+  const versions = options.versions ?? [options.handshake.protocolVersion ?? 1];
+  if (versions.length === 0)
+    throw new PluginError("CONFIG_INVALID", "versions must list at least one protocol version", {
+      plugin: name,
+    });
+  if (options.secure !== undefined) await verifyChecksum(options.cmd, options.secure, name);
+  const identity = options.autoMtls === false ? undefined : await generateTlsIdentity();
+  const processGroup = options.processGroup ?? true;
+  const child = await spawnPlugin({
+    name,
+    cmd: options.cmd,
+    args: options.args ?? [],
+    cwd: options.cwd,
+    processGroup,
+    env: pluginEnvironment({
+      handshake: options.handshake,
+      versions,
+      env: options.env,
+      skipHostEnv: options.skipHostEnv,
+      clientCertPem: identity?.certPem,
+      network: options.network,
+      unixSocketDir: options.unixSocketDir,
+      unixSocketGroup: options.unixSocketGroup,
+    }),
+  });
+  const tail = new StderrTail();
+  const exited = once(child, "exit").catch(() => {});
+  const stderrDone = mirrorStderr(
+    child.stderr!,
+    {
+      name,
+      logger: options.logger,
+      stderr: options.stderr,
+      lineBytes: options.logLineBytes,
+      onProblem: (problem) =>
+        options.logger?.warn(
+          `[LOG_LINE_INVALID] plugin ${name} wrote a log line plugwire could not parse as hclog (${problem}); it was mirrored as raw text`,
+          {
+            plugin: name,
+          },
+        ),
+    },
+    tail,
+  );
+  const processDone = Promise.all([
+    exited,
+    stderrDone,
+    once(child.stdout!, "close").catch(() => {}),
+  ]).then(() => {});
+
+  let channel: RpcChannel | undefined;
+  try {
+    const line = await readHandshakeLine({
+      child,
+      name,
+      startTimeoutMs,
+      signal: options.signal,
+      exited,
+      stderrTail: tail,
+      stderrDone,
+    });
+    const handshake = parseHandshake(line, { versions, multiplex: false }, () =>
+      diagnose(options.cmd),
+    );
+    const tls = tlsFor(handshake, identity);
+    channel = connectChannel({
+      network: handshake.network,
+      address: handshake.address,
+      tls,
+      maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+      maxSendMessageBytes: options.maxSendMessageBytes,
+    });
+    await checkConnection(channel, tls !== undefined, Math.max(1000, startTimeoutMs));
+    return new PluginClient<P>(
+      {
+        name,
+        channel,
+        protocolVersion: handshake.protocolVersion,
+        network: handshake.network,
+        address: handshake.address,
+        tls: tls !== undefined,
+        pid: child.pid!,
+        child,
+        processDone,
+        syncStdout: options.syncStdout,
+        syncStderr: options.syncStderr,
+        processGroup,
+      },
+      options,
+    );
+  } catch (error) {
+    channel?.close();
+    await killStarted(child, processGroup, processDone);
+    const failure = PluginError.from(error, "HANDSHAKE_INVALID").withPlugin(name);
+    throw failure.code === "HANDSHAKE_INVALID" || failure.code === "TLS_FAILED"
+      ? withTail(failure, tail)
+      : failure;
+  }
+}
+
+/** Attaches to a plugin that is already running (go-plugin's Reattach); no process is started. */
+export async function attachPlugin<P extends PluginSet = PluginSet>(
+  options: AttachOptions<P>,
+): Promise<PluginClient<P>> {
+  const { reattach } = options;
+  const name = options.name ?? `plugin-${reattach.pid}`;
+  await probe(reattach.addr.network, reattach.addr.address, name);
+  const channel = connectChannel({
+    network: reattach.addr.network,
+    address: reattach.addr.address,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+    maxSendMessageBytes: options.maxSendMessageBytes,
+  });
+  return new PluginClient<P>(
+    {
+      name,
+      channel,
+      protocolVersion: reattach.protocolVersion,
+      network: reattach.addr.network,
+      address: reattach.addr.address,
+      tls: false,
+      pid: reattach.pid,
+      test: reattach.test,
+    },
+    // A debug-mode plugin is not ours to stop at exit.
+    reattach.test ? { ...options, managed: false } : options,
+  );
+}
+
+function tlsFor(handshake: ParsedHandshake, identity: TlsIdentity | undefined) {
+  if (identity === undefined) {
+    if (handshake.serverCert !== "") {
+      throw new PluginError(
+        "TLS_FAILED",
+        "the plugin sent a certificate although the host did not ask for AutoMTLS (a Go host would crash here). " +
+          "Its environment probably carries a stale PLUGIN_CLIENT_CERT; start it with autoMtls enabled or fix the plugin.",
+      );
+    }
+    return undefined;
+  }
+  if (handshake.serverCert === "") {
+    throw new PluginError(
+      "TLS_FAILED",
+      "the host asked for AutoMTLS but the plugin returned no certificate in its handshake. " +
+        "The plugin does not support AutoMTLS; start it with autoMtls: false.",
+    );
+  }
+  return { identity, peerCertPem: certPemFromHandshake(handshake.serverCert) };
+}
+
+/**
+ * One health call proves the connection (and TLS) works, so a broken plugin fails here rather than
+ * on the application's first call. Any gRPC answer counts, UNIMPLEMENTED included.
+ */
+async function checkConnection(
+  channel: RpcChannel,
+  tls: boolean,
+  timeoutMs: number,
+): Promise<void> {
+  try {
+    await createClient(Health, channel).check({ service: "plugin" }, { timeoutMs });
+  } catch (error) {
+    const failure = PluginError.from(error);
+    if (failure.code !== "UNAVAILABLE" && failure.code !== "DEADLINE_EXCEEDED") return;
+    throw new PluginError(
+      tls ? "TLS_FAILED" : "UNAVAILABLE",
+      `cannot reach the plugin at the address it announced: ${failure.rawMessage}` +
+        (tls
+          ? ". The AutoMTLS handshake failed; the plugin may not trust the host's certificate."
+          : ""),
+      { cause: failure },
+    );
+  }
+}
+
+async function killStarted(
+  child: ChildProcess,
+  processGroup: boolean,
+  done: Promise<void>,
+): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    try {
+      process.kill(processGroup ? -child.pid! : child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await done;
+}
+
+function probe(network: "unix" | "tcp", address: string, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const target =
+      network === "unix"
+        ? { path: address }
+        : {
+            host: address.slice(0, address.lastIndexOf(":")) || "127.0.0.1",
+            port: Number(address.slice(address.lastIndexOf(":") + 1)),
+          };
+    const socket = netConnect(target as never);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once("error", (error) =>
+      reject(
+        new PluginError(
+          "REATTACH_NOT_FOUND",
+          `reattachment process not found: nothing listens at ${network}:${address} (${error.message})`,
+          {
+            plugin: name,
+            cause: error,
+          },
+        ),
+      ),
+    );
+  });
+}

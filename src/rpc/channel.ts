@@ -1,0 +1,353 @@
+import { once } from "node:events";
+import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
+import { connect as connectHttp2, constants as h2 } from "node:http2";
+import type { Duplex } from "node:stream";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { PluginError } from "../errors/plugin-error.ts";
+import { encodeFrame, FrameDecoder } from "./framing.ts";
+import { defaultMaxMessageBytes } from "./server.ts";
+import { decodeGrpcMessage, GrpcStatus } from "./status.ts";
+import { formatGrpcTimeout } from "./timeout.ts";
+import type { CallOptions } from "./types.ts";
+import { methodPath } from "./types.ts";
+
+export interface RpcChannelOptions {
+  /** Opens the byte stream the HTTP/2 session runs on: a socket, a TLS socket, a mux stream. */
+  connect: () => Duplex;
+  /** Whether `connect` yields TLS (sets the `:scheme`). */
+  tls?: boolean | undefined;
+  /** Largest message accepted from the peer. Default 256 MiB. */
+  maxReceiveMessageBytes?: number | undefined;
+  /** Largest message this side sends. Default 256 MiB. */
+  maxSendMessageBytes?: number | undefined;
+}
+
+/** HTTP/2 flow-control windows: large enough that a 16 MiB message is not stalled by acks. */
+const streamWindowBytes = 4 * 1024 * 1024;
+const sessionWindowBytes = 64 * 1024 * 1024;
+
+/**
+ * One HTTP/2 connection to a gRPC server, opened lazily and reopened after it drops, carrying
+ * calls of all four kinds. `close(reason)` fails every pending call with `reason`.
+ */
+export class RpcChannel {
+  readonly #options: RpcChannelOptions;
+  readonly #maxReceive: number;
+  readonly #maxSend: number;
+  readonly #calls = new Set<ClientCall>();
+  #session: ClientHttp2Session | undefined;
+  #closed: PluginError | undefined;
+
+  constructor(options: RpcChannelOptions) {
+    this.#options = options;
+    this.#maxReceive = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
+    this.#maxSend = options.maxSendMessageBytes ?? defaultMaxMessageBytes;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  /** Fails pending and future calls with `reason` and closes the connection. Idempotent. */
+  close(reason = new PluginError("CLIENT_CLOSED", "the channel was closed")): void {
+    if (this.#closed !== undefined) return;
+    this.#closed = reason;
+    for (const call of this.#calls) call.fail(reason);
+    this.#session?.destroy();
+    this.#session = undefined;
+  }
+
+  #getSession(): ClientHttp2Session {
+    const current = this.#session;
+    if (current !== undefined && !current.closed && !current.destroyed) return current;
+    const scheme = this.#options.tls === true ? "https" : "http";
+    const session = connectHttp2(`${scheme}://localhost`, {
+      createConnection: () => this.#options.connect(),
+      settings: { initialWindowSize: streamWindowBytes, enablePush: false },
+    });
+    session.on("connect", () => session.setLocalWindowSize(sessionWindowBytes));
+    // Errors surface on the calls; an unhandled 'error' event must never crash the host.
+    session.on("error", () => {});
+    session.on("close", () => {
+      if (this.#session === session) this.#session = undefined;
+    });
+    session.on("goaway", () => {
+      if (this.#session === session) this.#session = undefined;
+    });
+    this.#session = session;
+    return session;
+  }
+
+  /** Opens a call; the caller writes requests and reads responses through the returned object. */
+  start(method: DescMethod, options: CallOptions | undefined): ClientCall {
+    if (this.#closed !== undefined) throw this.#closed;
+    const call = new ClientCall(method, this.#maxReceive, this.#maxSend, options, () =>
+      this.#calls.delete(call),
+    );
+    this.#calls.add(call);
+    call.open(this.#getSession());
+    return call;
+  }
+
+  async unary(method: DescMethod, request: unknown, options?: CallOptions): Promise<unknown> {
+    const call = this.start(method, options);
+    call.sendLast(request);
+    return call.single();
+  }
+
+  async *serverStream(
+    method: DescMethod,
+    request: unknown,
+    options?: CallOptions,
+  ): AsyncGenerator<unknown> {
+    const call = this.start(method, options);
+    call.sendLast(request);
+    yield* call.responses();
+  }
+
+  async clientStream(
+    method: DescMethod,
+    requests: AsyncIterable<unknown>,
+    options?: CallOptions,
+  ): Promise<unknown> {
+    const call = this.start(method, options);
+    void call.pump(requests);
+    return call.single();
+  }
+
+  async *bidiStream(
+    method: DescMethod,
+    requests: AsyncIterable<unknown>,
+    options?: CallOptions,
+  ): AsyncGenerator<unknown> {
+    const call = this.start(method, options);
+    void call.pump(requests);
+    yield* call.responses();
+  }
+}
+
+/** Responses buffered before the consumer slows the peer down (HTTP/2 flow control does the rest). */
+const highWaterMessages = 16;
+
+class ClientCall {
+  readonly #method: DescMethod;
+  readonly #decoder: FrameDecoder;
+  readonly #maxSend: number;
+  readonly #options: CallOptions | undefined;
+  readonly #onDone: () => void;
+  #stream!: ClientHttp2Stream;
+  #messages: unknown[] = [];
+  #wake: (() => void) | undefined;
+  #status: number | undefined;
+  #statusMessage = "";
+  #error: PluginError | undefined;
+  #done = false;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #finished: Promise<void>;
+  #resolveFinished!: () => void;
+
+  constructor(
+    method: DescMethod,
+    maxReceive: number,
+    maxSend: number,
+    options: CallOptions | undefined,
+    onDone: () => void,
+  ) {
+    this.#method = method;
+    this.#decoder = new FrameDecoder(maxReceive);
+    this.#maxSend = maxSend;
+    this.#options = options;
+    this.#onDone = onDone;
+    this.#finished = new Promise((resolve) => {
+      this.#resolveFinished = resolve;
+    });
+  }
+
+  open(session: ClientHttp2Session): void {
+    const options = this.#options;
+    const headers: Record<string, string> = {
+      ...options?.headers,
+      ":method": "POST",
+      ":path": methodPath(this.#method),
+      "content-type": "application/grpc",
+      te: "trailers",
+    };
+    if (options?.timeoutMs !== undefined)
+      headers["grpc-timeout"] = formatGrpcTimeout(options.timeoutMs);
+    const signal = options?.signal;
+    if (signal?.aborted) throw abortError(signal);
+    const stream = session.request(headers, { endStream: false });
+    this.#stream = stream;
+    stream.on("response", (h: IncomingHttpHeaders) => this.#onHeaders(h));
+    stream.on("trailers", (h: IncomingHttpHeaders) => this.#onHeaders(h));
+    stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+    stream.on("error", (error: Error) => {
+      this.#error ??= new PluginError(
+        "UNAVAILABLE",
+        `connection to the plugin failed: ${error.message}`,
+        { cause: error },
+      );
+    });
+    stream.once("close", () => this.#onClose());
+    if (signal !== undefined) {
+      const onAbort = () => this.fail(abortError(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      void this.#finished.then(() => signal.removeEventListener("abort", onAbort));
+    }
+    if (options?.timeoutMs !== undefined) {
+      this.#timer = setTimeout(
+        () =>
+          this.fail(
+            new PluginError("DEADLINE_EXCEEDED", `deadline of ${options.timeoutMs} ms exceeded`),
+          ),
+        options.timeoutMs,
+      );
+    }
+  }
+
+  /** Ends the call locally with `error` (cancel, deadline, plugin gone); the peer sees RST_STREAM CANCEL. */
+  fail(error: PluginError): void {
+    if (this.#done) return;
+    this.#error = error;
+    this.#status = undefined;
+    if (!this.#stream.destroyed) this.#stream.close(h2.NGHTTP2_CANCEL);
+    this.#finish();
+  }
+
+  #encode(message: unknown): Buffer {
+    const bytes = toBinary(this.#method.input, create(this.#method.input, message as never));
+    if (bytes.byteLength > this.#maxSend) {
+      throw new PluginError(
+        "RESOURCE_EXHAUSTED",
+        `trying to send message larger than max (${bytes.byteLength} vs. ${this.#maxSend})`,
+      );
+    }
+    return encodeFrame(bytes);
+  }
+
+  sendLast(message: unknown): void {
+    this.#stream.end(this.#encode(message));
+  }
+
+  async pump(messages: AsyncIterable<unknown>): Promise<void> {
+    const stream = this.#stream;
+    try {
+      for await (const message of messages) {
+        if (this.#done) return;
+        if (!stream.write(this.#encode(message))) {
+          await Promise.race([once(stream, "drain"), this.#finished]);
+        }
+      }
+      if (!this.#done) stream.end();
+    } catch (error) {
+      this.fail(PluginError.from(error, "CANCELLED"));
+    }
+  }
+
+  #onHeaders(headers: IncomingHttpHeaders): void {
+    const status = headers["grpc-status"];
+    if (status !== undefined) {
+      this.#status = Number(status);
+      this.#statusMessage = decodeGrpcMessage(String(headers["grpc-message"] ?? ""));
+      return;
+    }
+    const httpStatus = headers[":status"];
+    if (httpStatus !== undefined && Number(httpStatus) !== 200) {
+      this.#error ??= new PluginError("UNKNOWN", `peer answered HTTP ${httpStatus}, not gRPC`);
+    }
+  }
+
+  #onData(chunk: Buffer): void {
+    try {
+      for (const payload of this.#decoder.push(chunk))
+        this.#messages.push(fromBinary(this.#method.output, payload));
+    } catch (error) {
+      this.fail(PluginError.from(error, "INTERNAL"));
+      return;
+    }
+    if (this.#messages.length >= highWaterMessages) this.#stream.pause();
+    this.#wake?.();
+  }
+
+  #onClose(): void {
+    if (this.#done) return;
+    if (this.#status === undefined && this.#error === undefined) {
+      const code = this.#stream.rstCode;
+      this.#error = new PluginError(
+        "UNAVAILABLE",
+        code === undefined || code === h2.NGHTTP2_NO_ERROR
+          ? "the call ended without a gRPC status (connection lost)"
+          : `the call was reset by the peer (HTTP/2 error ${code})`,
+      );
+    }
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#onDone();
+    this.#resolveFinished();
+    this.#wake?.();
+  }
+
+  #outcome(): PluginError | undefined {
+    if (this.#error !== undefined) return this.#error;
+    if (this.#status !== undefined && this.#status !== GrpcStatus.OK) {
+      return PluginError.fromStatus(this.#status, this.#statusMessage);
+    }
+    return undefined;
+  }
+
+  async single(): Promise<unknown> {
+    await this.#finished;
+    const error = this.#outcome();
+    if (error !== undefined) throw error;
+    if (this.#messages.length !== 1) {
+      throw new PluginError(
+        "UNIMPLEMENTED",
+        `expected one response message, got ${this.#messages.length}`,
+      );
+    }
+    return this.#messages[0];
+  }
+
+  async *responses(): AsyncGenerator<unknown> {
+    try {
+      for (;;) {
+        if (this.#messages.length > 0) {
+          const batch = this.#messages;
+          this.#messages = [];
+          if (!this.#done) this.#stream.resume();
+          yield* batch;
+          continue;
+        }
+        if (this.#done) break;
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+      }
+      const error = this.#outcome();
+      if (error !== undefined) throw error;
+    } finally {
+      // The consumer stopped early (break/return): cancel the call so the peer stops too.
+      if (!this.#done)
+        this.fail(new PluginError("CANCELLED", "the caller stopped reading the stream"));
+    }
+  }
+}
+
+function abortError(signal: AbortSignal): PluginError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof PluginError) return reason;
+  const text =
+    reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
+  return new PluginError(
+    "CANCELLED",
+    text === "" ? "the call was cancelled" : `the call was cancelled: ${text}`,
+    { cause: reason },
+  );
+}

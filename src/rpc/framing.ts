@@ -1,0 +1,85 @@
+import { PluginError } from "../errors/plugin-error.ts";
+
+/**
+ * gRPC length-prefixed messages: 1 byte compressed flag, 4 bytes big-endian length, payload.
+ * We never compress (no grpc-encoding is advertised), so a compressed frame is a protocol error.
+ */
+export function encodeFrame(payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + payload.byteLength);
+  frame[0] = 0;
+  frame.writeUInt32BE(payload.byteLength, 1);
+  frame.set(payload, 5);
+  return frame;
+}
+
+/**
+ * Splits a byte stream into gRPC message payloads. Chunks are kept as a list and only copied when
+ * a message spans several of them, so large messages cost one copy.
+ */
+export class FrameDecoder {
+  readonly #maxBytes: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #need = -1;
+
+  constructor(maxMessageBytes: number) {
+    this.#maxBytes = maxMessageBytes;
+  }
+
+  /** Feeds a chunk; returns the complete payloads it finished (often zero or one). */
+  push(chunk: Buffer): Uint8Array[] {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.byteLength;
+    const out: Uint8Array[] = [];
+    for (;;) {
+      if (this.#need < 0) {
+        if (this.#buffered < 5) break;
+        const header = this.#take(5);
+        if (header[0] !== 0) {
+          throw new PluginError(
+            "INTERNAL",
+            "received a compressed gRPC message, none was negotiated",
+          );
+        }
+        const length = header.readUInt32BE(1);
+        if (length > this.#maxBytes) {
+          throw new PluginError(
+            "RESOURCE_EXHAUSTED",
+            `received message larger than max (${length} vs. ${this.#maxBytes})`,
+          );
+        }
+        this.#need = length;
+      }
+      if (this.#buffered < this.#need) break;
+      out.push(this.#take(this.#need));
+      this.#need = -1;
+    }
+    return out;
+  }
+
+  /** True when no partial message is pending (a stream may end cleanly here). */
+  get idle(): boolean {
+    return this.#buffered === 0 && this.#need < 0;
+  }
+
+  #take(n: number): Buffer {
+    this.#buffered -= n;
+    const first = this.#chunks[0];
+    if (first !== undefined && first.byteLength >= n) {
+      if (first.byteLength === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = this.#chunks[0]!;
+      const take = Math.min(chunk.byteLength, n - offset);
+      chunk.copy(out, offset, 0, take);
+      offset += take;
+      if (take === chunk.byteLength) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(take);
+    }
+    return out;
+  }
+}

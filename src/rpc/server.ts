@@ -1,0 +1,306 @@
+import { once } from "node:events";
+import type {
+  Http2SecureServer,
+  Http2Server,
+  IncomingHttpHeaders,
+  ServerHttp2Stream,
+} from "node:http2";
+import { constants as h2 } from "node:http2";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { PluginError } from "../errors/plugin-error.ts";
+import { encodeFrame, FrameDecoder } from "./framing.ts";
+import { encodeGrpcMessage, GrpcStatus } from "./status.ts";
+import { parseGrpcTimeout } from "./timeout.ts";
+import type { HandlerContext, ServiceRegistration } from "./types.ts";
+import { methodPath } from "./types.ts";
+
+export interface RpcServerOptions {
+  /** Largest message a handler may receive. Default 256 MiB (see docs/transport.md). */
+  maxReceiveMessageBytes?: number | undefined;
+  /** Largest message a handler may send. Default 256 MiB. */
+  maxSendMessageBytes?: number | undefined;
+  /** Called with errors a handler threw that were not PluginErrors (for logging). */
+  onHandlerError?: ((error: unknown, path: string) => void) | undefined;
+}
+
+export const defaultMaxMessageBytes = 256 * 1024 * 1024;
+
+type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
+interface Route {
+  readonly method: DescMethod;
+  readonly handler: AnyHandler;
+}
+
+/**
+ * A gRPC router on `node:http2`: attach it to any HTTP/2 server (plain, TLS, or sessions made
+ * from arbitrary duplex streams) and it serves the registered services.
+ */
+export class RpcServer {
+  readonly #routes = new Map<string, Route>();
+  readonly #services = new Set<string>();
+  readonly #maxReceive: number;
+  readonly #maxSend: number;
+  readonly #onHandlerError: RpcServerOptions["onHandlerError"];
+  readonly #active = new Set<AbortController>();
+
+  constructor(options: RpcServerOptions = {}) {
+    this.#maxReceive = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
+    this.#maxSend = options.maxSendMessageBytes ?? defaultMaxMessageBytes;
+    this.#onHandlerError = options.onHandlerError;
+  }
+
+  /** Registers every method of a service. Registering a service twice replaces it. */
+  register(...registrations: ReadonlyArray<ServiceRegistration<DescService>>): this {
+    for (const { service, impl } of registrations) {
+      this.#services.add(service.typeName);
+      for (const method of service.methods) {
+        const handler = (impl as Record<string, AnyHandler | undefined>)[method.localName];
+        if (typeof handler !== "function") {
+          throw new PluginError(
+            "CONFIG_INVALID",
+            `service ${service.typeName} has no handler for ${method.name}`,
+          );
+        }
+        this.#routes.set(methodPath(method), { method, handler: handler.bind(impl) });
+      }
+    }
+    return this;
+  }
+
+  /** Names of the registered services, e.g. for reflection or `inspect`. */
+  get serviceNames(): string[] {
+    return [...this.#services];
+  }
+
+  /** Serves gRPC on an HTTP/2 server's `stream` events. */
+  attach(server: Http2Server | Http2SecureServer): void {
+    server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+      this.handle(stream, headers),
+    );
+  }
+
+  /** Aborts every running handler (their signals fire with CANCELLED). */
+  abortAll(reason = "server shutting down"): void {
+    for (const controller of this.#active) {
+      controller.abort(new PluginError("CANCELLED", reason));
+    }
+  }
+
+  handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const path = headers[":path"] ?? "";
+    const route = this.#routes.get(path);
+    if (route === undefined) {
+      const service = path.split("/")[1] ?? "";
+      const message = this.#services.has(service)
+        ? `unknown method ${path.split("/")[2] ?? ""} for service ${service}`
+        : `unknown service ${service}`;
+      respondError(stream, GrpcStatus.UNIMPLEMENTED, message);
+      return;
+    }
+    const timeoutMs = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
+    const controller = new AbortController();
+    this.#active.add(controller);
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        controller.abort(new PluginError("DEADLINE_EXCEEDED", "deadline exceeded"));
+        respondError(stream, GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded");
+      }, timeoutMs);
+    }
+    const onClose = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      this.#active.delete(controller);
+      if (!controller.signal.aborted && !responded.has(stream)) {
+        controller.abort(new PluginError("CANCELLED", "call cancelled by the caller"));
+      }
+    };
+    stream.once("close", onClose);
+    const context: HandlerContext = {
+      signal: controller.signal,
+      deadline,
+      requestHeaders: headers,
+      timeRemainingMs: () =>
+        deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
+    };
+    const call = new ServerCall(stream, route.method, this.#maxReceive, this.#maxSend);
+    call.run(route.handler, context).catch((error: unknown) => {
+      if (!(error instanceof PluginError)) this.#onHandlerError?.(error, path);
+      const failure = toStatus(error);
+      respondError(stream, failure.status, failure.message);
+    });
+  }
+}
+
+/** Streams that have sent their final status; a late error must not send a second one. */
+const responded = new WeakSet<ServerHttp2Stream>();
+
+function toStatus(error: unknown): { status: number; message: string } {
+  if (error instanceof PluginError) {
+    return {
+      status: error.grpcStatus === GrpcStatus.OK ? GrpcStatus.UNKNOWN : error.grpcStatus,
+      message: error.rawMessage,
+    };
+  }
+  return {
+    status: GrpcStatus.UNKNOWN,
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+function respondError(stream: ServerHttp2Stream, status: number, message: string): void {
+  if (responded.has(stream) || stream.destroyed || stream.closed) return;
+  responded.add(stream);
+  const trailers = { "grpc-status": String(status), "grpc-message": encodeGrpcMessage(message) };
+  try {
+    if (stream.headersSent) {
+      // Every response with a body is started with waitForTrailers, so ending it asks for them.
+      stream.once("wantTrailers", () => stream.sendTrailers(trailers));
+      stream.end();
+    } else {
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc", ...trailers },
+        { endStream: true },
+      );
+    }
+  } catch {
+    stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+  }
+}
+
+class ServerCall {
+  readonly #stream: ServerHttp2Stream;
+  readonly #method: DescMethod;
+  readonly #decoder: FrameDecoder;
+  readonly #maxSend: number;
+
+  constructor(stream: ServerHttp2Stream, method: DescMethod, maxReceive: number, maxSend: number) {
+    this.#stream = stream;
+    this.#method = method;
+    this.#decoder = new FrameDecoder(maxReceive);
+    this.#maxSend = maxSend;
+  }
+
+  async run(handler: AnyHandler, context: HandlerContext): Promise<void> {
+    const kind = this.#method.methodKind;
+    if (kind === "unary" || kind === "server_streaming") {
+      const request = await this.#readOne();
+      const result = handler(request, context);
+      if (kind === "unary") return this.#finishUnary(await result);
+      return this.#finishStream(result as AsyncIterable<unknown>, context);
+    }
+    const result = handler(this.#readAll(), context);
+    if (kind === "client_streaming") return this.#finishUnary(await result);
+    return this.#finishStream(result as AsyncIterable<unknown>, context);
+  }
+
+  #readOne(): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const payloads: Uint8Array[] = [];
+      const stream = this.#stream;
+      const onData = (chunk: Buffer) => {
+        try {
+          payloads.push(...this.#decoder.push(chunk));
+        } catch (error) {
+          cleanup();
+          reject(error);
+        }
+      };
+      const onEnd = () => {
+        cleanup();
+        if (payloads.length !== 1 || !this.#decoder.idle) {
+          reject(
+            new PluginError(
+              "INTERNAL",
+              `expected exactly one request message, got ${payloads.length}`,
+            ),
+          );
+          return;
+        }
+        try {
+          resolve(fromBinary(this.#method.input, payloads[0]!));
+        } catch (error) {
+          reject(
+            new PluginError("INTERNAL", `cannot decode request: ${String(error)}`, {
+              cause: error,
+            }),
+          );
+        }
+      };
+      const onClose = () => {
+        cleanup();
+        reject(new PluginError("CANCELLED", "call cancelled before the request arrived"));
+      };
+      const cleanup = () => {
+        stream.off("data", onData);
+        stream.off("end", onEnd);
+        stream.off("close", onClose);
+      };
+      stream.on("data", onData);
+      stream.once("end", onEnd);
+      stream.once("close", onClose);
+    });
+  }
+
+  async *#readAll(): AsyncGenerator<unknown> {
+    for await (const chunk of this.#stream as AsyncIterable<Buffer>) {
+      for (const payload of this.#decoder.push(chunk))
+        yield fromBinary(this.#method.input, payload);
+    }
+  }
+
+  #encode(message: unknown): Buffer {
+    const bytes = toBinary(this.#method.output, create(this.#method.output, message as never));
+    if (bytes.byteLength > this.#maxSend) {
+      throw new PluginError(
+        "RESOURCE_EXHAUSTED",
+        `trying to send message larger than max (${bytes.byteLength} vs. ${this.#maxSend})`,
+      );
+    }
+    return encodeFrame(bytes);
+  }
+
+  #finishUnary(message: unknown): void {
+    const stream = this.#stream;
+    if (responded.has(stream) || stream.destroyed) return;
+    const frame = this.#encode(message);
+    responded.add(stream);
+    stream.respond(
+      { ":status": 200, "content-type": "application/grpc" },
+      { waitForTrailers: true },
+    );
+    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.end(frame);
+  }
+
+  async #finishStream(messages: AsyncIterable<unknown>, context: HandlerContext): Promise<void> {
+    const stream = this.#stream;
+    let started = false;
+    for await (const message of messages) {
+      if (responded.has(stream) || stream.destroyed) return;
+      if (!started) {
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc" },
+          { waitForTrailers: true },
+        );
+        started = true;
+      }
+      if (!stream.write(this.#encode(message))) {
+        await once(stream, "drain", { signal: context.signal }).catch(() => {});
+        if (context.signal.aborted) return;
+      }
+    }
+    if (responded.has(stream) || stream.destroyed) return;
+    responded.add(stream);
+    if (!started) {
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc", "grpc-status": "0" },
+        { endStream: true },
+      );
+      return;
+    }
+    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.end();
+  }
+}

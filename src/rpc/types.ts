@@ -1,0 +1,84 @@
+import type {
+  DescMessage,
+  DescMethod,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+
+/** Per-call options every client method accepts. */
+export interface CallOptions {
+  /** Aborting cancels the call on both sides: the plugin's handler sees its signal fire. */
+  signal?: AbortSignal | undefined;
+  /** Deadline for the whole call, sent to the peer as `grpc-timeout`. */
+  timeoutMs?: number | undefined;
+  /** Extra request metadata (lower-case keys). */
+  headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What a handler learns about its call. */
+export interface HandlerContext {
+  /** Fires when the caller cancels, the deadline passes, the connection drops or the server stops. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline (epoch milliseconds) the caller set, if any. */
+  readonly deadline: number | undefined;
+  /** Request metadata as received. */
+  readonly requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** Milliseconds until the deadline, or undefined without one. */
+  timeRemainingMs(): number | undefined;
+}
+
+type In<M extends DescMethod> = M["input"];
+type Out<M extends DescMethod> = M["output"];
+type Init<D extends DescMessage> = MessageInitShape<D>;
+type Shape<D extends DescMessage> = MessageShape<D>;
+type Awaitable<T> = T | Promise<T>;
+
+// biome-ignore format: reads best as a table
+/** The typed client for a service: promises for unary calls, async iterables for streams. */
+export type Client<S extends DescService> = {
+  [K in keyof S["method"]]:
+    S["method"][K] extends { methodKind: "unary" } & DescMethod
+      ? (request: Init<In<S["method"][K]>>, options?: CallOptions) => Promise<Shape<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "server_streaming" } & DescMethod
+      ? (request: Init<In<S["method"][K]>>, options?: CallOptions) => AsyncIterable<Shape<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "client_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Init<In<S["method"][K]>>>, options?: CallOptions) => Promise<Shape<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "bidi_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Init<In<S["method"][K]>>>, options?: CallOptions) => AsyncIterable<Shape<Out<S["method"][K]>>>
+    : never;
+};
+
+// biome-ignore format: reads best as a table
+/** What a plugin author implements for a service: one handler per method. */
+export type ServiceImpl<S extends DescService> = {
+  [K in keyof S["method"]]:
+    S["method"][K] extends { methodKind: "unary" } & DescMethod
+      ? (request: Shape<In<S["method"][K]>>, context: HandlerContext) => Awaitable<Init<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "server_streaming" } & DescMethod
+      ? (request: Shape<In<S["method"][K]>>, context: HandlerContext) => AsyncIterable<Init<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "client_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Shape<In<S["method"][K]>>>, context: HandlerContext) => Awaitable<Init<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "bidi_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Shape<In<S["method"][K]>>>, context: HandlerContext) => AsyncIterable<Init<Out<S["method"][K]>>>
+    : never;
+};
+
+/** A service descriptor paired with its implementation, as servers register them. */
+export interface ServiceRegistration<S extends DescService = DescService> {
+  readonly service: S;
+  readonly impl: ServiceImpl<S>;
+}
+
+/** Pairs a service with its implementation, checking the implementation's type. */
+export function implement<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+): ServiceRegistration<S> {
+  return { service, impl };
+}
+
+/** `/package.Service/Method`, the HTTP/2 path of a method. */
+export function methodPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}
