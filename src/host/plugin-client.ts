@@ -235,14 +235,18 @@ export class PluginClient<
       child.once("exit", (code, signal) => {
         // Fail in-flight calls at once, without waiting for the pipes.
         this.#parts.channel.close(
-          new PluginError(
-            "PLUGIN_EXITED",
-            `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`})` +
-              (this.#state.t === "stopping"
-                ? ""
-                : " unexpectedly; calls in flight were lost. Check its logs above; a supervisor can restart it."),
-            { plugin: this.name, details: { code, signal } },
-          ),
+          (this.#state as PluginClientState).t === "stopping"
+            ? new PluginError("CLIENT_CLOSED", "the plugin was stopped by the host", {
+                plugin: this.name,
+              })
+            : new PluginError(
+                "PLUGIN_EXITED",
+                `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`})` +
+                  (this.#state.t === "stopping"
+                    ? ""
+                    : " unexpectedly; calls in flight were lost. Check its logs above; a supervisor can restart it."),
+                { plugin: this.name, details: { code, signal } },
+              ),
         );
       });
       return;
@@ -318,9 +322,25 @@ export class PluginClient<
     })();
   }
 
-  /** Calls made after the plugin died fail with PLUGIN_EXITED naming the plugin. */
+  /**
+   * Errors name the plugin, and a connection lost because the process died becomes PLUGIN_EXITED:
+   * the socket usually reports the reset a moment before the exit is seen, so wait briefly.
+   */
+  async #explain(error: unknown): Promise<PluginError> {
+    const failure = PluginError.from(error).withPlugin(this.name);
+    if (failure.code !== "UNAVAILABLE" || this.#parts.child === undefined) return failure;
+    const exited = await Promise.race([this.exited.then(() => true), delay(exitGraceMs, false)]);
+    if (!exited || (this.#state as PluginClientState).t !== "exited") return failure;
+    const { exitCode: code, signalCode: signal } = this.#parts.child;
+    return new PluginError(
+      "PLUGIN_EXITED",
+      `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`}) during the call; ` +
+        "check its logs. A supervisor can restart it.",
+      { plugin: this.name, cause: failure, details: { code, signal } },
+    );
+  }
+
   #wrapErrors<C>(client: C): C {
-    const name = this.name;
     const wrapped: Record<string, unknown> = {};
     for (const [key, fn] of Object.entries(
       client as Record<string, (...args: unknown[]) => unknown>,
@@ -328,23 +348,24 @@ export class PluginClient<
       wrapped[key] = (...args: unknown[]) => {
         const result = fn(...args);
         if (result instanceof Promise)
-          return result.catch((error: unknown) =>
-            Promise.reject(PluginError.from(error).withPlugin(name)),
-          );
-        return renameErrors(result as AsyncIterable<unknown>, name);
+          return result.catch(async (error: unknown) => Promise.reject(await this.#explain(error)));
+        return this.#explainStream(result as AsyncIterable<unknown>);
       };
     }
     return wrapped as C;
   }
-}
 
-async function* renameErrors<T>(source: AsyncIterable<T>, name: string): AsyncGenerator<T> {
-  try {
-    yield* source;
-  } catch (error) {
-    throw PluginError.from(error).withPlugin(name);
+  async *#explainStream<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+    try {
+      yield* source;
+    } catch (error) {
+      throw await this.#explain(error);
+    }
   }
 }
+
+/** How long a call that lost its connection waits to learn whether the process died. */
+const exitGraceMs = 500;
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {

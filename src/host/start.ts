@@ -128,9 +128,15 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     channel?.close();
     await killStarted(child, processGroup, processDone);
     const failure = PluginError.from(error, "HANDSHAKE_INVALID").withPlugin(name);
-    throw failure.code === "HANDSHAKE_INVALID" || failure.code === "TLS_FAILED"
-      ? withTail(failure, tail)
-      : failure;
+    const shown =
+      failure.code === "HANDSHAKE_INVALID" || failure.code === "TLS_FAILED"
+        ? withTail(failure, tail)
+        : failure;
+    throw new PluginError(shown.code, shown.rawMessage, {
+      plugin: name,
+      cause: shown.cause,
+      details: { ...shown.details, pid: child.pid, path: options.cmd },
+    });
   }
 }
 

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc/status"
+
+	"plugwire.dev/interop/gen/fixturepb"
+)
+
+// deadlineResult is shared by the deadline and cancel scenarios.
+type deadlineResult struct {
+	Code                string  `json:"code"`
+	Message             string  `json:"message"`
+	ElapsedMs           float64 `json:"elapsedMs"`
+	HandlerCancelled    uint32  `json:"handlerCancelled"`
+	HandlerLastReason   string  `json:"handlerLastReason"`
+	DeadlineRemainingMs uint32  `json:"deadlineRemainingMs,omitempty"`
+}
+
+func scenarioDeadline(ctx context.Context, s *session) (any, error) {
+	tc, err := s.testClients()
+	if err != nil {
+		return nil, err
+	}
+	res := &deadlineResult{}
+	// First show that the deadline itself crosses the wire (grpc-timeout header).
+	probeCtx, cancel := context.WithTimeout(ctx, time.Second)
+	probe, err := tc.Fixture.Sleep(probeCtx, &fixturepb.SleepRequest{DurationMs: 0})
+	cancel()
+	if err != nil {
+		return res, fmt.Errorf("Sleep(0) with a 1 s deadline: %w", err)
+	}
+	res.DeadlineRemainingMs = probe.GetDeadlineRemainingMs()
+
+	callCtx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	return res, sleepUntilAborted(ctx, callCtx, tc.Fixture, res, "DeadlineExceeded")
+}
+
+func scenarioCancel(ctx context.Context, s *session) (any, error) {
+	tc, err := s.testClients()
+	if err != nil {
+		return nil, err
+	}
+	res := &deadlineResult{}
+	callCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := time.AfterFunc(200*time.Millisecond, cancel)
+	defer timer.Stop()
+	return res, sleepUntilAborted(ctx, callCtx, tc.Fixture, res, "Canceled")
+}
+
+// sleepUntilAborted calls Sleep(2000 ms) with callCtx, which ends early, then polls Cancelled
+// until the plugin's handler has noticed. The handler's reason text is reported, not checked:
+// it is implementation-specific (a Go handler usually sees "context canceled" even for a
+// deadline, because the client's RST_STREAM beats the server-side timer).
+func sleepUntilAborted(ctx, callCtx context.Context, fx fixturepb.FixtureClient, res *deadlineResult, wantCode string) error {
+	before, err := fx.Cancelled(ctx, &fixturepb.CancelledRequest{})
+	if err != nil {
+		return fmt.Errorf("Cancelled: %w", err)
+	}
+	t0 := time.Now()
+	_, err = fx.Sleep(callCtx, &fixturepb.SleepRequest{DurationMs: 2000})
+	res.ElapsedMs = ms(time.Since(t0))
+	st := status.Convert(err)
+	res.Code, res.Message = st.Code().String(), st.Message()
+	if err == nil {
+		return errors.New("Sleep(2000 ms) succeeded despite the shorter deadline/cancel")
+	}
+
+	// The handler sees the cancellation on its own schedule; poll rather than guess.
+	var after *fixturepb.CancelledResponse
+	waitFor(ctx, outputWait, func() bool {
+		after, err = fx.Cancelled(ctx, &fixturepb.CancelledRequest{})
+		return err == nil && after.GetCancelled() > before.GetCancelled()
+	})
+	if err != nil {
+		return fmt.Errorf("Cancelled: %w", err)
+	}
+	res.HandlerCancelled = after.GetCancelled() - before.GetCancelled()
+	res.HandlerLastReason = after.GetLastReason()
+	switch {
+	case res.Code != wantCode:
+		return fmt.Errorf("Sleep ended with %s, want %s", res.Code, wantCode)
+	case res.HandlerCancelled == 0:
+		return fmt.Errorf("plugin handler did not see the call end within %s", outputWait)
+	}
+	return nil
+}
