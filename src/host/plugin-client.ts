@@ -232,7 +232,7 @@ export class PluginClient<
       void processDone.then(() =>
         this.#finishExit({ code: child.exitCode, signal: child.signalCode, forced: this.#forced }),
       );
-      child.once("exit", (code, signal) => {
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         // Fail in-flight calls at once, without waiting for the pipes.
         this.#parts.channel.close(
           (this.#state as PluginClientState).t === "stopping"
@@ -248,7 +248,10 @@ export class PluginClient<
                 { plugin: this.name, details: { code, signal } },
               ),
         );
-      });
+      };
+      if (child.exitCode !== null || child.signalCode !== null)
+        onExit(child.exitCode, child.signalCode);
+      else child.once("exit", onExit);
       return;
     }
     // Reattached: poll the pid, as go-plugin does (1 s).

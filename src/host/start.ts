@@ -106,7 +106,13 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       maxReceiveMessageBytes: options.maxReceiveMessageBytes,
       maxSendMessageBytes: options.maxSendMessageBytes,
     });
-    await checkConnection(channel, tls !== undefined, Math.max(1000, startTimeoutMs));
+    try {
+      await checkConnection(channel, tls !== undefined, Math.max(1000, startTimeoutMs));
+    } catch (error) {
+      // A plugin may legitimately exit right after a valid handshake; the client then reports
+      // the exit instead of a connection failure.
+      if (!(await exitsWithin(exited, 200))) throw error;
+    }
     return new PluginClient<P>(
       {
         name,
@@ -213,6 +219,13 @@ async function checkConnection(
       { cause: failure },
     );
   }
+}
+
+async function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
+  return Promise.race([
+    exited.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(resolve, ms, false)),
+  ]);
 }
 
 async function killStarted(

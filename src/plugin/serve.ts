@@ -181,7 +181,9 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
       stopWatch();
       stopping.abort();
       rpc.abortAll(reason);
-      for (const session of sessions) session.destroy();
+      // Let streams end with a status (stdio, broker, the Shutdown reply) before the sockets go:
+      // a Go host logs a reset stdio stream as an error.
+      await closeSessions(sessions, 500);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cleanupSocket();
       process.off("exit", cleanupSocket);
@@ -244,6 +246,17 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     close: () => shutdown("closed by the plugin"),
     [Symbol.asyncDispose]: () => shutdown("disposed"),
   };
+}
+
+async function closeSessions(sessions: Set<ServerHttp2Session>, graceMs: number): Promise<void> {
+  const closing = [...sessions].map(
+    (session) => new Promise<void>((resolve) => session.close(() => resolve())),
+  );
+  const timer = setTimeout(() => {
+    for (const session of sessions) session.destroy();
+  }, graceMs);
+  await Promise.all(closing);
+  clearTimeout(timer);
 }
 
 async function exitWith(stdio: StdioCapture, code: number, message: string): Promise<never> {

@@ -244,9 +244,15 @@ class ServerCall {
   }
 
   async *#readAll(): AsyncGenerator<unknown> {
-    for await (const chunk of this.#stream as AsyncIterable<Buffer>) {
-      for (const payload of this.#decoder.push(chunk))
-        yield fromBinary(this.#method.input, payload);
+    try {
+      for await (const chunk of this.#stream as AsyncIterable<Buffer>) {
+        for (const payload of this.#decoder.push(chunk))
+          yield fromBinary(this.#method.input, payload);
+      }
+    } catch (error) {
+      if (error instanceof PluginError) throw error;
+      // The caller reset the stream or the connection dropped: for the handler, a cancellation.
+      throw new PluginError("CANCELLED", "the caller cancelled the stream", { cause: error });
     }
   }
 
