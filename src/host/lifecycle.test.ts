@@ -1,5 +1,6 @@
 // Kill, crash, in-flight failures, deadlines and cancellation across real processes.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import {
   processAlive,
@@ -26,6 +27,11 @@ describe("plugin lifecycle", () => {
     assert.ok(Date.now() - started < 2000);
     assert.equal(exit.signal, "SIGKILL");
     assert.equal(plugin.state.t, "exited");
+    assert.equal(
+      existsSync(plugin.address),
+      false,
+      "the killed plugin's socket was removed by the host",
+    );
     await assert.rejects(
       plugin.dispense("test").double({ Input: 1 }),
       (e: unknown) => e instanceof PluginError && e.code === "PLUGIN_EXITED",

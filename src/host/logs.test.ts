@@ -40,7 +40,7 @@ describe("plugin logs and stderr", () => {
 
   it("TestClient_textLogLevel: a [WARN] text prefix sets the level", async () => {
     const { logger, entries } = recordingLogger();
-    await using plugin = await startFixture("level-warn-text", { logger });
+    await using _plugin = await startFixture("level-warn-text", { logger });
     await waitFor(() => entries.some((e) => e.message.includes("98765")), 5000, "warn line");
     assert.equal(entries.find((e) => e.message.includes("98765"))?.level, "warn");
   });
@@ -85,7 +85,7 @@ describe("plugin logs and stderr", () => {
   it("TestClient_logStderr: long lines are split for the log but the raw copy is byte-exact", async () => {
     const raw = collect();
     const { logger, entries } = recordingLogger();
-    await using plugin = await startFixture("bad-log-lines", {
+    await using _plugin = await startFixture("bad-log-lines", {
       logger,
       stderr: raw.stream,
       logLineBytes: 1024,

@@ -1,6 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import type { ParsedHandshake } from "../protocol/handshake-line.ts";
@@ -42,6 +45,13 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
   if (options.secure !== undefined) await verifyChecksum(options.cmd, options.secure, name);
   const identity = options.autoMtls === false ? undefined : await generateTlsIdentity();
   const processGroup = options.processGroup ?? true;
+  // A private socket directory per plugin (go-plugin does this for RunnerFunc): whatever sockets
+  // the plugin leaves, even when it is SIGKILLed, go with the directory once it has exited.
+  const privateDir =
+    options.unixSocketDir === undefined ? mkdtempSync(join(tmpdir(), "plugwire-")) : undefined;
+  const removeSockets = () => {
+    if (privateDir !== undefined) rmSync(privateDir, { recursive: true, force: true });
+  };
   const child = await spawnPlugin({
     name,
     cmd: options.cmd,
@@ -55,9 +65,12 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       skipHostEnv: options.skipHostEnv,
       clientCertPem: identity?.certPem,
       network: options.network,
-      unixSocketDir: options.unixSocketDir,
+      unixSocketDir: options.unixSocketDir ?? privateDir,
       unixSocketGroup: options.unixSocketGroup,
     }),
+  }).catch((error: unknown) => {
+    removeSockets();
+    throw error;
   });
   const tail = new StderrTail();
   const exited = once(child, "exit").catch(() => {});
@@ -82,7 +95,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     exited,
     stderrDone,
     once(child.stdout!, "close").catch(() => {}),
-  ]).then(() => {});
+  ]).then(removeSockets);
 
   let channel: RpcChannel | undefined;
   try {

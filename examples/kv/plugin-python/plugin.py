@@ -2,10 +2,10 @@
 """go-plugin's key/value example plugin, in Python (grpcio), speaking go-plugin's gRPC protocol.
 
 Improves on go-plugin's own examples/grpc/plugin-python: checks the magic cookie, negotiates the
-app protocol version, listens on a fresh unix socket (or TCP on request), supports AutoMTLS (TLS done by Python's ssl
-module in front of grpcio, see automtls.py), serves
-go-plugin's controller, stdio and broker services next to health, logs hclog JSON, ignores SIGINT
-and exits on Shutdown, SIGTERM or when its parent dies.
+app protocol version, listens on a fresh unix socket (or TCP on request), supports AutoMTLS (TLS
+done by Python's ssl module in front of grpcio, see automtls.py), serves go-plugin's controller,
+stdio and broker services next to health, logs hclog JSON, ignores SIGINT, and exits on Shutdown,
+SIGTERM, or when its parent dies or the host closes its stdout pipe.
 
 Environment (set by the host):
   BASIC_PLUGIN=hello         magic cookie of go-plugin's KV example (required)

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { PluginError } from "../errors/plugin-error.ts";
+import { formatHandshake, parseGoBool, parseHandshake } from "./handshake-line.ts";
+
+const parse = (line: string, versions = [1], multiplex = false) =>
+  parseHandshake(line, { versions, multiplex }, () => "DIAGNOSTICS");
+
+function rejects(
+  line: string,
+  code: string,
+  text: RegExp,
+  versions = [1],
+  multiplex = false,
+): void {
+  assert.throws(
+    () => parse(line, versions, multiplex),
+    (e: unknown) => e instanceof PluginError && e.code === code && text.test(e.rawMessage),
+  );
+}
+
+describe("handshake line", () => {
+  it("formats go-plugin's line, with field 7 only when asked", () => {
+    const base = {
+      protocolVersion: 6,
+      network: "unix" as const,
+      address: "/tmp/plugin1",
+      protocol: "grpc" as const,
+      serverCert: "",
+    };
+    assert.equal(formatHandshake(base), "1|6|unix|/tmp/plugin1|grpc|");
+    assert.equal(
+      formatHandshake({ ...base, muxSupported: false }),
+      "1|6|unix|/tmp/plugin1|grpc||false",
+    );
+  });
+
+  it("parses Go plugins' lines, five-field lines and certificates", () => {
+    assert.deepEqual(parse("1|1|unix|/tmp/plugin3322738481|grpc|"), {
+      raw: "1|1|unix|/tmp/plugin3322738481|grpc|",
+      protocolVersion: 1,
+      network: "unix",
+      address: "/tmp/plugin3322738481",
+      protocol: "grpc",
+      serverCert: "",
+      muxSupported: undefined,
+    });
+    assert.equal(parse("1|1|tcp|127.0.0.1:1234|grpc").network, "tcp");
+    assert.equal(parse("1|1|tcp|:1234|grpc\r").address, ":1234");
+    const cert = "M".repeat(60);
+    assert.equal(parse(`1|1|unix|/x|grpc|${cert}`).serverCert, cert);
+    // A short field 6 is the pre-AutoMTLS JSON blob, not a certificate.
+    assert.equal(
+      parse("1|1|unix|/x|grpc|eyJzdGRvdXRfYWRkciI6IiIsInN0ZGVycl9hZGRyIjoiIn0K").serverCert,
+      "",
+    );
+  });
+
+  it("rejects lines with go-plugin's error texts and stable codes", () => {
+    rejects(
+      "hello world",
+      "HANDSHAKE_INVALID",
+      /^Unrecognized remote plugin message: hello world\nDIAGNOSTICS$/,
+    );
+    rejects("", "HANDSHAKE_INVALID", /Failed to read any lines from plugin's stdout/);
+    rejects("x|1|unix|/x|grpc|", "HANDSHAKE_INVALID", /^error parsing core protocol version/);
+    rejects(
+      "2|1|unix|/x|grpc|",
+      "CORE_VERSION_MISMATCH",
+      /Plugin version: 2, Core version: 1\n\nTo fix this, the plugin usually only needs to be recompiled/,
+    );
+    // Only the whole line is trimmed, not the fields (go-plugin does the same).
+    rejects(
+      "1 | 1 | unix | /x | grpc",
+      "HANDSHAKE_INVALID",
+      /^error parsing core protocol version/,
+    );
+    rejects("1|v|unix|/x|grpc|", "HANDSHAKE_INVALID", /^Error parsing protocol version "v"/);
+    rejects(
+      "1|7|unix|/x|grpc|",
+      "PROTOCOL_VERSION_MISMATCH",
+      /^incompatible API version with plugin. Plugin version: 7, Client versions: \[5 6\]/,
+      [5, 6],
+    );
+    rejects("1|1|udp|/x|grpc|", "PROTOCOL_UNSUPPORTED", /^unknown address type: \/x$/);
+    rejects("1|1|tcp|nonsense|grpc|", "HANDSHAKE_INVALID", /invalid tcp address/);
+    rejects(
+      "1|1|tcp|:1234",
+      "PROTOCOL_UNSUPPORTED",
+      /^unsupported plugin protocol "netrpc". Supported: \[grpc\]/,
+    );
+  });
+
+  it("applies go-plugin's multiplexing rules", () => {
+    rejects(
+      "1|1|unix|/x|grpc|",
+      "MUX_UNSUPPORTED",
+      /for Go plugins, you will need to update/,
+      [1],
+      true,
+    );
+    rejects(
+      "1|1|unix|/x|grpc||false",
+      "MUX_UNSUPPORTED",
+      /^client requested gRPC broker multiplexing but plugin does not support the feature$/,
+      [1],
+      true,
+    );
+    rejects(
+      "1|1|unix|/x|grpc||maybe",
+      "HANDSHAKE_INVALID",
+      /error parsing "maybe" as a boolean/,
+      [1],
+      true,
+    );
+    assert.equal(parse("1|1|unix|/x|grpc||true", [1], true).muxSupported, true);
+    // A host that did not ask ignores field 7.
+    assert.equal(parse("1|1|unix|/x|grpc||garbage").muxSupported, undefined);
+  });
+
+  it("reads booleans as Go's strconv.ParseBool", () => {
+    for (const t of ["1", "t", "T", "TRUE", "true", "True"]) assert.equal(parseGoBool(t), true);
+    for (const f of ["0", "f", "F", "FALSE", "false", "False"]) assert.equal(parseGoBool(f), false);
+    assert.equal(parseGoBool("yes"), undefined);
+  });
+});
