@@ -40,6 +40,18 @@ export const ErrorCode = {
   SERVICE_UNKNOWN: "SERVICE_UNKNOWN",
   /** A log line from the plugin could not be mirrored as structured (malformed or too long). */
   LOG_LINE_INVALID: "LOG_LINE_INVALID",
+  /** The manager disabled the plugin (crash-loop breaker tripped, or by hand); `enable()` re-arms it. */
+  PLUGIN_DISABLED: "PLUGIN_DISABLED",
+  /** The plugin is starting or restarting and did not become ready within the call's wait bound. */
+  PLUGIN_UNAVAILABLE: "PLUGIN_UNAVAILABLE",
+  /** A candidate file or folder is not a plugin (text file, no handshake, no manifest entry). */
+  NOT_A_PLUGIN: "NOT_A_PLUGIN",
+  /** Building a plugin from its source directory failed (the build's output is in the message). */
+  BUILD_FAILED: "BUILD_FAILED",
+  /** Fetching a plugin's source (git clone, ref lookup) failed. */
+  FETCH_FAILED: "FETCH_FAILED",
+  /** No plugin or provider is registered under the name asked for. */
+  PROVIDER_UNKNOWN: "PROVIDER_UNKNOWN",
 } as const;
 
 /** A plugwire lifecycle code or a gRPC status name. */
@@ -119,6 +131,11 @@ function statusForCode(code: PluginErrorCode): number {
       return GrpcStatus.UNAVAILABLE;
     case "CONFIG_INVALID":
       return GrpcStatus.INVALID_ARGUMENT;
+    case "PLUGIN_DISABLED":
+    case "PLUGIN_UNAVAILABLE":
+      return GrpcStatus.UNAVAILABLE;
+    case "PROVIDER_UNKNOWN":
+      return GrpcStatus.NOT_FOUND;
     default:
       return GrpcStatus.UNKNOWN;
   }

@@ -10,7 +10,7 @@ const hostScript = join(repoRoot, "test/fixtures/host.ts");
 
 async function startHost(mode: string) {
   const host = spawn(process.execPath, [hostScript, mode, "2"], {
-    stdio: ["pipe", "pipe", "inherit"],
+    stdio: ["pipe", "pipe", "ignore"],
   });
   let output = "";
   host.stdout.setEncoding("utf8");
@@ -55,7 +55,7 @@ describe("managed plugins and orphans", () => {
 
   it("TestClient_Stdin: the plugin reads the host's stdin", async () => {
     const host = spawn(process.execPath, [hostScript, "stdin"], {
-      stdio: ["pipe", "pipe", "inherit"],
+      stdio: ["pipe", "pipe", "ignore"],
     });
     host.stdin.end("hello");
     let output = "";

@@ -3,6 +3,8 @@ import { EventEmitter } from "node:events";
 import { basename } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { DescService } from "@bufbuild/protobuf";
+import type { BrokerOptions } from "../broker/broker.ts";
+import { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCBroker } from "../gen/plugin/grpc_broker_pb.js";
@@ -53,6 +55,8 @@ export interface ClientParts {
   readonly syncStdout?: NodeJS.WritableStream | undefined;
   readonly syncStderr?: NodeJS.WritableStream | undefined;
   readonly processGroup?: boolean | undefined;
+  /** Where and how this side serves brokered connections. */
+  readonly broker: Omit<BrokerOptions, "name" | "logger">;
 }
 
 /**
@@ -73,6 +77,11 @@ export class PluginClient<
   readonly pid: number;
   /** Settles once the plugin has exited (never rejects). */
   readonly exited: Promise<ExitInfo>;
+  /**
+   * go-plugin's broker for this connection: serve callbacks and byte streams to the plugin, and
+   * dial what it serves (docs/broker.md).
+   */
+  readonly broker: Broker;
 
   readonly #parts: ClientParts;
   readonly #plugins: P | undefined;
@@ -102,6 +111,7 @@ export class PluginClient<
     this.exited = new Promise((resolve) => {
       this.#resolveExited = resolve;
     });
+    this.broker = new Broker({ ...parts.broker, name: parts.name, logger: options.logger });
     this.#watchExit();
     this.#openSideStreams();
     this.#unmanage =
@@ -271,6 +281,9 @@ export class PluginClient<
   #finishExit(info: ExitInfo): void {
     if (this.#state.t === "exited") return;
     this.#setState({ t: "exited", exit: info });
+    void this.broker.close(
+      new PluginError("PLUGIN_EXITED", "the plugin exited", { plugin: this.name }),
+    );
     this.#unmanage?.();
     this.#abort.abort();
     this.#resolveExited(info);
@@ -306,22 +319,19 @@ export class PluginClient<
       }
     })();
     void (async () => {
-      const { promise: end, resolve } = Promise.withResolvers<void>();
-      signal.addEventListener("abort", () => resolve(), { once: true });
-      // biome-ignore lint/correctness/useYield: the host announces nothing until it brokers a service
-      async function* hold() {
-        await end;
-      }
       try {
-        for await (const _ of createClient(GRPCBroker, this.#parts.channel).startStream(hold(), {
-          signal,
-        })) {
-          // Brokered connections are handled by the broker (docs/broker.md).
-        }
+        const infos = createClient(GRPCBroker, this.#parts.channel).startStream(
+          this.broker.outgoing,
+          { signal },
+        );
+        for await (const info of infos) this.broker.receive(info);
       } catch (error) {
         if (!signal.aborted)
           this.#logger?.debug("broker stream ended", { plugin: this.name, error });
       }
+      void this.broker.close(
+        new PluginError("CLIENT_CLOSED", "the broker stream ended", { plugin: this.name }),
+      );
     })();
   }
 

@@ -17,7 +17,7 @@ import { attachPlugin } from "./start.ts";
 
 describe("debug mode and reattach", () => {
   it("a plugin in debug mode prints a TF_REATTACH_PROVIDERS-shaped config a host attaches to", async () => {
-    const child = spawn(fixturePlugin, ["debug"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(fixturePlugin, ["debug"], { stdio: ["ignore", "pipe", "ignore"] });
     let output = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (chunk: string) => {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { connectChannel } from "../net/dial.ts";
 import type { ParsedHandshake } from "../protocol/handshake-line.ts";
 import { parseHandshake } from "../protocol/handshake-line.ts";
 import type { RpcChannel } from "../rpc/channel.ts";
@@ -13,7 +14,6 @@ import { createClient } from "../rpc/client.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
 import { verifyChecksum } from "./checksum.ts";
-import { connectChannel } from "./connect.ts";
 import { diagnose } from "./diagnose.ts";
 import { pluginEnvironment } from "./environment.ts";
 import { readHandshakeLine, spawnPlugin, withTail } from "./launch.ts";
@@ -140,6 +140,16 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
         syncStdout: options.syncStdout,
         syncStderr: options.syncStderr,
         processGroup,
+        broker: {
+          network: handshake.network,
+          env: { PLUGIN_UNIX_SOCKET_DIR: options.unixSocketDir ?? privateDir },
+          tls:
+            tls === undefined
+              ? undefined
+              : { identity: tls.identity, peerCertPem: tls.peerCertPem },
+          maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+          maxSendMessageBytes: options.maxSendMessageBytes,
+        },
       },
       options,
     );
@@ -182,6 +192,7 @@ export async function attachPlugin<P extends PluginSet = PluginSet>(
       tls: false,
       pid: reattach.pid,
       test: reattach.test,
+      broker: { network: reattach.addr.network, env: {}, tls: undefined },
     },
     // A debug-mode plugin is not ours to stop at exit.
     reattach.test ? { ...options, managed: false } : options,

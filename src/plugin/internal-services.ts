@@ -1,3 +1,4 @@
+import type { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCBroker } from "../gen/plugin/grpc_broker_pb.js";
@@ -41,16 +42,20 @@ export function stdioService(capture: StdioCapture) {
 }
 
 /**
- * plugin.GRPCBroker: the host opens this stream right after connecting. Until brokered
- * connections are served (docs/broker.md), the stream is held open and drained.
+ * plugin.GRPCBroker: the host opens this stream right after connecting; connection info flows
+ * both ways on it for the life of the connection (docs/broker.md).
  */
-export function brokerHoldService() {
+export function brokerService(broker: Broker) {
   return implement(GRPCBroker, {
-    // biome-ignore lint/correctness/useYield: this side offers no brokered connections to announce
-    async *startStream(requests) {
-      for await (const _ of requests) {
-        // No brokered services are offered on this side yet; knocks and offers are ignored.
-      }
+    startStream(requests) {
+      void (async () => {
+        try {
+          for await (const info of requests) broker.receive(info);
+        } catch {
+          // The host went away; the broker closes with the plugin.
+        }
+      })();
+      return broker.outgoing;
     },
   });
 }

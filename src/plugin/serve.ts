@@ -1,12 +1,9 @@
-import type {
-  Http2SecureServer,
-  Http2Server,
-  SecureServerOptions,
-  ServerHttp2Session,
-} from "node:http2";
-import { createSecureServer, createServer } from "node:http2";
 import type { DescService } from "@bufbuild/protobuf";
+import { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { createGrpcServer } from "../net/grpc-server.ts";
+import type { BoundAddress } from "../net/listen.ts";
+import { listen } from "../net/listen.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import { cookieMismatchMessage, Env } from "../protocol/env.ts";
 import type { Handshake, Network } from "../protocol/handshake-line.ts";
@@ -15,15 +12,14 @@ import type { Logger } from "../protocol/hclog.ts";
 import { negotiateVersion } from "../protocol/negotiate.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { ServiceRegistration } from "../rpc/types.ts";
+import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import { assertCertificatePem, generateTlsIdentity } from "../tls/auto-mtls.ts";
 import {
-  brokerHoldService,
+  brokerService,
   controllerService,
   healthService,
   stdioService,
 } from "./internal-services.ts";
-import type { BoundAddress } from "./listen.ts";
-import { listen } from "./listen.ts";
 import { createPluginLogger } from "./logger.ts";
 import { watchParent } from "./parent-watch.ts";
 import { StdioCapture } from "./stdio-capture.ts";
@@ -114,52 +110,42 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     resolveClosed = resolve;
   });
 
+  let identity: TlsIdentity | undefined;
+  if (useTls) {
+    assertCertificatePem(clientCert, Env.clientCert);
+    identity = await generateTlsIdentity();
+    logger.debug("configuring server automatic mTLS");
+  }
+  const tls = identity === undefined ? undefined : { identity, peerCertPem: clientCert! };
+  const network: Network = options.network ?? (env[Env.network] === "tcp" ? "tcp" : "unix");
+  const broker = new Broker({
+    name: "plugin",
+    network,
+    env,
+    tls,
+    logger,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+    maxSendMessageBytes: options.maxSendMessageBytes,
+  });
   const rpc = new RpcServer({
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
     onHandlerError: (error, path) => logger.error("handler failed", { method: path, error }),
+    broker,
   });
   rpc.register(
     healthService(),
     controllerService(() => void shutdown("shutdown requested by the host")),
     stdioService(stdio),
-    brokerHoldService(),
+    brokerService(broker),
   );
   rpc.register(...(versions[protocolVersion] ?? []));
+  const grpc = createGrpcServer(rpc, tls, (error) =>
+    logger.debug("TLS handshake with a client failed", { error }),
+  );
+  const server = grpc.server;
+  const serverCert = identity?.certRawBase64 ?? "";
 
-  let server: Http2Server | Http2SecureServer;
-  let serverCert = "";
-  if (useTls) {
-    assertCertificatePem(clientCert, Env.clientCert);
-    const identity = await generateTlsIdentity();
-    serverCert = identity.certRawBase64;
-    const tlsOptions: SecureServerOptions = {
-      key: identity.keyPem,
-      cert: identity.certPem,
-      ca: [clientCert],
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: "TLSv1.2",
-      ALPNProtocols: ["h2"],
-      settings: { initialWindowSize: 4 * 1024 * 1024 },
-    };
-    server = createSecureServer(tlsOptions);
-    server.on("tlsClientError", (error) =>
-      logger.debug("TLS handshake with a client failed", { error }),
-    );
-    logger.debug("configuring server automatic mTLS");
-  } else {
-    server = createServer({ settings: { initialWindowSize: 4 * 1024 * 1024 } });
-  }
-  rpc.attach(server);
-  const sessions = new Set<ServerHttp2Session>();
-  server.on("session", (session: ServerHttp2Session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-    session.on("error", () => {});
-  });
-
-  const network: Network = options.network ?? (env[Env.network] === "tcp" ? "tcp" : "unix");
   let bound: BoundAddress;
   try {
     bound = await listen(server, { network, env });
@@ -181,10 +167,8 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
       stopWatch();
       stopping.abort();
       rpc.abortAll(reason);
-      // Let streams end with a status (stdio, broker, the Shutdown reply) before the sockets go:
-      // a Go host logs a reset stdio stream as an error.
-      await closeSessions(sessions, 500);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await broker.close();
+      await grpc.close();
       cleanupSocket();
       process.off("exit", cleanupSocket);
       process.off("SIGTERM", onSigterm);
@@ -246,17 +230,6 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     close: () => shutdown("closed by the plugin"),
     [Symbol.asyncDispose]: () => shutdown("disposed"),
   };
-}
-
-async function closeSessions(sessions: Set<ServerHttp2Session>, graceMs: number): Promise<void> {
-  const closing = [...sessions].map(
-    (session) => new Promise<void>((resolve) => session.close(() => resolve())),
-  );
-  const timer = setTimeout(() => {
-    for (const session of sessions) session.destroy();
-  }, graceMs);
-  await Promise.all(closing);
-  clearTimeout(timer);
 }
 
 async function exitWith(stdio: StdioCapture, code: number, message: string): Promise<never> {

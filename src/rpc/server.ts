@@ -8,6 +8,7 @@ import type {
 import { constants as h2 } from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { encodeFrame, FrameDecoder } from "./framing.ts";
 import { encodeGrpcMessage, GrpcStatus } from "./status.ts";
@@ -20,6 +21,8 @@ export interface RpcServerOptions {
   maxReceiveMessageBytes?: number | undefined;
   /** Largest message a handler may send. Default 256 MiB. */
   maxSendMessageBytes?: number | undefined;
+  /** The broker handlers reach through `context.broker`. */
+  broker?: Broker | undefined;
   /** Called with errors a handler threw that were not PluginErrors (for logging). */
   onHandlerError?: ((error: unknown, path: string) => void) | undefined;
 }
@@ -43,11 +46,13 @@ export class RpcServer {
   readonly #maxSend: number;
   readonly #onHandlerError: RpcServerOptions["onHandlerError"];
   readonly #active = new Set<AbortController>();
+  readonly #broker: Broker | undefined;
 
   constructor(options: RpcServerOptions = {}) {
     this.#maxReceive = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
     this.#maxSend = options.maxSendMessageBytes ?? defaultMaxMessageBytes;
     this.#onHandlerError = options.onHandlerError;
+    this.#broker = options.broker;
   }
 
   /** Registers every method of a service. Registering a service twice replaces it. */
@@ -123,6 +128,7 @@ export class RpcServer {
       requestHeaders: headers,
       timeRemainingMs: () =>
         deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
+      broker: this.#broker,
     };
     const call = new ServerCall(stream, route.method, this.#maxReceive, this.#maxSend);
     call.run(route.handler, context).catch((error: unknown) => {

@@ -5,6 +5,7 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import type { Broker } from "../broker/broker.ts";
 
 /** Per-call options every client method accepts. */
 export interface CallOptions {
@@ -26,6 +27,8 @@ export interface HandlerContext {
   readonly requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
   /** Milliseconds until the deadline, or undefined without one. */
   timeRemainingMs(): number | undefined;
+  /** The go-plugin broker of this connection, to dial callbacks the caller handed over by id. */
+  readonly broker: Broker | undefined;
 }
 
 type In<M extends DescMethod> = M["input"];

@@ -101,6 +101,13 @@ describe("Go host → TypeScript plugin", () => {
           assert.equal(cancel.result?.handlerCancelled, 1);
         });
 
+        it("calls back through the broker both ways (bidirectional)", async () => {
+          const report = await run("bidirectional");
+          assertOk(report);
+          assert.equal(report.result?.pong, "pong");
+          assert.equal(typeof report.result?.pluginServedId, "number");
+        });
+
         it("answers health pings", async () => {
           const report = await run("ping");
           assertOk(report);

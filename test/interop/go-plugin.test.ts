@@ -8,7 +8,8 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { handshake as kvHandshake, plugins as kvPlugins } from "../../examples/kv/shared.ts";
 import type { StartOptions } from "../../src/index.ts";
-import { PluginError, startPlugin } from "../../src/index.ts";
+import { implement, PluginError, startPlugin } from "../../src/index.ts";
+import { PingPong } from "../fixtures/gen/grpctest_pb.js";
 import { recordingLogger, testHandshake, testPlugins, waitFor } from "../support/fixture.ts";
 import { goBinary } from "../support/interop.ts";
 
@@ -119,6 +120,23 @@ describe("TypeScript host → Go plugin", () => {
           5000,
           "Go handlers to see both cancellations",
         );
+      });
+
+      it("calls back through the broker both ways (bidirectional)", async () => {
+        await using plugin = await startGo({ autoMtls });
+        let pinged = 0;
+        const served = await plugin.broker.serve(
+          implement(PingPong, {
+            ping: () => {
+              pinged++;
+              return { msg: "pong" };
+            },
+          }),
+        );
+        const { id } = await plugin.dispense("test").bidirectional({ id: served.id });
+        assert.equal(pinged, 1);
+        const back = await plugin.broker.client(id, PingPong);
+        assert.equal((await back.ping({})).msg, "pong");
       });
 
       it("moves 16 MiB messages", async () => {

@@ -1,0 +1,266 @@
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import type { Duplex, Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createServer as createTlsServer } from "node:tls";
+import type { DescService } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import { PluginError } from "../errors/plugin-error.ts";
+import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
+import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
+import { AsyncQueue } from "../internal/async-queue.ts";
+import { dialer } from "../net/dial.ts";
+import type { ServerTls } from "../net/grpc-server.ts";
+import { createGrpcServer } from "../net/grpc-server.ts";
+import type { BoundAddress } from "../net/listen.ts";
+import { listen } from "../net/listen.ts";
+import type { Network } from "../protocol/handshake-line.ts";
+import type { Logger } from "../protocol/hclog.ts";
+import { RpcChannel } from "../rpc/channel.ts";
+import { createClient } from "../rpc/client.ts";
+import { RpcServer } from "../rpc/server.ts";
+import type { Client, ServiceRegistration } from "../rpc/types.ts";
+import { brokerTimeoutMs, Mailbox } from "./mailbox.ts";
+
+export interface BrokerOptions {
+  /** Name used in errors and logs. */
+  readonly name: string;
+  /** Network for brokered listeners (the main connection's). */
+  readonly network: Network;
+  /** Environment for listening: PLUGIN_UNIX_SOCKET_DIR and _GROUP, port range. */
+  readonly env: NodeJS.ProcessEnv;
+  /** AutoMTLS: this side's identity and the peer's certificate, for serving and dialing. */
+  readonly tls: ServerTls | undefined;
+  readonly logger?: Logger | undefined;
+  readonly maxReceiveMessageBytes?: number | undefined;
+  readonly maxSendMessageBytes?: number | undefined;
+}
+
+/** A service this side serves through the broker; `id` is what the peer dials. */
+export interface BrokeredServer {
+  readonly id: number;
+  close(): Promise<void>;
+}
+
+interface Closable {
+  close(): Promise<void> | void;
+}
+
+/**
+ * go-plugin's GRPCBroker, both roles (go-plugin-protocol §5): either side serves extra gRPC
+ * services or byte streams on new listeners and announces them on the broker stream by id; the
+ * other side dials the id. TLS is applied to every brokered connection as on the main one.
+ * Everything brokered is closed with the broker.
+ */
+export class Broker {
+  readonly #options: BrokerOptions;
+  readonly #outgoing = new AsyncQueue<ConnInfo>();
+  readonly #mailbox = new Mailbox();
+  readonly #resources = new Set<Closable>();
+  #lastId = 0;
+  #closed: PluginError | undefined;
+
+  constructor(options: BrokerOptions) {
+    this.#options = options;
+  }
+
+  /** The next free id on this side (ids of the two sides are independent, from 1). */
+  nextId(): number {
+    this.#lastId = (this.#lastId + 1) >>> 0;
+    return this.#lastId;
+  }
+
+  /** Messages for the broker stream, as this side produces them. */
+  get outgoing(): AsyncIterable<ConnInfo> {
+    return this.#outgoing;
+  }
+
+  /** A message received on the broker stream. */
+  receive(info: ConnInfo): void {
+    // Knocks belong to the multiplexed mode, which this connection did not negotiate.
+    if (info.knock?.knock === true) return;
+    this.#mailbox.deliver(info);
+  }
+
+  /**
+   * Serves `services` on a new brokered server and returns its id to hand to the peer (in any
+   * message field, as go-plugin's bidirectional example does). The id is announced only once the
+   * server accepts connections.
+   */
+  async serve(
+    ...services: ReadonlyArray<ServiceRegistration<DescService>>
+  ): Promise<BrokeredServer> {
+    return this.acceptAndServe(this.nextId(), ...services);
+  }
+
+  /** Serves `services` under a given id (go-plugin's AcceptAndServe). */
+  async acceptAndServe(
+    id: number,
+    ...services: ReadonlyArray<ServiceRegistration<DescService>>
+  ): Promise<BrokeredServer> {
+    this.#checkOpen();
+    const rpc = new RpcServer({
+      maxReceiveMessageBytes: this.#options.maxReceiveMessageBytes,
+      maxSendMessageBytes: this.#options.maxSendMessageBytes,
+      onHandlerError: (error, path) =>
+        this.#options.logger?.error("brokered handler failed", { id, method: path, error }),
+      broker: this,
+    }).register(...services);
+    const grpc = createGrpcServer(rpc, this.#options.tls, (error) =>
+      this.#options.logger?.debug("TLS handshake on a brokered connection failed", { id, error }),
+    );
+    const bound = await this.#announce(id, grpc.server);
+    const resource = {
+      close: async () => {
+        this.#resources.delete(resource);
+        rpc.abortAll("the broker closed");
+        await grpc.close();
+        bound.cleanup();
+      },
+    };
+    this.#resources.add(resource);
+    return { id, close: resource.close };
+  }
+
+  /** Dials a service the peer serves under `id` (go-plugin's Dial): a channel for typed clients. */
+  async dial(
+    id: number,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<RpcChannel> {
+    const info = await this.#take(id, options);
+    const channel = new RpcChannel({
+      connect: dialer({
+        network: info.network as Network,
+        address: info.address,
+        tls: this.#options.tls,
+      }),
+      tls: this.#options.tls !== undefined,
+      maxReceiveMessageBytes: this.#options.maxReceiveMessageBytes,
+      maxSendMessageBytes: this.#options.maxSendMessageBytes,
+    });
+    const resource = {
+      close: () => channel.close(new PluginError("CLIENT_CLOSED", "the broker closed")),
+    };
+    this.#resources.add(resource);
+    return channel;
+  }
+
+  /** A typed client for the service the peer serves under `id`. */
+  async client<S extends DescService>(
+    id: number,
+    service: S,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Client<S>> {
+    return createClient(service, await this.dial(id, options));
+  }
+
+  /**
+   * Hands a byte source to the peer: returns an id the peer passes to `dialReadable` to read it.
+   * Bytes flow over a dedicated brokered connection (TLS under AutoMTLS) with the socket's
+   * back-pressure, so memory stays flat whatever the size.
+   */
+  async serveReadable(source: Readable): Promise<number> {
+    return this.#serveBytes((socket) => pipeline(source, socket));
+  }
+
+  /** Hands a byte sink to the peer: the peer writes into the Writable `dialWritable` returns. */
+  async serveWritable(sink: Writable): Promise<number> {
+    return this.#serveBytes((socket) => pipeline(socket, sink));
+  }
+
+  /** Reads a byte source the peer served under `id`. */
+  async dialReadable(
+    id: number,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Readable> {
+    return this.#dialBytes(id, options);
+  }
+
+  /** Writes into a byte sink the peer served under `id`; `end()` it when done. */
+  async dialWritable(
+    id: number,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<Writable> {
+    return this.#dialBytes(id, options);
+  }
+
+  /** Ends the broker: brokered servers stop, channels close, pending dials fail. Idempotent. */
+  async close(reason = new PluginError("CLIENT_CLOSED", "the broker closed")): Promise<void> {
+    if (this.#closed !== undefined) return;
+    this.#closed = reason;
+    this.#outgoing.end();
+    this.#mailbox.close(reason);
+    await Promise.allSettled([...this.#resources].map((r) => r.close()));
+    this.#resources.clear();
+  }
+
+  async #serveBytes(transfer: (socket: Duplex) => Promise<void>): Promise<number> {
+    this.#checkOpen();
+    const id = this.nextId();
+    const tls = this.#options.tls;
+    const server: Server =
+      tls === undefined
+        ? createNetServer()
+        : createTlsServer({
+            key: tls.identity.keyPem,
+            cert: tls.identity.certPem,
+            ca: [tls.peerCertPem],
+            requestCert: true,
+            rejectUnauthorized: true,
+            minVersion: "TLSv1.2",
+          });
+    let bound: BoundAddress | undefined;
+    const resource = {
+      close: async () => {
+        this.#resources.delete(resource);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        bound?.cleanup();
+      },
+    };
+    this.#resources.add(resource);
+    const onConnection = (socket: Socket) => {
+      // One transfer per id: stop listening once the peer is connected.
+      void resource.close();
+      transfer(socket).catch((error: unknown) => {
+        this.#options.logger?.debug("brokered byte stream failed", { id, error });
+        socket.destroy();
+      });
+    };
+    server.once(tls === undefined ? "connection" : "secureConnection", onConnection);
+    bound = await this.#announce(id, server);
+    return id;
+  }
+
+  async #dialBytes(
+    id: number,
+    options: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<Duplex> {
+    const info = await this.#take(id, options);
+    const socket = dialer({
+      network: info.network as Network,
+      address: info.address,
+      tls: this.#options.tls,
+    })();
+    const resource = { close: () => void socket.destroy() };
+    this.#resources.add(resource);
+    socket.once("close", () => this.#resources.delete(resource));
+    return socket;
+  }
+
+  /** Binds a listener like the main one and tells the peer where it is. */
+  async #announce(id: number, server: Server): Promise<BoundAddress> {
+    const bound = await listen(server, { network: this.#options.network, env: this.#options.env });
+    this.#outgoing.push(
+      create(ConnInfoSchema, { serviceId: id, network: bound.network, address: bound.address }),
+    );
+    return bound;
+  }
+
+  #take(id: number, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<ConnInfo> {
+    this.#checkOpen();
+    return this.#mailbox.take(id, options.timeoutMs ?? brokerTimeoutMs, options.signal);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed !== undefined) throw this.#closed;
+  }
+}

@@ -1,0 +1,80 @@
+import { once } from "node:events";
+import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
+import { createSecureServer, createServer } from "node:http2";
+import type { RpcServer } from "../rpc/server.ts";
+import type { TlsIdentity } from "../tls/auto-mtls.ts";
+
+export interface ServerTls {
+  readonly identity: TlsIdentity;
+  /** The one certificate trusted for clients (AutoMTLS: the peer's). */
+  readonly peerCertPem: string;
+}
+
+/** An HTTP/2 server carrying an RpcServer, with its sessions tracked for a graceful close. */
+export interface GrpcServer {
+  readonly server: Http2Server | Http2SecureServer;
+  /** Ends sessions (streams may finish for `graceMs`), then stops listening. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const streamWindowBytes = 4 * 1024 * 1024;
+
+/**
+ * The HTTP/2 server both the plugin's main listener and every brokered server use: plain, or
+ * AutoMTLS (require and verify the client certificate against exactly the peer's, TLS ≥ 1.2,
+ * ALPN h2).
+ */
+export function createGrpcServer(
+  rpc: RpcServer,
+  tls: ServerTls | undefined,
+  onTlsError?: (error: Error) => void,
+): GrpcServer {
+  const settings = { initialWindowSize: streamWindowBytes };
+  const server =
+    tls === undefined
+      ? createServer({ settings })
+      : createSecureServer({
+          key: tls.identity.keyPem,
+          cert: tls.identity.certPem,
+          ca: [tls.peerCertPem],
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: "TLSv1.2",
+          ALPNProtocols: ["h2"],
+          settings,
+        });
+  if (tls !== undefined) server.on("tlsClientError", (error: Error) => onTlsError?.(error));
+  rpc.attach(server);
+  const sessions = new Set<ServerHttp2Session>();
+  server.on("session", (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+    session.on("error", () => {});
+  });
+  return {
+    server,
+    async close(graceMs = 500) {
+      await closeSessions(sessions, graceMs);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Lets streams end with a status (a Go host logs a reset stdio stream as an error), then destroys
+ * what remains. Waits for 'close' events: close() on a session already closing never calls back.
+ */
+async function closeSessions(sessions: Set<ServerHttp2Session>, graceMs: number): Promise<void> {
+  const closing = [...sessions]
+    .filter((session) => !session.destroyed)
+    .map((session) => {
+      const closed = once(session, "close").then(() => {});
+      session.close();
+      return closed;
+    });
+  const timer = setTimeout(() => {
+    for (const session of sessions) session.destroy();
+  }, graceMs);
+  await Promise.all(closing);
+  clearTimeout(timer);
+}
