@@ -4,9 +4,18 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Readable, Writable } from "node:stream";
 import { describe, it } from "node:test";
+import {
+  digestOf,
+  hashingSink,
+  patternDigest,
+  patternSource,
+} from "../../test/fixtures/byte-source.ts";
+import { fixtureService } from "../../test/fixtures/fixture-service.ts";
+import { Fixture } from "../../test/fixtures/gen/fixture_pb.js";
 import { PingPong } from "../../test/fixtures/gen/grpctest_pb.js";
-import { startFixture } from "../../test/support/fixture.ts";
+import { startFixture, waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { createClient } from "../rpc/client.ts";
 import { implement } from "../rpc/types.ts";
 
 describe("broker (TS host ↔ TS plugin)", () => {
@@ -75,5 +84,112 @@ describe("broker (TS host ↔ TS plugin)", () => {
         return e instanceof PluginError;
       },
     );
+  });
+});
+
+describe("cancellation and deadlines through callbacks", () => {
+  it("aborting the host's call cancels the plugin's handler and the callback it is making into the host", async () => {
+    await using plugin = await startFixture("test-grpc");
+    const hostSide = fixtureService();
+    const served = await plugin.broker.serve(hostSide);
+    const hostClient = createClient(Fixture, await inProcess(hostSide));
+    const controller = new AbortController();
+    const call = plugin
+      .dispense("fixture")
+      .callBack({ brokerId: served.id, durationMs: 30_000 }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(call, (e: unknown) => e instanceof PluginError && e.code === "CANCELLED");
+    await waitFor(
+      async () => (await hostClient.cancelled({})).cancelled === 1,
+      5000,
+      "the host's callback handler to be cancelled",
+    );
+  });
+
+  it("the host's deadline reaches the callback the plugin makes into the host", async () => {
+    await using plugin = await startFixture("test-grpc");
+    const hostSide = fixtureService();
+    const served = await plugin.broker.serve(hostSide);
+    const reply = await plugin
+      .dispense("fixture")
+      .callBack({ brokerId: served.id, durationMs: 1 }, { timeoutMs: 3000 });
+    assert.ok(
+      reply.deadlineRemainingMs > 1500 && reply.deadlineRemainingMs <= 3000,
+      String(reply.deadlineRemainingMs),
+    );
+    await assert.rejects(
+      plugin
+        .dispense("fixture")
+        .callBack({ brokerId: served.id, durationMs: 30_000 }, { timeoutMs: 300 }),
+      (e: unknown) => e instanceof PluginError && e.code === "DEADLINE_EXCEEDED",
+    );
+  });
+});
+
+/** A client straight to a service implementation in this process (to read its counters). */
+async function inProcess(registration: ReturnType<typeof fixtureService>) {
+  const { duplexPair } = await import("node:stream");
+  const { createServer } = await import("node:http2");
+  const { RpcChannel } = await import("../rpc/channel.ts");
+  const { RpcServer } = await import("../rpc/server.ts");
+  const server = createServer();
+  new RpcServer().register(registration).attach(server);
+  return new RpcChannel({
+    connect: () => {
+      const [client, serverSide] = duplexPair();
+      server.emit("connection", serverSide);
+      return client;
+    },
+  });
+}
+
+describe("byte streams through the broker", () => {
+  const size = 64 * 1024 * 1024 + 12_345;
+  for (const autoMtls of [false, true]) {
+    const mode = autoMtls ? "AutoMTLS" : "plain";
+    it(`host → plugin: a Readable handed to the plugin arrives whole (${mode})`, async () => {
+      await using plugin = await startFixture("test-grpc", { autoMtls });
+      const id = await plugin.broker.serveReadable(patternSource(size));
+      const result = await plugin.dispense("fixture").digest({ brokerId: id });
+      assert.equal(result.bytes, BigInt(size));
+      assert.equal(result.sha256, patternDigest(size));
+    });
+
+    it(`plugin → host: the plugin writes into a Writable the host handed over (${mode})`, async () => {
+      await using plugin = await startFixture("test-grpc", { autoMtls });
+      const { sink, done } = hashingSink();
+      const id = await plugin.broker.serveWritable(sink);
+      const result = await plugin
+        .dispense("fixture")
+        .produce({ brokerId: id, bytes: BigInt(size) });
+      const received = await done;
+      assert.equal(received.bytes, size);
+      assert.equal(received.sha256, result.sha256);
+    });
+
+    it(`plugin → host: the host reads a Readable the plugin serves (${mode})`, async () => {
+      await using plugin = await startFixture("test-grpc", { autoMtls });
+      const offer = await plugin.dispense("fixture").source({ bytes: BigInt(size) });
+      const received = await digestOf(await plugin.broker.dialReadable(offer.brokerId));
+      assert.equal(received.bytes, size);
+      assert.equal(received.sha256, offer.sha256);
+    });
+  }
+
+  it("the reader sees an error, not a silent truncation, when the plugin dies mid-stream", async () => {
+    const plugin = await startFixture("test-grpc");
+    const offer = await plugin.dispense("fixture").source({ bytes: BigInt(1024 * 1024 * 1024) });
+    const readable = await plugin.broker.dialReadable(offer.brokerId);
+    let received = 0;
+    const reading = (async () => {
+      for await (const chunk of readable) {
+        received += (chunk as Buffer).length;
+        if (received > 8 * 1024 * 1024 && plugin.state.t === "running")
+          process.kill(plugin.pid, "SIGKILL");
+      }
+    })();
+    await assert.rejects(reading);
+    assert.ok(received < 1024 * 1024 * 1024);
+    await plugin.exited;
   });
 });

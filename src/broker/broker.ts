@@ -19,6 +19,7 @@ import { RpcChannel } from "../rpc/channel.ts";
 import { createClient } from "../rpc/client.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { Client, ServiceRegistration } from "../rpc/types.ts";
+import { framedReader, framedWriter } from "./byte-frames.ts";
 import { brokerTimeoutMs, Mailbox } from "./mailbox.ts";
 
 export interface BrokerOptions {
@@ -159,12 +160,12 @@ export class Broker {
    * back-pressure, so memory stays flat whatever the size.
    */
   async serveReadable(source: Readable): Promise<number> {
-    return this.#serveBytes((socket) => pipeline(source, socket));
+    return this.#serveBytes((socket) => pipeline(source, framedWriter(socket)));
   }
 
   /** Hands a byte sink to the peer: the peer writes into the Writable `dialWritable` returns. */
   async serveWritable(sink: Writable): Promise<number> {
-    return this.#serveBytes((socket) => pipeline(socket, sink));
+    return this.#serveBytes((socket) => pipeline(framedReader(socket), sink));
   }
 
   /** Reads a byte source the peer served under `id`. */
@@ -172,7 +173,7 @@ export class Broker {
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<Readable> {
-    return this.#dialBytes(id, options);
+    return framedReader(await this.#dialBytes(id, options));
   }
 
   /** Writes into a byte sink the peer served under `id`; `end()` it when done. */
@@ -180,7 +181,7 @@ export class Broker {
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<Writable> {
-    return this.#dialBytes(id, options);
+    return framedWriter(await this.#dialBytes(id, options));
   }
 
   /** Ends the broker: brokered servers stop, channels close, pending dials fail. Idempotent. */

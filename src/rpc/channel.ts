@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
+import { inheritCallOptions } from "./call-context.ts";
 import { encodeFrame, FrameDecoder } from "./framing.ts";
 import { defaultMaxMessageBytes } from "./server.ts";
 import { decodeGrpcMessage, GrpcStatus } from "./status.ts";
@@ -80,8 +81,9 @@ export class RpcChannel {
   }
 
   /** Opens a call; the caller writes requests and reads responses through the returned object. */
-  start(method: DescMethod, options: CallOptions | undefined): ClientCall {
+  start(method: DescMethod, ownOptions: CallOptions | undefined): ClientCall {
     if (this.#closed !== undefined) throw this.#closed;
+    const options = inheritCallOptions(ownOptions);
     const call = new ClientCall(method, this.#maxReceive, this.#maxSend, options, () =>
       this.#calls.delete(call),
     );

@@ -10,6 +10,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { currentCall } from "./call-context.ts";
 import { encodeFrame, FrameDecoder } from "./framing.ts";
 import { encodeGrpcMessage, GrpcStatus } from "./status.ts";
 import { parseGrpcTimeout } from "./timeout.ts";
@@ -131,11 +132,13 @@ export class RpcServer {
       broker: this.#broker,
     };
     const call = new ServerCall(stream, route.method, this.#maxReceive, this.#maxSend);
-    call.run(route.handler, context).catch((error: unknown) => {
-      if (!(error instanceof PluginError)) this.#onHandlerError?.(error, path);
-      const failure = toStatus(error);
-      respondError(stream, failure.status, failure.message);
-    });
+    currentCall
+      .run(context, () => call.run(route.handler, context))
+      .catch((error: unknown) => {
+        if (!(error instanceof PluginError)) this.#onHandlerError?.(error, path);
+        const failure = toStatus(error);
+        respondError(stream, failure.status, failure.message);
+      });
   }
 }
 

@@ -432,6 +432,176 @@ func (x *CancelledResponse) GetLastReason() string {
 	return ""
 }
 
+type CallBackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Broker id of a Fixture service the caller serves.
+	BrokerId uint32 `protobuf:"varint,1,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	// Passed to the callee's Sleep.
+	DurationMs    uint32 `protobuf:"varint,2,opt,name=duration_ms,json=durationMs,proto3" json:"duration_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallBackRequest) Reset() {
+	*x = CallBackRequest{}
+	mi := &file_fixture_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallBackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallBackRequest) ProtoMessage() {}
+
+func (x *CallBackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fixture_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallBackRequest.ProtoReflect.Descriptor instead.
+func (*CallBackRequest) Descriptor() ([]byte, []int) {
+	return file_fixture_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CallBackRequest) GetBrokerId() uint32 {
+	if x != nil {
+		return x.BrokerId
+	}
+	return 0
+}
+
+func (x *CallBackRequest) GetDurationMs() uint32 {
+	if x != nil {
+		return x.DurationMs
+	}
+	return 0
+}
+
+type ByteStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Broker id of a byte stream the caller serves (Digest: a source; Produce: a sink).
+	BrokerId uint32 `protobuf:"varint,1,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	// Produce and Source: how many bytes to write.
+	Bytes         uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ByteStreamRequest) Reset() {
+	*x = ByteStreamRequest{}
+	mi := &file_fixture_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ByteStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ByteStreamRequest) ProtoMessage() {}
+
+func (x *ByteStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_fixture_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ByteStreamRequest.ProtoReflect.Descriptor instead.
+func (*ByteStreamRequest) Descriptor() ([]byte, []int) {
+	return file_fixture_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ByteStreamRequest) GetBrokerId() uint32 {
+	if x != nil {
+		return x.BrokerId
+	}
+	return 0
+}
+
+func (x *ByteStreamRequest) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+type ByteStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Digest: sha256 (hex) of what was read; Produce/Source: of what was written.
+	Sha256 string `protobuf:"bytes,1,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Bytes  uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// Source: the broker id of the byte source the plugin serves.
+	BrokerId      uint32 `protobuf:"varint,3,opt,name=broker_id,json=brokerId,proto3" json:"broker_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ByteStreamResponse) Reset() {
+	*x = ByteStreamResponse{}
+	mi := &file_fixture_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ByteStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ByteStreamResponse) ProtoMessage() {}
+
+func (x *ByteStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_fixture_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ByteStreamResponse.ProtoReflect.Descriptor instead.
+func (*ByteStreamResponse) Descriptor() ([]byte, []int) {
+	return file_fixture_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ByteStreamResponse) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *ByteStreamResponse) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *ByteStreamResponse) GetBrokerId() uint32 {
+	if x != nil {
+		return x.BrokerId
+	}
+	return 0
+}
+
 var File_fixture_proto protoreflect.FileDescriptor
 
 const file_fixture_proto_rawDesc = "" +
@@ -458,7 +628,18 @@ const file_fixture_proto_rawDesc = "" +
 	"\x11CancelledResponse\x12\x1c\n" +
 	"\tcancelled\x18\x01 \x01(\rR\tcancelled\x12\x1f\n" +
 	"\vlast_reason\x18\x02 \x01(\tR\n" +
-	"lastReason2\xd1\x03\n" +
+	"lastReason\"O\n" +
+	"\x0fCallBackRequest\x12\x1b\n" +
+	"\tbroker_id\x18\x01 \x01(\rR\bbrokerId\x12\x1f\n" +
+	"\vduration_ms\x18\x02 \x01(\rR\n" +
+	"durationMs\"F\n" +
+	"\x11ByteStreamRequest\x12\x1b\n" +
+	"\tbroker_id\x18\x01 \x01(\rR\bbrokerId\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"_\n" +
+	"\x12ByteStreamResponse\x12\x16\n" +
+	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12\x1b\n" +
+	"\tbroker_id\x18\x03 \x01(\rR\bbrokerId2\xa1\x06\n" +
 	"\aFixture\x12H\n" +
 	"\x05Sleep\x12\x1e.plugwire.fixture.SleepRequest\x1a\x1f.plugwire.fixture.SleepResponse\x12J\n" +
 	"\x05Count\x12\x1e.plugwire.fixture.CountRequest\x1a\x1f.plugwire.fixture.CountResponse0\x01\x12D\n" +
@@ -466,7 +647,11 @@ const file_fixture_proto_rawDesc = "" +
 	"\x04Echo\x12\x1d.plugwire.fixture.EchoMessage\x1a\x1d.plugwire.fixture.EchoMessage\x12N\n" +
 	"\n" +
 	"EchoStream\x12\x1d.plugwire.fixture.EchoMessage\x1a\x1d.plugwire.fixture.EchoMessage(\x010\x01\x12T\n" +
-	"\tCancelled\x12\".plugwire.fixture.CancelledRequest\x1a#.plugwire.fixture.CancelledResponseB\vZ\t./fixtureb\x06proto3"
+	"\tCancelled\x12\".plugwire.fixture.CancelledRequest\x1a#.plugwire.fixture.CancelledResponse\x12N\n" +
+	"\bCallBack\x12!.plugwire.fixture.CallBackRequest\x1a\x1f.plugwire.fixture.SleepResponse\x12S\n" +
+	"\x06Digest\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponse\x12T\n" +
+	"\aProduce\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponse\x12S\n" +
+	"\x06Source\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponseB\vZ\t./fixtureb\x06proto3"
 
 var (
 	file_fixture_proto_rawDescOnce sync.Once
@@ -480,36 +665,47 @@ func file_fixture_proto_rawDescGZIP() []byte {
 	return file_fixture_proto_rawDescData
 }
 
-var file_fixture_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_fixture_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_fixture_proto_goTypes = []any{
-	(*SleepRequest)(nil),      // 0: plugwire.fixture.SleepRequest
-	(*SleepResponse)(nil),     // 1: plugwire.fixture.SleepResponse
-	(*CountRequest)(nil),      // 2: plugwire.fixture.CountRequest
-	(*CountResponse)(nil),     // 3: plugwire.fixture.CountResponse
-	(*SumRequest)(nil),        // 4: plugwire.fixture.SumRequest
-	(*SumResponse)(nil),       // 5: plugwire.fixture.SumResponse
-	(*EchoMessage)(nil),       // 6: plugwire.fixture.EchoMessage
-	(*CancelledRequest)(nil),  // 7: plugwire.fixture.CancelledRequest
-	(*CancelledResponse)(nil), // 8: plugwire.fixture.CancelledResponse
+	(*SleepRequest)(nil),       // 0: plugwire.fixture.SleepRequest
+	(*SleepResponse)(nil),      // 1: plugwire.fixture.SleepResponse
+	(*CountRequest)(nil),       // 2: plugwire.fixture.CountRequest
+	(*CountResponse)(nil),      // 3: plugwire.fixture.CountResponse
+	(*SumRequest)(nil),         // 4: plugwire.fixture.SumRequest
+	(*SumResponse)(nil),        // 5: plugwire.fixture.SumResponse
+	(*EchoMessage)(nil),        // 6: plugwire.fixture.EchoMessage
+	(*CancelledRequest)(nil),   // 7: plugwire.fixture.CancelledRequest
+	(*CancelledResponse)(nil),  // 8: plugwire.fixture.CancelledResponse
+	(*CallBackRequest)(nil),    // 9: plugwire.fixture.CallBackRequest
+	(*ByteStreamRequest)(nil),  // 10: plugwire.fixture.ByteStreamRequest
+	(*ByteStreamResponse)(nil), // 11: plugwire.fixture.ByteStreamResponse
 }
 var file_fixture_proto_depIdxs = []int32{
-	0, // 0: plugwire.fixture.Fixture.Sleep:input_type -> plugwire.fixture.SleepRequest
-	2, // 1: plugwire.fixture.Fixture.Count:input_type -> plugwire.fixture.CountRequest
-	4, // 2: plugwire.fixture.Fixture.Sum:input_type -> plugwire.fixture.SumRequest
-	6, // 3: plugwire.fixture.Fixture.Echo:input_type -> plugwire.fixture.EchoMessage
-	6, // 4: plugwire.fixture.Fixture.EchoStream:input_type -> plugwire.fixture.EchoMessage
-	7, // 5: plugwire.fixture.Fixture.Cancelled:input_type -> plugwire.fixture.CancelledRequest
-	1, // 6: plugwire.fixture.Fixture.Sleep:output_type -> plugwire.fixture.SleepResponse
-	3, // 7: plugwire.fixture.Fixture.Count:output_type -> plugwire.fixture.CountResponse
-	5, // 8: plugwire.fixture.Fixture.Sum:output_type -> plugwire.fixture.SumResponse
-	6, // 9: plugwire.fixture.Fixture.Echo:output_type -> plugwire.fixture.EchoMessage
-	6, // 10: plugwire.fixture.Fixture.EchoStream:output_type -> plugwire.fixture.EchoMessage
-	8, // 11: plugwire.fixture.Fixture.Cancelled:output_type -> plugwire.fixture.CancelledResponse
-	6, // [6:12] is the sub-list for method output_type
-	0, // [0:6] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0,  // 0: plugwire.fixture.Fixture.Sleep:input_type -> plugwire.fixture.SleepRequest
+	2,  // 1: plugwire.fixture.Fixture.Count:input_type -> plugwire.fixture.CountRequest
+	4,  // 2: plugwire.fixture.Fixture.Sum:input_type -> plugwire.fixture.SumRequest
+	6,  // 3: plugwire.fixture.Fixture.Echo:input_type -> plugwire.fixture.EchoMessage
+	6,  // 4: plugwire.fixture.Fixture.EchoStream:input_type -> plugwire.fixture.EchoMessage
+	7,  // 5: plugwire.fixture.Fixture.Cancelled:input_type -> plugwire.fixture.CancelledRequest
+	9,  // 6: plugwire.fixture.Fixture.CallBack:input_type -> plugwire.fixture.CallBackRequest
+	10, // 7: plugwire.fixture.Fixture.Digest:input_type -> plugwire.fixture.ByteStreamRequest
+	10, // 8: plugwire.fixture.Fixture.Produce:input_type -> plugwire.fixture.ByteStreamRequest
+	10, // 9: plugwire.fixture.Fixture.Source:input_type -> plugwire.fixture.ByteStreamRequest
+	1,  // 10: plugwire.fixture.Fixture.Sleep:output_type -> plugwire.fixture.SleepResponse
+	3,  // 11: plugwire.fixture.Fixture.Count:output_type -> plugwire.fixture.CountResponse
+	5,  // 12: plugwire.fixture.Fixture.Sum:output_type -> plugwire.fixture.SumResponse
+	6,  // 13: plugwire.fixture.Fixture.Echo:output_type -> plugwire.fixture.EchoMessage
+	6,  // 14: plugwire.fixture.Fixture.EchoStream:output_type -> plugwire.fixture.EchoMessage
+	8,  // 15: plugwire.fixture.Fixture.Cancelled:output_type -> plugwire.fixture.CancelledResponse
+	1,  // 16: plugwire.fixture.Fixture.CallBack:output_type -> plugwire.fixture.SleepResponse
+	11, // 17: plugwire.fixture.Fixture.Digest:output_type -> plugwire.fixture.ByteStreamResponse
+	11, // 18: plugwire.fixture.Fixture.Produce:output_type -> plugwire.fixture.ByteStreamResponse
+	11, // 19: plugwire.fixture.Fixture.Source:output_type -> plugwire.fixture.ByteStreamResponse
+	10, // [10:20] is the sub-list for method output_type
+	0,  // [0:10] is the sub-list for method input_type
+	0,  // [0:0] is the sub-list for extension type_name
+	0,  // [0:0] is the sub-list for extension extendee
+	0,  // [0:0] is the sub-list for field type_name
 }
 
 func init() { file_fixture_proto_init() }
@@ -523,7 +719,7 @@ func file_fixture_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_fixture_proto_rawDesc), len(file_fixture_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

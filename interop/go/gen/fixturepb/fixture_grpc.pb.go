@@ -28,6 +28,10 @@ const (
 	Fixture_Echo_FullMethodName       = "/plugwire.fixture.Fixture/Echo"
 	Fixture_EchoStream_FullMethodName = "/plugwire.fixture.Fixture/EchoStream"
 	Fixture_Cancelled_FullMethodName  = "/plugwire.fixture.Fixture/Cancelled"
+	Fixture_CallBack_FullMethodName   = "/plugwire.fixture.Fixture/CallBack"
+	Fixture_Digest_FullMethodName     = "/plugwire.fixture.Fixture/Digest"
+	Fixture_Produce_FullMethodName    = "/plugwire.fixture.Fixture/Produce"
+	Fixture_Source_FullMethodName     = "/plugwire.fixture.Fixture/Source"
 )
 
 // FixtureClient is the client API for Fixture service.
@@ -40,6 +44,14 @@ type FixtureClient interface {
 	Echo(ctx context.Context, in *EchoMessage, opts ...grpc.CallOption) (*EchoMessage, error)
 	EchoStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[EchoMessage, EchoMessage], error)
 	Cancelled(ctx context.Context, in *CancelledRequest, opts ...grpc.CallOption) (*CancelledResponse, error)
+	// Calls Sleep on the caller's Fixture service through the broker: the outer call's
+	// cancellation and deadline must reach that callback.
+	CallBack(ctx context.Context, in *CallBackRequest, opts ...grpc.CallOption) (*SleepResponse, error)
+	// Byte streams through the broker: read the caller's source and hash it; write into the
+	// caller's sink; serve a source for the caller to read.
+	Digest(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
+	Produce(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
+	Source(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
 }
 
 type fixtureClient struct {
@@ -125,6 +137,46 @@ func (c *fixtureClient) Cancelled(ctx context.Context, in *CancelledRequest, opt
 	return out, nil
 }
 
+func (c *fixtureClient) CallBack(ctx context.Context, in *CallBackRequest, opts ...grpc.CallOption) (*SleepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SleepResponse)
+	err := c.cc.Invoke(ctx, Fixture_CallBack_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fixtureClient) Digest(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ByteStreamResponse)
+	err := c.cc.Invoke(ctx, Fixture_Digest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fixtureClient) Produce(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ByteStreamResponse)
+	err := c.cc.Invoke(ctx, Fixture_Produce_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *fixtureClient) Source(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ByteStreamResponse)
+	err := c.cc.Invoke(ctx, Fixture_Source_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FixtureServer is the server API for Fixture service.
 // All implementations must embed UnimplementedFixtureServer
 // for forward compatibility.
@@ -135,6 +187,14 @@ type FixtureServer interface {
 	Echo(context.Context, *EchoMessage) (*EchoMessage, error)
 	EchoStream(grpc.BidiStreamingServer[EchoMessage, EchoMessage]) error
 	Cancelled(context.Context, *CancelledRequest) (*CancelledResponse, error)
+	// Calls Sleep on the caller's Fixture service through the broker: the outer call's
+	// cancellation and deadline must reach that callback.
+	CallBack(context.Context, *CallBackRequest) (*SleepResponse, error)
+	// Byte streams through the broker: read the caller's source and hash it; write into the
+	// caller's sink; serve a source for the caller to read.
+	Digest(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
+	Produce(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
+	Source(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
 	mustEmbedUnimplementedFixtureServer()
 }
 
@@ -162,6 +222,18 @@ func (UnimplementedFixtureServer) EchoStream(grpc.BidiStreamingServer[EchoMessag
 }
 func (UnimplementedFixtureServer) Cancelled(context.Context, *CancelledRequest) (*CancelledResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Cancelled not implemented")
+}
+func (UnimplementedFixtureServer) CallBack(context.Context, *CallBackRequest) (*SleepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CallBack not implemented")
+}
+func (UnimplementedFixtureServer) Digest(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Digest not implemented")
+}
+func (UnimplementedFixtureServer) Produce(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Produce not implemented")
+}
+func (UnimplementedFixtureServer) Source(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Source not implemented")
 }
 func (UnimplementedFixtureServer) mustEmbedUnimplementedFixtureServer() {}
 func (UnimplementedFixtureServer) testEmbeddedByValue()                 {}
@@ -263,6 +335,78 @@ func _Fixture_Cancelled_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Fixture_CallBack_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CallBackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FixtureServer).CallBack(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fixture_CallBack_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FixtureServer).CallBack(ctx, req.(*CallBackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Fixture_Digest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ByteStreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FixtureServer).Digest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fixture_Digest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FixtureServer).Digest(ctx, req.(*ByteStreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Fixture_Produce_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ByteStreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FixtureServer).Produce(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fixture_Produce_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FixtureServer).Produce(ctx, req.(*ByteStreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Fixture_Source_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ByteStreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FixtureServer).Source(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fixture_Source_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FixtureServer).Source(ctx, req.(*ByteStreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Fixture_ServiceDesc is the grpc.ServiceDesc for Fixture service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -281,6 +425,22 @@ var Fixture_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Cancelled",
 			Handler:    _Fixture_Cancelled_Handler,
+		},
+		{
+			MethodName: "CallBack",
+			Handler:    _Fixture_CallBack_Handler,
+		},
+		{
+			MethodName: "Digest",
+			Handler:    _Fixture_Digest_Handler,
+		},
+		{
+			MethodName: "Produce",
+			Handler:    _Fixture_Produce_Handler,
+		},
+		{
+			MethodName: "Source",
+			Handler:    _Fixture_Source_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

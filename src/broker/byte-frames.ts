@@ -1,0 +1,111 @@
+import type { Duplex } from "node:stream";
+import { Readable, Writable } from "node:stream";
+import { PluginError } from "../errors/plugin-error.ts";
+
+/**
+ * Brokered byte streams carry chunks with a 4-byte big-endian length and end with a zero-length
+ * chunk, so the reader can tell a finished stream from one whose sender died (a raw socket shows
+ * both as EOF). The cost is 4 bytes per chunk.
+ */
+const end = Buffer.alloc(4);
+
+/** A Writable that frames what is written into `socket`, with the socket's back-pressure. */
+export function framedWriter(socket: Duplex): Writable {
+  return new Writable({
+    highWaterMark: 256 * 1024,
+    write(chunk: Buffer, _encoding, callback) {
+      if (chunk.length === 0) {
+        callback();
+        return;
+      }
+      const header = Buffer.allocUnsafe(4);
+      header.writeUInt32BE(chunk.length, 0);
+      socket.cork();
+      socket.write(header);
+      const flushed = socket.write(chunk);
+      socket.uncork();
+      if (flushed) callback();
+      else socket.once("drain", () => callback());
+    },
+    final(callback) {
+      socket.end(end, () => callback());
+    },
+    destroy(error, callback) {
+      // No end marker: the reader reports the stream as cut short.
+      socket.destroy();
+      callback(error);
+    },
+  });
+}
+
+/** A Readable of the chunks framed on `socket`; it fails if the socket ends before the marker. */
+export function framedReader(socket: Duplex): Readable {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let need = -1;
+  let finished = false;
+  const readable = new Readable({
+    highWaterMark: 256 * 1024,
+    read() {
+      socket.resume();
+    },
+    destroy(error, callback) {
+      socket.destroy();
+      callback(error);
+    },
+  });
+  const take = (n: number): Buffer => {
+    pendingBytes -= n;
+    const first = pending[0]!;
+    if (first.length >= n) {
+      if (first.length === n) pending.shift();
+      else pending[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.concat(pending, pendingBytes + n).subarray(0, n);
+    const rest = Buffer.concat(pending).subarray(n);
+    pending = rest.length > 0 ? [rest] : [];
+    return out;
+  };
+  socket.on("data", (chunk: Buffer) => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    let more = true;
+    for (;;) {
+      if (need < 0) {
+        if (pendingBytes < 4) break;
+        need = take(4).readUInt32BE(0);
+        if (need === 0) {
+          finished = true;
+          readable.push(null);
+          socket.end();
+          return;
+        }
+      }
+      if (pendingBytes < need) break;
+      more = readable.push(take(need));
+      need = -1;
+    }
+    if (!more) socket.pause();
+  });
+  const cutShort = () => {
+    if (finished || readable.destroyed) return;
+    readable.destroy(
+      new PluginError(
+        "DATA_LOSS",
+        "the brokered byte stream ended before its sender finished (the other side closed or died)",
+      ),
+    );
+  };
+  socket.once("end", cutShort);
+  socket.once("close", cutShort);
+  socket.once("error", (error: Error) => {
+    if (!finished)
+      readable.destroy(
+        new PluginError("UNAVAILABLE", `the brokered byte stream failed: ${error.message}`, {
+          cause: error,
+        }),
+      );
+  });
+  return readable;
+}

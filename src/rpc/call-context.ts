@@ -1,0 +1,24 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { CallOptions, HandlerContext } from "./types.ts";
+
+/**
+ * The handler context of the call being served, for calls a handler makes in turn (a callback
+ * into the host through the broker, a call to another plugin): they inherit its cancellation and
+ * deadline without the handler passing them, as a Go handler passes its ctx.
+ */
+export const currentCall = new AsyncLocalStorage<HandlerContext>();
+
+/** Call options merged with those inherited from the handler being served, if any. */
+export function inheritCallOptions(options: CallOptions | undefined): CallOptions | undefined {
+  const parent = currentCall.getStore();
+  if (parent === undefined) return options;
+  const signal =
+    options?.signal === undefined
+      ? parent.signal
+      : AbortSignal.any([options.signal, parent.signal]);
+  const remaining = parent.timeRemainingMs();
+  const own = options?.timeoutMs;
+  const timeoutMs =
+    remaining === undefined ? own : own === undefined ? remaining : Math.min(own, remaining);
+  return { ...options, signal, timeoutMs };
+}
