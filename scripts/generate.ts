@@ -8,7 +8,9 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const roots: Array<[protoDir: string, outDir: string]> = [
   ["proto", "src/gen"],
   ["examples/kv/proto", "examples/kv/gen"],
+  ["examples/counter/proto", "examples/counter/gen"],
   ["test/fixtures/proto", "test/fixtures/gen"],
+  ["examples/manager/users/proto", "examples/manager/users/gen"],
 ];
 
 for (const [protoDir, outDir] of roots) {

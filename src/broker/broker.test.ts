@@ -193,3 +193,26 @@ describe("byte streams through the broker", () => {
     await plugin.exited;
   });
 });
+
+describe("streaming RPCs through brokered connections", () => {
+  for (const autoMtls of [false, true]) {
+    it(`server, client and bidi streams work on a brokered service (${autoMtls ? "AutoMTLS" : "plain"})`, async () => {
+      await using plugin = await startFixture("test-grpc", { autoMtls });
+      const { brokerId } = await plugin.dispense("fixture").brokered({});
+      const brokered = await plugin.broker.client(brokerId, Fixture);
+      const counted: number[] = [];
+      for await (const r of brokered.count({ n: 50 })) counted.push(r.i);
+      assert.equal(counted.length, 50);
+      async function* values() {
+        for (let i = 1n; i <= 100n; i++) yield { value: i };
+      }
+      assert.equal((await brokered.sum(values())).total, 5050n);
+      async function* payloads() {
+        for (let i = 0; i < 20; i++) yield { payload: Buffer.alloc(100_000, i) };
+      }
+      let echoed = 0;
+      for await (const r of brokered.echoStream(payloads())) echoed += r.payload.length;
+      assert.equal(echoed, 2_000_000);
+    });
+  }
+});

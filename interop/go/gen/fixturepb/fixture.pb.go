@@ -639,7 +639,7 @@ const file_fixture_proto_rawDesc = "" +
 	"\x12ByteStreamResponse\x12\x16\n" +
 	"\x06sha256\x18\x01 \x01(\tR\x06sha256\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12\x1b\n" +
-	"\tbroker_id\x18\x03 \x01(\rR\bbrokerId2\xa1\x06\n" +
+	"\tbroker_id\x18\x03 \x01(\rR\bbrokerId2\xf8\x06\n" +
 	"\aFixture\x12H\n" +
 	"\x05Sleep\x12\x1e.plugwire.fixture.SleepRequest\x1a\x1f.plugwire.fixture.SleepResponse\x12J\n" +
 	"\x05Count\x12\x1e.plugwire.fixture.CountRequest\x1a\x1f.plugwire.fixture.CountResponse0\x01\x12D\n" +
@@ -651,7 +651,8 @@ const file_fixture_proto_rawDesc = "" +
 	"\bCallBack\x12!.plugwire.fixture.CallBackRequest\x1a\x1f.plugwire.fixture.SleepResponse\x12S\n" +
 	"\x06Digest\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponse\x12T\n" +
 	"\aProduce\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponse\x12S\n" +
-	"\x06Source\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponseB\vZ\t./fixtureb\x06proto3"
+	"\x06Source\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponse\x12U\n" +
+	"\bBrokered\x12#.plugwire.fixture.ByteStreamRequest\x1a$.plugwire.fixture.ByteStreamResponseB\vZ\t./fixtureb\x06proto3"
 
 var (
 	file_fixture_proto_rawDescOnce sync.Once
@@ -691,18 +692,20 @@ var file_fixture_proto_depIdxs = []int32{
 	10, // 7: plugwire.fixture.Fixture.Digest:input_type -> plugwire.fixture.ByteStreamRequest
 	10, // 8: plugwire.fixture.Fixture.Produce:input_type -> plugwire.fixture.ByteStreamRequest
 	10, // 9: plugwire.fixture.Fixture.Source:input_type -> plugwire.fixture.ByteStreamRequest
-	1,  // 10: plugwire.fixture.Fixture.Sleep:output_type -> plugwire.fixture.SleepResponse
-	3,  // 11: plugwire.fixture.Fixture.Count:output_type -> plugwire.fixture.CountResponse
-	5,  // 12: plugwire.fixture.Fixture.Sum:output_type -> plugwire.fixture.SumResponse
-	6,  // 13: plugwire.fixture.Fixture.Echo:output_type -> plugwire.fixture.EchoMessage
-	6,  // 14: plugwire.fixture.Fixture.EchoStream:output_type -> plugwire.fixture.EchoMessage
-	8,  // 15: plugwire.fixture.Fixture.Cancelled:output_type -> plugwire.fixture.CancelledResponse
-	1,  // 16: plugwire.fixture.Fixture.CallBack:output_type -> plugwire.fixture.SleepResponse
-	11, // 17: plugwire.fixture.Fixture.Digest:output_type -> plugwire.fixture.ByteStreamResponse
-	11, // 18: plugwire.fixture.Fixture.Produce:output_type -> plugwire.fixture.ByteStreamResponse
-	11, // 19: plugwire.fixture.Fixture.Source:output_type -> plugwire.fixture.ByteStreamResponse
-	10, // [10:20] is the sub-list for method output_type
-	0,  // [0:10] is the sub-list for method input_type
+	10, // 10: plugwire.fixture.Fixture.Brokered:input_type -> plugwire.fixture.ByteStreamRequest
+	1,  // 11: plugwire.fixture.Fixture.Sleep:output_type -> plugwire.fixture.SleepResponse
+	3,  // 12: plugwire.fixture.Fixture.Count:output_type -> plugwire.fixture.CountResponse
+	5,  // 13: plugwire.fixture.Fixture.Sum:output_type -> plugwire.fixture.SumResponse
+	6,  // 14: plugwire.fixture.Fixture.Echo:output_type -> plugwire.fixture.EchoMessage
+	6,  // 15: plugwire.fixture.Fixture.EchoStream:output_type -> plugwire.fixture.EchoMessage
+	8,  // 16: plugwire.fixture.Fixture.Cancelled:output_type -> plugwire.fixture.CancelledResponse
+	1,  // 17: plugwire.fixture.Fixture.CallBack:output_type -> plugwire.fixture.SleepResponse
+	11, // 18: plugwire.fixture.Fixture.Digest:output_type -> plugwire.fixture.ByteStreamResponse
+	11, // 19: plugwire.fixture.Fixture.Produce:output_type -> plugwire.fixture.ByteStreamResponse
+	11, // 20: plugwire.fixture.Fixture.Source:output_type -> plugwire.fixture.ByteStreamResponse
+	11, // 21: plugwire.fixture.Fixture.Brokered:output_type -> plugwire.fixture.ByteStreamResponse
+	11, // [11:22] is the sub-list for method output_type
+	0,  // [0:11] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

@@ -32,6 +32,7 @@ const (
 	Fixture_Digest_FullMethodName     = "/plugwire.fixture.Fixture/Digest"
 	Fixture_Produce_FullMethodName    = "/plugwire.fixture.Fixture/Produce"
 	Fixture_Source_FullMethodName     = "/plugwire.fixture.Fixture/Source"
+	Fixture_Brokered_FullMethodName   = "/plugwire.fixture.Fixture/Brokered"
 )
 
 // FixtureClient is the client API for Fixture service.
@@ -52,6 +53,8 @@ type FixtureClient interface {
 	Digest(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
 	Produce(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
 	Source(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
+	// Serves another Fixture service through the broker and returns its broker id.
+	Brokered(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error)
 }
 
 type fixtureClient struct {
@@ -177,6 +180,16 @@ func (c *fixtureClient) Source(ctx context.Context, in *ByteStreamRequest, opts 
 	return out, nil
 }
 
+func (c *fixtureClient) Brokered(ctx context.Context, in *ByteStreamRequest, opts ...grpc.CallOption) (*ByteStreamResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ByteStreamResponse)
+	err := c.cc.Invoke(ctx, Fixture_Brokered_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FixtureServer is the server API for Fixture service.
 // All implementations must embed UnimplementedFixtureServer
 // for forward compatibility.
@@ -195,6 +208,8 @@ type FixtureServer interface {
 	Digest(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
 	Produce(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
 	Source(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
+	// Serves another Fixture service through the broker and returns its broker id.
+	Brokered(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error)
 	mustEmbedUnimplementedFixtureServer()
 }
 
@@ -234,6 +249,9 @@ func (UnimplementedFixtureServer) Produce(context.Context, *ByteStreamRequest) (
 }
 func (UnimplementedFixtureServer) Source(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Source not implemented")
+}
+func (UnimplementedFixtureServer) Brokered(context.Context, *ByteStreamRequest) (*ByteStreamResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Brokered not implemented")
 }
 func (UnimplementedFixtureServer) mustEmbedUnimplementedFixtureServer() {}
 func (UnimplementedFixtureServer) testEmbeddedByValue()                 {}
@@ -407,6 +425,24 @@ func _Fixture_Source_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Fixture_Brokered_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ByteStreamRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FixtureServer).Brokered(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Fixture_Brokered_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FixtureServer).Brokered(ctx, req.(*ByteStreamRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Fixture_ServiceDesc is the grpc.ServiceDesc for Fixture service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -441,6 +477,10 @@ var Fixture_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Source",
 			Handler:    _Fixture_Source_Handler,
+		},
+		{
+			MethodName: "Brokered",
+			Handler:    _Fixture_Brokered_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
