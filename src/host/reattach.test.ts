@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { describe, it } from "node:test";
 import {
   fixturePlugin,
@@ -51,6 +52,13 @@ describe("debug mode and reattach", () => {
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
+  });
+
+  it("TestSetGroup: the host's private socket directory gets the group and mode 0770", async () => {
+    await using plugin = await startFixture("test-grpc", { unixSocketGroup: "root" });
+    const dir = statSync(dirname(plugin.address));
+    assert.equal(dir.mode & 0o777, 0o770);
+    assert.equal(dir.gid, 0);
   });
 
   for (const group of ["0", "root"]) {

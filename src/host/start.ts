@@ -1,12 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { connectChannel } from "../net/dial.ts";
+import { resolveGroup } from "../net/listen.ts";
 import type { ParsedHandshake } from "../protocol/handshake-line.ts";
 import { parseHandshake } from "../protocol/handshake-line.ts";
 import type { RpcChannel } from "../rpc/channel.ts";
@@ -49,6 +50,11 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
   // the plugin leaves, even when it is SIGKILLed, go with the directory once it has exited.
   const privateDir =
     options.unixSocketDir === undefined ? mkdtempSync(join(tmpdir(), "plugwire-")) : undefined;
+  if (privateDir !== undefined && options.unixSocketGroup !== undefined) {
+    // As go-plugin's TestSetGroup: a plugin running under that group can create its sockets here.
+    chownSync(privateDir, -1, resolveGroup(options.unixSocketGroup));
+    chmodSync(privateDir, 0o770);
+  }
   const removeSockets = () => {
     if (privateDir !== undefined) rmSync(privateDir, { recursive: true, force: true });
   };
