@@ -1,5 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
 import { cookieMismatchMessage } from "../protocol/env.ts";
 import type { StderrTail } from "./stderr-mirror.ts";
@@ -12,7 +14,13 @@ export interface SpawnOptions {
   readonly env: Record<string, string>;
   /** Own process group, so kill reaches the plugin's children too. Default true. */
   readonly processGroup: boolean;
+  /** Linux: the kernel kills the plugin when the host dies (PR_SET_PDEATHSIG via setpriv). */
+  readonly dieWithHost: boolean;
 }
+
+const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find(
+  (path) => process.platform === "linux" && existsSync(path),
+);
 
 /**
  * Starts the plugin: stdin inherited (a plugin may talk to the user's terminal), stdout and stderr
@@ -21,9 +29,22 @@ export interface SpawnOptions {
  */
 export function spawnPlugin(options: SpawnOptions): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
+    if (options.dieWithHost && setpriv !== undefined) {
+      // Through setpriv, a missing or non-executable plugin would only show as setpriv's exit.
+      const problem = executableProblem(options.cmd);
+      if (problem !== undefined) {
+        reject(spawnFailed(options, problem));
+        return;
+      }
+    }
     let child: ChildProcess;
     try {
-      child = spawn(options.cmd, [...options.args], {
+      // setpriv sets the parent-death signal and execs the plugin: same pid, same process.
+      const [file, args] =
+        options.dieWithHost && setpriv !== undefined
+          ? [setpriv, ["--pdeathsig", "KILL", "--", options.cmd, ...options.args]]
+          : [options.cmd, [...options.args]];
+      child = spawn(file, args, {
         cwd: options.cwd,
         env: options.env,
         stdio: ["inherit", "pipe", "pipe"],
@@ -36,6 +57,29 @@ export function spawnPlugin(options: SpawnOptions): Promise<ChildProcess> {
     child.once("error", (error) => reject(spawnFailed(options, error)));
     child.once("spawn", () => resolve(child));
   });
+}
+
+/** Why `cmd` cannot be executed (an errno error as spawn would give), or undefined. */
+function executableProblem(cmd: string): NodeJS.ErrnoException | undefined {
+  const candidates = cmd.includes("/")
+    ? [cmd]
+    : (process.env.PATH ?? "")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, cmd));
+  let last: NodeJS.ErrnoException | undefined;
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) return undefined;
+      last = Object.assign(new Error(`spawn ${cmd} EACCES`), { code: "EACCES" });
+    } catch (error) {
+      last = error as NodeJS.ErrnoException;
+    }
+  }
+  const error = last ?? Object.assign(new Error(`spawn ${cmd} ENOENT`), { code: "ENOENT" });
+  if (error.code !== "ENOENT" && error.code !== "EACCES") return error;
+  return Object.assign(new Error(`spawn ${cmd} ${error.code}`), { code: error.code });
 }
 
 function spawnFailed(options: SpawnOptions, error: unknown): PluginError {
@@ -61,6 +105,8 @@ export interface HandshakeWait {
   readonly child: ChildProcess;
   readonly name: string;
   readonly startTimeoutMs: number;
+  /** How long is left of the start timeout when the wait begins. */
+  readonly waitMs: number;
   readonly signal?: AbortSignal | undefined;
   /** Settles when the process has exited. */
   readonly exited: Promise<unknown>;
@@ -121,7 +167,7 @@ export function readHandshakeLine(wait: HandshakeWait): Promise<string> {
             ),
           ),
         ),
-      wait.startTimeoutMs,
+      wait.waitMs,
     );
     stdout.setEncoding("utf8");
     stdout.on("data", onData);

@@ -53,6 +53,13 @@ describe("managed plugins and orphans", () => {
     assert.ok(Date.now() - killedAt <= 2000, `took ${Date.now() - killedAt} ms`);
   });
 
+  it("Go plugins die with the host too when it is SIGKILLed (dieWithHost)", async () => {
+    const { host, pids } = await startHost("wait-go");
+    host.kill("SIGKILL");
+    await once(host, "exit");
+    await waitFor(() => !pids.some(processAlive), 2000, "Go plugins to be gone");
+  });
+
   it("TestClient_Stdin: the plugin reads the host's stdin", async () => {
     const host = spawn(process.execPath, [hostScript, "stdin"], {
       stdio: ["pipe", "pipe", "ignore"],

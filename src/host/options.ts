@@ -2,6 +2,7 @@ import type { Writable } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
+import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import type { SecureConfig } from "./checksum.ts";
 import type { ReattachConfig } from "./reattach.ts";
 
@@ -59,6 +60,17 @@ export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
   syncStderr?: Writable | undefined;
   /** Longest stderr line parsed as a log entry. Default 65536. */
   logLineBytes?: number | undefined;
+  /**
+   * On Linux, have the kernel SIGKILL the plugin if the host dies, however it dies
+   * (PR_SET_PDEATHSIG, set through util-linux `setpriv`), so even plugins that do not watch their
+   * parent (Go plugins) never outlive the host. Default true where `setpriv` exists.
+   */
+  dieWithHost?: boolean | undefined;
+  /**
+   * The AutoMTLS identity to present. Default: a fresh one per start, as go-plugin does; a host
+   * starting many plugins may share one (the private key never leaves the process either way).
+   */
+  tlsIdentity?: TlsIdentity | undefined;
   /** Put the plugin in its own process group so kill reaches its children. Default true. */
   processGroup?: boolean | undefined;
   /** Cancels the start. */

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { EventEmitter } from "node:events";
+import { EventEmitter, once } from "node:events";
 import { basename } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { DescService } from "@bufbuild/protobuf";
@@ -174,6 +174,14 @@ export class PluginClient<
     return this.#killing;
   }
 
+  /** SIGKILLs the plugin (its process group) at once, without asking; resolves when it is gone. */
+  async terminate(): Promise<void> {
+    if (this.#isExited()) return;
+    this.#forced = true;
+    this.#killNow();
+    await this.exited;
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.kill();
   }
@@ -239,9 +247,6 @@ export class PluginClient<
   #watchExit(): void {
     const { child, processDone } = this.#parts;
     if (child !== undefined && processDone !== undefined) {
-      void processDone.then(() =>
-        this.#finishExit({ code: child.exitCode, signal: child.signalCode, forced: this.#forced }),
-      );
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         // Fail in-flight calls at once, without waiting for the pipes.
         this.#parts.channel.close(
@@ -262,6 +267,18 @@ export class PluginClient<
       if (child.exitCode !== null || child.signalCode !== null)
         onExit(child.exitCode, child.signalCode);
       else child.once("exit", onExit);
+      // The exit is final once the pipes are drained (no log line lost), or shortly after the
+      // process ended if a child of the plugin still holds them (go-plugin would hang there).
+      const ended = child.exitCode !== null || child.signalCode !== null;
+      void (ended ? Promise.resolve() : once(child, "exit").catch(() => {}))
+        .then(() => Promise.race([processDone, delay(pipeDrainMs)]))
+        .then(() =>
+          this.#finishExit({
+            code: child.exitCode,
+            signal: child.signalCode,
+            forced: this.#forced,
+          }),
+        );
       return;
     }
     // Reattached: poll the pid, as go-plugin does (1 s).
@@ -376,6 +393,9 @@ export class PluginClient<
     }
   }
 }
+
+/** How long after the process's exit its pipes may take to drain before the exit is reported. */
+const pipeDrainMs = 500;
 
 /** How long a call that lost its connection waits to learn whether the process died. */
 const exitGraceMs = 500;

@@ -37,6 +37,9 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
 ): Promise<PluginClient<P>> {
   const name = defaultName(options);
   const startTimeoutMs = checkNonNegative(options.startTimeoutMs, "startTimeoutMs", 60_000);
+  // The start timeout bounds the whole start: handshake and connection check included.
+  const deadline = Date.now() + startTimeoutMs;
+  const remainingMs = () => Math.max(1, deadline - Date.now());
   checkNonNegative(options.killGraceMs, "killGraceMs", 2000);
   const versions = options.versions ?? [options.handshake.protocolVersion ?? 1];
   if (versions.length === 0)
@@ -44,7 +47,8 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       plugin: name,
     });
   if (options.secure !== undefined) await verifyChecksum(options.cmd, options.secure, name);
-  const identity = options.autoMtls === false ? undefined : await generateTlsIdentity();
+  const identity =
+    options.autoMtls === false ? undefined : (options.tlsIdentity ?? (await generateTlsIdentity()));
   const processGroup = options.processGroup ?? true;
   // A private socket directory per plugin (go-plugin does this for RunnerFunc): whatever sockets
   // the plugin leaves, even when it is SIGKILLed, go with the directory once it has exited.
@@ -64,6 +68,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     args: options.args ?? [],
     cwd: options.cwd,
     processGroup,
+    dieWithHost: options.dieWithHost ?? true,
     env: pluginEnvironment({
       handshake: options.handshake,
       versions,
@@ -109,6 +114,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       child,
       name,
       startTimeoutMs,
+      waitMs: remainingMs(),
       signal: options.signal,
       exited,
       stderrTail: tail,
@@ -126,7 +132,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       maxSendMessageBytes: options.maxSendMessageBytes,
     });
     try {
-      await checkConnection(channel, tls !== undefined, Math.max(1000, startTimeoutMs));
+      await checkConnection(channel, tls !== undefined, remainingMs());
     } catch (error) {
       // A plugin may legitimately exit right after a valid handshake; the client then reports
       // the exit instead of a connection failure.
