@@ -1,0 +1,40 @@
+// Iglu-style supervision: a plugin crashes, is restarted with backoff, keeps crashing, and the
+// breaker disables it, saying why. Its manifest stays known throughout.
+//   node examples/manager/crash/host.ts
+import { fileURLToPath } from "node:url";
+import type { PluginError } from "../../../src/index.ts";
+import { launchProcess, ManagedPlugin, PluginRegistry } from "../../../src/manager/index.ts";
+import { providerHandshake } from "../providers/handshake.ts";
+
+const entry = fileURLToPath(new URL("./flaky-plugin.ts", import.meta.url));
+await using registry = new PluginRegistry();
+const flaky = new ManagedPlugin({
+  id: "example.flaky",
+  launch: (signal) =>
+    launchProcess({ cmd: process.execPath, args: [entry], handshake: providerHandshake }, signal),
+  restart: { initialDelayMs: 100 },
+  breaker: { maxCrashes: 3, windowMs: 60_000 },
+});
+registry.add(flaky);
+flaky.on("state", (s) =>
+  console.log(`  state: ${s.t}${s.t === "restarting" ? ` in ${s.delayMs} ms` : ""}`),
+);
+
+console.log("first call:", await registry.callProvider("pid", {}));
+for (let i = 1; i <= 3; i++) {
+  try {
+    await registry.callProvider("crash", {});
+  } catch (error) {
+    console.log(`crash #${i}: ${(error as PluginError).code}`);
+  }
+  if (flaky.state.t === "disabled") break;
+  console.log("after restart:", await registry.callProvider("pid", {}));
+}
+try {
+  await registry.callProvider("pid", {});
+} catch (error) {
+  console.log(`disabled: ${(error as PluginError).message}`);
+}
+console.log(
+  `manifest kept: ${flaky.manifest.id} ${flaky.manifest.version}, restarts: ${flaky.restarts}`,
+);

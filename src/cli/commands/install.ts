@@ -1,0 +1,106 @@
+import { existsSync, statSync } from "node:fs";
+import { chmod, cp, mkdir, rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { basename, join, resolve } from "node:path";
+import { PluginError } from "../../errors/plugin-error.ts";
+import { classify } from "../../manager/candidates.ts";
+import { discoverPlugins } from "../../manager/discovery.ts";
+import { findPackageManifest, readPackageManifest } from "../../manager/package-manifest.ts";
+import { buildSource, sourceLanguage } from "../../manager/sources/build-source.ts";
+import { fetchGit, isGitUrl } from "../../manager/sources/git-source.ts";
+import type { CliContext } from "../context.ts";
+import { printJson, progress } from "../output.ts";
+
+export interface InstallFlags {
+  dir: string;
+  ref?: string | undefined;
+  cacheDir?: string | undefined;
+}
+
+/**
+ * `plugwire install <path | source dir | git URL> --dir <plugin dir>`: builds what needs building
+ * and puts the plugin in the directory (an executable, or a package folder), then checks it starts.
+ */
+export async function install(
+  source: string,
+  flags: InstallFlags,
+  context: CliContext,
+): Promise<number> {
+  const cacheDir = resolve(
+    flags.cacheDir ?? context.config?.manager.cacheDir ?? join(homedir(), ".cache/plugwire"),
+  );
+  const pluginDir = resolve(flags.dir);
+  await mkdir(pluginDir, { recursive: true });
+  let from = source;
+  let commit: string | undefined;
+  if (isGitUrl(source)) {
+    const checkout = await fetchGit(source, flags.ref, { cacheDir, onProgress: progress });
+    from = checkout.dir;
+    commit = checkout.commit;
+  } else from = resolve(source);
+  if (!existsSync(from)) throw new PluginError("CONFIG_INVALID", `${source} does not exist`);
+  let installed: string;
+  if (statSync(from).isDirectory()) {
+    const manifestFile = findPackageManifest(from);
+    const pkg = manifestFile === undefined ? undefined : await readPackageManifest(manifestFile);
+    const name = pkg?.manifest.id ?? basename(source).replace(/\.git$/, "");
+    installed = join(pluginDir, name);
+    const language = sourceLanguage(from);
+    const prebuilt = pkg !== undefined && language !== "go" && !/\.(m|c)?[jt]s$/.test(pkg.entry);
+    await rm(installed, { recursive: true, force: true });
+    if (prebuilt) {
+      progress(`copying package ${name}`);
+      await cp(from, installed, { recursive: true });
+    } else {
+      const built = await buildSource(from, { cacheDir, onProgress: progress });
+      progress(
+        built.cached
+          ? `reusing build ${built.hash.slice(0, 12)}`
+          : `built ${built.hash.slice(0, 12)}`,
+      );
+      await cp(join(built.executable, ".."), installed, { recursive: true });
+      if (findPackageManifest(installed) === undefined) {
+        // A Go source without a manifest installs as a bare executable.
+        await rm(installed, { recursive: true, force: true });
+        await cp(built.executable, installed);
+        await chmod(installed, 0o755);
+      }
+    }
+  } else {
+    installed = join(pluginDir, basename(from));
+    progress(`copying ${basename(from)}`);
+    await cp(from, installed);
+    await chmod(installed, 0o755);
+  }
+  let check = "not checked (no handshake given)";
+  if (context.handshake !== undefined) {
+    progress("checking that it starts");
+    const result = await discoverPlugins({
+      paths: [installed],
+      handshake: context.handshake,
+      versions: context.versions,
+      startTimeoutMs: context.startTimeoutMs,
+      supervise: { healthIntervalMs: 0 },
+    });
+    await Promise.all(result.found.map((f) => f.plugin.close()));
+    const skipped = result.skipped[0];
+    if (skipped !== undefined) {
+      throw new PluginError(
+        "NOT_A_PLUGIN",
+        `installed ${installed} but it does not work: ${skipped.message}`,
+        {
+          cause: skipped.error,
+        },
+      );
+    }
+    check = "starts and answers";
+  } else if ((await classify(installed)).kind === "skip") {
+    throw new PluginError("NOT_A_PLUGIN", `installed ${installed} but it is not a plugin`);
+  }
+  if (context.json) printJson({ installed, source, commit, check });
+  else
+    process.stdout.write(
+      `installed ${installed}${commit === undefined ? "" : ` (commit ${commit.slice(0, 12)})`}: ${check}\n`,
+    );
+  return 0;
+}

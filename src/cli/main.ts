@@ -1,0 +1,81 @@
+// The plugwire CLI: list, inspect, call, install, doctor. Exit status 0 ok, 1 failure, 2 usage.
+import { Command, CommanderError } from "commander";
+import { PluginError } from "../errors/plugin-error.ts";
+import { call } from "./commands/call.ts";
+import { doctor } from "./commands/doctor.ts";
+import { inspect } from "./commands/inspect.ts";
+import { install } from "./commands/install.ts";
+import { list } from "./commands/list.ts";
+import type { CommonFlags } from "./context.ts";
+import { cliContext, UsageError } from "./context.ts";
+
+const common = (command: Command) =>
+  command
+    .option("-c, --config <file>", "host config (plugwire.toml): handshake, plugin dirs, services")
+    .option("--cookie <KEY=VALUE>", "the magic cookie plugins expect (or PLUGWIRE_COOKIE)")
+    .option("--protocol-version <n>", "application protocol version to offer")
+    .option("--timeout-ms <ms>", "start timeout per plugin (default 5000)")
+    .option("--json", "machine-readable output");
+
+let exitCode = 0;
+const program = new Command("plugwire")
+  .description("Discover, inspect, call and install go-plugin compatible plugins.")
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+common(
+  program
+    .command("list [dirs...]")
+    .description("plugins with state, version, source and what they provide"),
+).action(async (dirs: string[], flags: CommonFlags) => {
+  exitCode = await list(await cliContext(flags, dirs));
+});
+common(
+  program
+    .command("inspect <plugin>")
+    .description("handshake, negotiated version, TLS, services, health"),
+).action(async (target: string, flags: CommonFlags) => {
+  exitCode = await inspect(target, await cliContext(flags));
+});
+common(
+  program
+    .command("call <plugin> <target> [json]")
+    .description("invoke a provider or package.Service/Method with JSON input (argument or stdin)"),
+).action(async (target: string, what: string, input: string | undefined, flags: CommonFlags) => {
+  exitCode = await call(target, what, input, await cliContext(flags));
+});
+common(
+  program
+    .command("install <source>")
+    .description("install from a path, a source directory or a git URL into a plugin directory")
+    .requiredOption("-d, --dir <plugin-dir>", "the plugin directory")
+    .option("--ref <ref>", "git branch, tag or commit")
+    .option("--cache-dir <dir>", "build and clone cache (default ~/.cache/plugwire)"),
+).action(
+  async (source: string, flags: CommonFlags & { dir: string; ref?: string; cacheDir?: string }) => {
+    exitCode = await install(source, flags, await cliContext(flags));
+  },
+);
+common(
+  program
+    .command("doctor [dirs...]")
+    .description("explain why each candidate in a plugin directory fails"),
+).action(async (dirs: string[], flags: CommonFlags) => {
+  exitCode = await doctor(await cliContext(flags, dirs));
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`plugwire: ${error.message}\n`);
+    exitCode = 2;
+  } else {
+    const failure = PluginError.from(error);
+    process.stderr.write(`plugwire: ${failure.message}\n`);
+    exitCode = 1;
+  }
+}
+process.exit(exitCode);

@@ -1,0 +1,47 @@
+import { resolve } from "node:path";
+import { PluginError } from "../errors/plugin-error.ts";
+import { classify } from "../manager/candidates.ts";
+import { candidateSpec } from "../manager/discovery.ts";
+import { launchProcess } from "../manager/launch-process.ts";
+import { ManagedPlugin } from "../manager/managed-plugin.ts";
+import { fetchManifest } from "../manager/manifest.ts";
+import { ServiceManager } from "../manager/service-manager.ts";
+import type { CliContext } from "./context.ts";
+import { requireHandshake } from "./context.ts";
+
+/**
+ * The plugin a command acts on: a configured service or discovered id (with --config), else a
+ * path to an executable or a package folder. Started and described.
+ */
+export async function openTarget(
+  target: string,
+  context: CliContext,
+): Promise<{ plugin: ManagedPlugin; close: () => Promise<void> }> {
+  if (context.config !== undefined) {
+    const manager = await ServiceManager.create(context.config, { onProgress: undefined });
+    const plugin = manager.registry.get(target);
+    if (plugin !== undefined) {
+      await plugin.start();
+      return { plugin, close: () => manager.close() };
+    }
+    await manager.close();
+  }
+  const candidate = await classify(resolve(target));
+  if (candidate.kind === "skip")
+    throw new PluginError("NOT_A_PLUGIN", `${target}: ${candidate.message}`);
+  const { spec, manifest } = await candidateSpec(candidate, {
+    handshake: requireHandshake(context),
+    versions: context.versions,
+    startTimeoutMs: context.startTimeoutMs,
+  });
+  const connection = await launchProcess(spec);
+  const plugin = new ManagedPlugin({
+    id: manifest.id,
+    manifest: await fetchManifest(connection, manifest, context.startTimeoutMs),
+    launch: (signal) => launchProcess(spec, signal),
+    healthIntervalMs: 0,
+    autoRestart: false,
+  });
+  plugin.adopt(connection, plugin.manifest);
+  return { plugin, close: () => plugin.close() };
+}

@@ -1,0 +1,188 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse as parseToml, TomlError } from "smol-toml";
+import { PluginError } from "../errors/plugin-error.ts";
+import type { HandshakeConfig } from "../protocol/env.ts";
+import { locateKey } from "./config-locate.ts";
+
+/**
+ * A host's plugwire.toml, as Reva configures its drivers:
+ *
+ * ```toml
+ * [manager]
+ * plugin_dirs = ["plugins"]
+ * cache_dir = ".cache/plugwire"
+ * start_timeout_ms = 5000
+ * [manager.handshake]
+ * magic_cookie_key = "USERS_PLUGIN"
+ * magic_cookie_value = "users"
+ *
+ * [services.userprovider]
+ * driver = "json"                 # in-process name | ./binary | ./source-dir | git URL
+ * ref = "v1.0.0"                  # git only: branch, tag or commit
+ * [services.userprovider.drivers.json]
+ * users = "users.json"            # the driver's own settings, handed to it
+ * ```
+ */
+export interface HostConfig {
+  readonly file: string;
+  readonly manager: ManagerConfig;
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+}
+
+export interface ManagerConfig {
+  /** Plugin directories (and globs) to discover, absolute. */
+  readonly pluginDirs: readonly string[];
+  /** Where source builds and git checkouts are cached, absolute. */
+  readonly cacheDir: string;
+  readonly startTimeoutMs: number;
+  readonly handshake: HandshakeConfig | undefined;
+  readonly versions: readonly number[] | undefined;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  /** As written: a name, a path or a URL. */
+  readonly driver: string;
+  readonly ref: string | undefined;
+  /** The table `drivers.<driver name>`: the driver's own settings. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly handshake: HandshakeConfig | undefined;
+  /** Where `driver` is set, for messages. */
+  readonly line: number;
+}
+
+/** Reads and checks a host config file; errors name the file, line and key. */
+export async function loadConfig(file: string): Promise<HostConfig> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new PluginError("CONFIG_INVALID", `cannot read ${path}: ${(error as Error).message}`, {
+      cause: error,
+      details: { file: path },
+    });
+  }
+  return parseConfig(text, path);
+}
+
+/** Parses config text; `file` is used for messages and to resolve relative paths. */
+export function parseConfig(text: string, file: string): HostConfig {
+  let data: Record<string, unknown>;
+  try {
+    data = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError)
+      throw new PluginError(
+        "CONFIG_INVALID",
+        `${file}:${error.line}:${error.column}: invalid TOML: ${error.message.split("\n")[0]}`,
+        { cause: error, details: { file, line: error.line } },
+      );
+    throw error;
+  }
+  const base = dirname(file);
+  const fail = (path: string[], message: string): never => {
+    const line = locateKey(text, path);
+    throw new PluginError(
+      "CONFIG_INVALID",
+      `${file}:${line}: key \`${path.join(".")}\`: ${message}`,
+      {
+        details: { file, line, key: path.join(".") },
+      },
+    );
+  };
+  const table = (value: unknown, path: string[]): Record<string, unknown> => {
+    if (value === undefined) return {};
+    if (
+      typeof value !== "object" ||
+      value === null ||
+      Array.isArray(value) ||
+      value instanceof Date
+    )
+      return fail(path, `expected a table, got ${JSON.stringify(value)}`);
+    return value as Record<string, unknown>;
+  };
+  const known = (t: Record<string, unknown>, path: string[], keys: string[]) => {
+    for (const key of Object.keys(t))
+      if (!keys.includes(key))
+        fail([...path, key], `unknown key (expected one of: ${keys.join(", ")})`);
+  };
+  const string = (value: unknown, path: string[]): string =>
+    typeof value === "string" && value !== ""
+      ? value
+      : fail(path, `expected a non-empty string, got ${JSON.stringify(value)}`);
+  const handshake = (value: unknown, path: string[]): HandshakeConfig | undefined => {
+    if (value === undefined) return undefined;
+    const t = table(value, path);
+    known(t, path, ["magic_cookie_key", "magic_cookie_value", "protocol_version"]);
+    const version = t.protocol_version ?? 1;
+    if (!Number.isInteger(version))
+      fail([...path, "protocol_version"], `expected an integer, got ${JSON.stringify(version)}`);
+    return {
+      magicCookieKey: string(t.magic_cookie_key, [...path, "magic_cookie_key"]),
+      magicCookieValue: string(t.magic_cookie_value, [...path, "magic_cookie_value"]),
+      protocolVersion: version as number,
+    };
+  };
+  const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
+
+  known(data, [], ["manager", "services"]);
+  const m = table(data.manager, ["manager"]);
+  known(m, ["manager"], ["plugin_dirs", "cache_dir", "start_timeout_ms", "handshake", "versions"]);
+  const dirs = m.plugin_dirs ?? [];
+  if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== "string"))
+    fail(["manager", "plugin_dirs"], `expected an array of paths, got ${JSON.stringify(dirs)}`);
+  const timeout = m.start_timeout_ms ?? 5000;
+  if (typeof timeout !== "number" || !(timeout > 0))
+    fail(
+      ["manager", "start_timeout_ms"],
+      `expected a positive number of milliseconds, got ${JSON.stringify(timeout)}`,
+    );
+  const versions = m.versions;
+  if (
+    versions !== undefined &&
+    (!Array.isArray(versions) || versions.some((v) => !Number.isInteger(v)))
+  )
+    fail(["manager", "versions"], `expected an array of integers, got ${JSON.stringify(versions)}`);
+  const manager: ManagerConfig = {
+    pluginDirs: (dirs as string[]).map(abs),
+    cacheDir: abs(
+      m.cache_dir === undefined ? ".cache/plugwire" : string(m.cache_dir, ["manager", "cache_dir"]),
+    ),
+    startTimeoutMs: timeout as number,
+    handshake: handshake(m.handshake, ["manager", "handshake"]),
+    versions: versions as number[] | undefined,
+  };
+
+  const services: Record<string, ServiceConfig> = {};
+  const s = table(data.services, ["services"]);
+  for (const [name, value] of Object.entries(s)) {
+    const path = ["services", name];
+    const t = table(value, path);
+    known(t, path, ["driver", "ref", "handshake", "drivers"]);
+    const driver = string(t.driver, [...path, "driver"]);
+    const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
+    const drivers = table(t.drivers, [...path, "drivers"]);
+    const key = driverKey(driver);
+    services[name] = {
+      name,
+      driver,
+      ref,
+      settings: table(drivers[key], [...path, "drivers", key]),
+      handshake: handshake(t.handshake, [...path, "handshake"]),
+      line: locateKey(text, [...path, "driver"]),
+    };
+  }
+  return { file, manager, services };
+}
+
+/**
+ * The name a driver's settings table goes by (Reva's `drivers.<name>`): the driver itself when it
+ * is a name, else the last path or URL segment without `.git`.
+ */
+export function driverKey(driver: string): string {
+  const trimmed = driver.replace(/\/+$/, "");
+  const last = trimmed.slice(Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf(":")) + 1);
+  return last.replace(/\.git$/, "") || driver;
+}

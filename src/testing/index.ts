@@ -1,0 +1,125 @@
+// plugwire/testing: run plugin implementations in process behind the same typed client a plugin
+// process gets, and start plugin scripts as real processes in tests.
+import type { DescService } from "@bufbuild/protobuf";
+import { PluginError } from "../errors/plugin-error.ts";
+import type { Connection } from "../manager/connection.ts";
+import { connectInProcess } from "../manager/in-process.ts";
+import type { ProcessSpec } from "../manager/launch-process.ts";
+import { launchProcess } from "../manager/launch-process.ts";
+import type { ManagedPluginOptions, ManagedPluginState } from "../manager/managed-plugin.ts";
+import { ManagedPlugin } from "../manager/managed-plugin.ts";
+import { entryCommand } from "../manager/package-manifest.ts";
+import type { ProviderServicesOptions } from "../manager/provider-services.ts";
+import { providerServices } from "../manager/provider-services.ts";
+import type { HandshakeConfig } from "../protocol/env.ts";
+import type { Client, ServiceImpl, ServiceRegistration } from "../rpc/types.ts";
+import { implement } from "../rpc/types.ts";
+
+export type { InProcessOptions } from "../manager/in-process.ts";
+export { connectInProcess };
+
+/** A typed client over an implementation served in this process; dispose it to stop. */
+export interface InProcessClient<S extends DescService> extends AsyncDisposable {
+  readonly client: Client<S>;
+  readonly connection: Connection;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs `impl` in this process behind the same gRPC client a plugin process gets (real HTTP/2
+ * framing over an in-memory pipe): encoding, deadlines, cancellation and errors as in production.
+ *
+ * @example
+ * await using kv = inProcessClient(KV, { get: ..., put: ... });
+ * await kv.client.put({ key: "a", value: new Uint8Array([1]) });
+ */
+export function inProcessClient<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+): InProcessClient<S> {
+  const connection = connectInProcess({ services: [implement(service, impl)] });
+  return {
+    client: connection.client(service),
+    connection,
+    close: () => connection.kill(),
+    [Symbol.asyncDispose]: () => connection.kill(),
+  };
+}
+
+export interface InProcessPluginOptions
+  extends Partial<Omit<ManagedPluginOptions, "launch" | "id">> {
+  id: string;
+  /** Plain typed services. */
+  services?: ReadonlyArray<ServiceRegistration<DescService>> | undefined;
+  /** Manifest and named providers, as `serveProviders` takes them (a scafctl-style mock). */
+  providers?: ProviderServicesOptions["providers"];
+  version?: string | undefined;
+}
+
+/**
+ * A supervised plugin whose implementation runs in this process: register it in a
+ * `PluginRegistry` next to real plugins, or use it as a mock provider plugin in tests.
+ */
+export function inProcessPlugin(options: InProcessPluginOptions): ManagedPlugin {
+  const { id, services, providers, version, ...rest } = options;
+  const registrations = providerServices({
+    manifest: { id, version },
+    providers,
+    services,
+  });
+  return new ManagedPlugin({
+    healthIntervalMs: 0,
+    ...rest,
+    id,
+    launch: async () => connectInProcess({ name: id, services: registrations }),
+  });
+}
+
+export interface TestPluginOptions extends Partial<Omit<ProcessSpec, "cmd" | "handshake">> {
+  handshake: HandshakeConfig;
+}
+
+/**
+ * Starts a plugin script or executable as a real process (a `.ts` entry runs on this Node) and
+ * returns its connection; `await using` stops it.
+ */
+export async function startTestPlugin(
+  entry: string,
+  options: TestPluginOptions,
+): Promise<Connection & AsyncDisposable> {
+  const command = entryCommand(entry, options.args ?? []);
+  const connection = await launchProcess({
+    startTimeoutMs: 20_000,
+    ...options,
+    cmd: command.cmd,
+    args: command.args,
+  });
+  return { ...connection, [Symbol.asyncDispose]: () => connection.kill() };
+}
+
+/** Resolves when the plugin reaches state `t` (polls events, bounded by `timeoutMs`). */
+export function waitForState(
+  plugin: ManagedPlugin,
+  t: ManagedPluginState["t"],
+  timeoutMs = 10_000,
+): Promise<ManagedPluginState> {
+  if (plugin.state.t === t) return Promise.resolve(plugin.state);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      plugin.off("state", onState);
+      reject(
+        new PluginError(
+          "DEADLINE_EXCEEDED",
+          `plugin ${plugin.id} did not reach state ${t} within ${timeoutMs} ms (it is ${plugin.state.t})`,
+        ),
+      );
+    }, timeoutMs);
+    const onState = (state: ManagedPluginState) => {
+      if (state.t !== t) return;
+      clearTimeout(timer);
+      plugin.off("state", onState);
+      resolve(state);
+    };
+    plugin.on("state", onState);
+  });
+}
