@@ -4,6 +4,8 @@ import type { StartOptions } from "../host/options.ts";
 import { startPlugin } from "../host/start.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
+import type { TlsIdentity } from "../tls/auto-mtls.ts";
+import { generateTlsIdentity } from "../tls/auto-mtls.ts";
 import type { Connection } from "./connection.ts";
 import { processConnection } from "./connection.ts";
 
@@ -43,6 +45,9 @@ export async function launchProcess(spec: ProcessSpec, signal?: AbortSignal): Pr
   const env: Record<string, string> = { ...spec.env };
   if (spec.settings !== undefined) env[settingsEnv] = JSON.stringify(spec.settings);
   const client = await startPlugin({
+    // One AutoMTLS identity for every plugin this process manages: a P-521 key per start is most
+    // of a start's CPU time, and each plugin still trusts only this host's certificate.
+    tlsIdentity: spec.start?.autoMtls === false ? undefined : await sharedIdentity(),
     ...spec.start,
     name,
     cmd: spec.cmd,
@@ -57,4 +62,10 @@ export async function launchProcess(spec: ProcessSpec, signal?: AbortSignal): Pr
     signal,
   });
   return processConnection(client);
+}
+
+let identity: Promise<TlsIdentity> | undefined;
+function sharedIdentity(): Promise<TlsIdentity> {
+  identity ??= generateTlsIdentity();
+  return identity;
 }
