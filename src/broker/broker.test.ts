@@ -1,8 +1,6 @@
 // The broker between a TypeScript host and a TypeScript plugin: callbacks both ways, byte streams
 // both ways, and its failure modes.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { Readable, Writable } from "node:stream";
 import { describe, it } from "node:test";
 import {
   digestOf,
@@ -15,8 +13,8 @@ import { Fixture } from "../../test/fixtures/gen/fixture_pb.js";
 import { PingPong } from "../../test/fixtures/gen/grpctest_pb.js";
 import { startFixture, waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import { createClient } from "../rpc/client.ts";
 import { implement } from "../rpc/types.ts";
+import { inProcessClient } from "../testing/index.ts";
 
 describe("broker (TS host ↔ TS plugin)", () => {
   for (const autoMtls of [false, true]) {
@@ -92,7 +90,8 @@ describe("cancellation and deadlines through callbacks", () => {
     await using plugin = await startFixture("test-grpc");
     const hostSide = fixtureService();
     const served = await plugin.broker.serve(hostSide);
-    const hostClient = createClient(Fixture, await inProcess(hostSide));
+    await using counters = inProcessClient(Fixture, hostSide.impl);
+    const hostClient = counters.client;
     const controller = new AbortController();
     const call = plugin
       .dispense("fixture")
@@ -125,23 +124,6 @@ describe("cancellation and deadlines through callbacks", () => {
     );
   });
 });
-
-/** A client straight to a service implementation in this process (to read its counters). */
-async function inProcess(registration: ReturnType<typeof fixtureService>) {
-  const { duplexPair } = await import("node:stream");
-  const { createServer } = await import("node:http2");
-  const { RpcChannel } = await import("../rpc/channel.ts");
-  const { RpcServer } = await import("../rpc/server.ts");
-  const server = createServer();
-  new RpcServer().register(registration).attach(server);
-  return new RpcChannel({
-    connect: () => {
-      const [client, serverSide] = duplexPair();
-      server.emit("connection", serverSide);
-      return client;
-    },
-  });
-}
 
 describe("byte streams through the broker", () => {
   const size = 64 * 1024 * 1024 + 12_345;

@@ -3,16 +3,12 @@ import type { Duplex, Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createServer as createTlsServer } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
-import { create } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
-import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
 import { AsyncQueue } from "../internal/async-queue.ts";
-import { dialer } from "../net/dial.ts";
+import { secureClient } from "../net/dial.ts";
 import type { ServerTls } from "../net/grpc-server.ts";
 import { createGrpcServer } from "../net/grpc-server.ts";
-import type { BoundAddress } from "../net/listen.ts";
-import { listen } from "../net/listen.ts";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { RpcChannel } from "../rpc/channel.ts";
@@ -21,6 +17,10 @@ import { RpcServer } from "../rpc/server.ts";
 import type { Client, ServiceRegistration } from "../rpc/types.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
 import { brokerTimeoutMs, Mailbox } from "./mailbox.ts";
+import type { MuxRouter } from "./mux-transport.ts";
+import { muxTransport } from "./mux-transport.ts";
+import type { BrokerTransport, DialOptions } from "./transport.ts";
+import { socketTransport } from "./transport.ts";
 
 export interface BrokerOptions {
   /** Name used in errors and logs. */
@@ -60,9 +60,24 @@ export class Broker {
   #lastId = 0;
   #closed: PluginError | undefined;
 
+  #transport: BrokerTransport;
+
   constructor(options: BrokerOptions) {
     this.#options = options;
+    this.#transport = socketTransport(options.network, options.env, this.#send, this.#takeInfo);
   }
+
+  /**
+   * Switches to go-plugin's multiplexed mode (§5.4): knocks on the broker stream, connections as
+   * streams of the connection's yamux session. Called once the session exists.
+   */
+  multiplex(router: MuxRouter): void {
+    this.#transport = muxTransport(router, this.#send, this.#takeInfo);
+  }
+
+  readonly #send = (info: ConnInfo) => this.#outgoing.push(info);
+  readonly #takeInfo = (id: number, options: DialOptions) =>
+    this.#mailbox.take(id, options.timeoutMs, options.signal);
 
   /** The next free id on this side (ids of the two sides are independent, from 1). */
   nextId(): number {
@@ -77,9 +92,10 @@ export class Broker {
 
   /** A message received on the broker stream. */
   receive(info: ConnInfo): void {
-    // Knocks belong to the multiplexed mode, which this connection did not negotiate.
-    if (info.knock?.knock === true) return;
-    this.#mailbox.deliver(info);
+    // A knock asks this side to take the next stream for an id; everything else (connection info,
+    // knock acks) answers one of this side's dials.
+    if (info.knock?.knock === true && !info.knock.ack) this.#transport.knock(info);
+    else this.#mailbox.deliver(info);
   }
 
   /**
@@ -109,13 +125,13 @@ export class Broker {
     const grpc = createGrpcServer(rpc, this.#options.tls, (error) =>
       this.#options.logger?.debug("TLS handshake on a brokered connection failed", { id, error }),
     );
-    const bound = await this.#announce(id, grpc.server);
+    const cleanup = await this.#transport.accept(id, grpc.server);
     const resource = {
       close: async () => {
         this.#resources.delete(resource);
         rpc.abortAll("the broker closed");
         await grpc.close();
-        bound.cleanup();
+        cleanup();
       },
     };
     this.#resources.add(resource);
@@ -127,13 +143,9 @@ export class Broker {
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<RpcChannel> {
-    const info = await this.#take(id, options);
+    const connect = await this.#connector(id, options);
     const channel = new RpcChannel({
-      connect: dialer({
-        network: info.network as Network,
-        address: info.address,
-        tls: this.#options.tls,
-      }),
+      connect,
       tls: this.#options.tls !== undefined,
       maxReceiveMessageBytes: this.#options.maxReceiveMessageBytes,
       maxSendMessageBytes: this.#options.maxSendMessageBytes,
@@ -209,12 +221,13 @@ export class Broker {
             rejectUnauthorized: true,
             minVersion: "TLSv1.2",
           });
-    let bound: BoundAddress | undefined;
+    let cleanup: (() => void) | undefined;
     const resource = {
       close: async () => {
         this.#resources.delete(resource);
+        // A server that never listened (multiplexed mode) reports ERR_SERVER_NOT_RUNNING: fine.
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        bound?.cleanup();
+        cleanup?.();
       },
     };
     this.#resources.add(resource);
@@ -227,7 +240,7 @@ export class Broker {
       });
     };
     server.once(tls === undefined ? "connection" : "secureConnection", onConnection);
-    bound = await this.#announce(id, server);
+    cleanup = await this.#transport.accept(id, server);
     return id;
   }
 
@@ -235,30 +248,28 @@ export class Broker {
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<Duplex> {
-    const info = await this.#take(id, options);
-    const socket = dialer({
-      network: info.network as Network,
-      address: info.address,
-      tls: this.#options.tls,
-    })();
+    const socket = (await this.#connector(id, options))();
     const resource = { close: () => void socket.destroy() };
     this.#resources.add(resource);
     socket.once("close", () => this.#resources.delete(resource));
     return socket;
   }
 
-  /** Binds a listener like the main one and tells the peer where it is. */
-  async #announce(id: number, server: Server): Promise<BoundAddress> {
-    const bound = await listen(server, { network: this.#options.network, env: this.#options.env });
-    this.#outgoing.push(
-      create(ConnInfoSchema, { serviceId: id, network: bound.network, address: bound.address }),
-    );
-    return bound;
-  }
-
-  #take(id: number, options: { timeoutMs?: number; signal?: AbortSignal }): Promise<ConnInfo> {
+  /**
+   * Waits for what the peer announced for `id` and returns a function opening a connection to it,
+   * TLS applied as on the main connection.
+   */
+  async #connector(
+    id: number,
+    options: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<() => Duplex> {
     this.#checkOpen();
-    return this.#mailbox.take(id, options.timeoutMs ?? brokerTimeoutMs, options.signal);
+    const { connect } = await this.#transport.dial(id, {
+      timeoutMs: options.timeoutMs ?? brokerTimeoutMs,
+      signal: options.signal,
+    });
+    const tls = this.#options.tls;
+    return tls === undefined ? connect : () => secureClient(tls, { socket: connect() });
   }
 
   #checkOpen(): void {

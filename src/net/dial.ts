@@ -14,23 +14,35 @@ export interface ConnectOptions {
   readonly maxSendMessageBytes?: number | undefined;
 }
 
+export type ClientTls = NonNullable<ConnectOptions["tls"]>;
+
+/**
+ * TLS as go-plugin's AutoMTLS client: our certificate, trusting exactly the peer's, verified for
+ * the name `localhost` whatever the address (go-plugin-protocol §14.36), ALPN h2. Over a new
+ * connection to `target`, or over an existing stream (a yamux stream in multiplexed mode).
+ */
+export function secureClient(
+  tls: ClientTls,
+  target: { socket: Duplex } | Record<string, unknown>,
+): Duplex {
+  return tlsConnect({
+    ...target,
+    servername: "localhost",
+    ca: [tls.peerCertPem],
+    cert: tls.identity.certPem,
+    key: tls.identity.keyPem,
+    ALPNProtocols: ["h2"],
+    minVersion: "TLSv1.2",
+  });
+}
+
 /** Opens a byte stream to a go-plugin address (unix path or host:port), with TLS when given. */
 export function dialer(options: ConnectOptions): () => Duplex {
   const target =
     options.network === "unix" ? { path: options.address } : splitHostPort(options.address);
   const tls = options.tls;
   if (tls === undefined) return () => netConnect(target as never);
-  return () =>
-    tlsConnect({
-      ...target,
-      // AutoMTLS certificates name `localhost`, whatever the address (go-plugin-protocol §14.36).
-      servername: "localhost",
-      ca: [tls.peerCertPem],
-      cert: tls.identity.certPem,
-      key: tls.identity.keyPem,
-      ALPNProtocols: ["h2"],
-      minVersion: "TLSv1.2",
-    });
+  return () => secureClient(tls, target);
 }
 
 /** A gRPC channel to a plugin's address. */
@@ -43,7 +55,7 @@ export function connectChannel(options: ConnectOptions): RpcChannel {
   });
 }
 
-function splitHostPort(address: string): { host: string; port: number } {
+export function splitHostPort(address: string): { host: string; port: number } {
   const colon = address.lastIndexOf(":");
   let host = address.slice(0, colon);
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
