@@ -198,3 +198,57 @@ describe("streaming RPCs through brokered connections", () => {
     });
   }
 });
+
+describe("multiplexed broker (PLUGIN_MULTIPLEX_GRPC, yamux)", () => {
+  for (const autoMtls of [false, true]) {
+    const mode = autoMtls ? "AutoMTLS" : "plain";
+    it(`TestGRPC_App (mux): calls, callbacks both ways and byte streams over one connection (${mode})`, async () => {
+      await using plugin = await startFixture("test-grpc", { autoMtls, multiplex: true });
+      assert.equal((await plugin.dispense("test").double({ Input: 21 })).Output, 42);
+      const served = await plugin.broker.serve(
+        implement(PingPong, { ping: () => ({ msg: "pong" }) }),
+      );
+      const { id } = await plugin.dispense("test").bidirectional({ id: served.id });
+      assert.equal((await (await plugin.broker.client(id, PingPong)).ping({})).msg, "pong");
+      const size = 8 * 1024 * 1024 + 1;
+      const source = await plugin.broker.serveReadable(patternSource(size));
+      assert.equal(
+        (await plugin.dispense("fixture").digest({ brokerId: source })).sha256,
+        patternDigest(size),
+      );
+      const { sink, done } = hashingSink();
+      const sinkId = await plugin.broker.serveWritable(sink);
+      const produced = await plugin
+        .dispense("fixture")
+        .produce({ brokerId: sinkId, bytes: BigInt(size) });
+      assert.equal((await done).sha256, produced.sha256);
+    });
+
+    it(`TestGRPCC_Stream (mux): streams on the main and on brokered connections (${mode})`, async () => {
+      await using plugin = await startFixture("test-grpc", { autoMtls, multiplex: true });
+      async function* ints() {
+        for (let i = 21; i < 27; i++) yield { Input: i };
+      }
+      const echoed: number[] = [];
+      for await (const r of plugin.dispense("test").stream(ints())) echoed.push(r.Output);
+      assert.deepEqual(echoed, [21, 22, 23, 24, 25, 26]);
+      const { brokerId } = await plugin.dispense("fixture").brokered({});
+      const brokered = await plugin.broker.client(brokerId, Fixture);
+      const counted: number[] = [];
+      for await (const r of brokered.count({ n: 10 })) counted.push(r.i);
+      assert.equal(counted.length, 10);
+    });
+  }
+
+  it("a knock for an id nobody serves is refused with go-plugin's error", async () => {
+    await using plugin = await startFixture("test-grpc", { multiplex: true });
+    await assert.rejects(plugin.broker.dial(77, { timeoutMs: 2000 }), (e: unknown) => {
+      return (
+        e instanceof PluginError &&
+        /timeout waiting for multiplexing knock handshake on id 77|no listener for id 77/.test(
+          e.message,
+        )
+      );
+    });
+  });
+});

@@ -42,6 +42,11 @@ export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
   versions?: readonly number[] | undefined;
   /** AutoMTLS: fresh certificates per start, mutual verification. Default true. */
   autoMtls?: boolean | undefined;
+  /**
+   * go-plugin's multiplexed broker (PLUGIN_MULTIPLEX_GRPC): one connection to the plugin carries
+   * every gRPC connection, brokered ones included, as yamux streams. Default false.
+   */
+  multiplex?: boolean | undefined;
   /** Preferred network, sent as PLUGWIRE_NETWORK (Go plugins always use unix). */
   network?: "unix" | "tcp" | undefined;
   /** PLUGIN_UNIX_SOCKET_DIR for the plugin's sockets. */

@@ -5,6 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { DescService } from "@bufbuild/protobuf";
 import type { BrokerOptions } from "../broker/broker.ts";
 import { Broker } from "../broker/broker.ts";
+import type { MuxRouter } from "../broker/mux-transport.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCBroker } from "../gen/plugin/grpc_broker_pb.js";
@@ -55,6 +56,8 @@ export interface ClientParts {
   readonly syncStdout?: NodeJS.WritableStream | undefined;
   readonly syncStderr?: NodeJS.WritableStream | undefined;
   readonly processGroup?: boolean | undefined;
+  /** Multiplexed mode: the connection's yamux session and stream routing. */
+  readonly mux?: MuxRouter | undefined;
   /** Where and how this side serves brokered connections. */
   readonly broker: Omit<BrokerOptions, "name" | "logger">;
 }
@@ -112,6 +115,11 @@ export class PluginClient<
       this.#resolveExited = resolve;
     });
     this.broker = new Broker({ ...parts.broker, name: parts.name, logger: options.logger });
+    if (parts.mux !== undefined) {
+      this.broker.multiplex(parts.mux);
+      const session = parts.mux.session;
+      void this.exited.then(() => session.close());
+    }
     this.#watchExit();
     this.#openSideStreams();
     this.#unmanage =

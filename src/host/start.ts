@@ -4,13 +4,15 @@ import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MuxRouter } from "../broker/mux-transport.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { connectChannel } from "../net/dial.ts";
+import { YamuxSession } from "../mux/session.ts";
+import { connectChannel, dialer, secureClient } from "../net/dial.ts";
 import { resolveGroup } from "../net/listen.ts";
 import type { ParsedHandshake } from "../protocol/handshake-line.ts";
 import { parseHandshake } from "../protocol/handshake-line.ts";
-import type { RpcChannel } from "../rpc/channel.ts";
+import { RpcChannel } from "../rpc/channel.ts";
 import { createClient } from "../rpc/client.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
@@ -78,6 +80,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       network: options.network,
       unixSocketDir: options.unixSocketDir ?? privateDir,
       unixSocketGroup: options.unixSocketGroup,
+      multiplex: options.multiplex,
     }),
   }).catch((error: unknown) => {
     removeSockets();
@@ -109,6 +112,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
   ]).then(removeSockets);
 
   let channel: RpcChannel | undefined;
+  let mux: MuxRouter | undefined;
   try {
     const line = await readHandshakeLine({
       child,
@@ -120,17 +124,37 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       stderrTail: tail,
       stderrDone,
     });
-    const handshake = parseHandshake(line, { versions, multiplex: false }, () =>
-      diagnose(options.cmd),
+    const handshake = parseHandshake(
+      line,
+      { versions, multiplex: options.multiplex === true },
+      () => diagnose(options.cmd),
     );
     const tls = tlsFor(handshake, identity);
-    channel = connectChannel({
-      network: handshake.network,
-      address: handshake.address,
-      tls,
-      maxReceiveMessageBytes: options.maxReceiveMessageBytes,
-      maxSendMessageBytes: options.maxSendMessageBytes,
-    });
+    if (options.multiplex === true) {
+      // One connection, dialed now (a Go plugin gives up after 5 s), carrying every stream.
+      mux = new MuxRouter(
+        new YamuxSession(dialer({ network: handshake.network, address: handshake.address })(), {
+          role: "client",
+        }),
+        undefined,
+      );
+      const session = mux.session;
+      channel = new RpcChannel({
+        connect: () =>
+          tls === undefined ? session.open() : secureClient(tls, { socket: session.open() }),
+        tls: tls !== undefined,
+        maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+        maxSendMessageBytes: options.maxSendMessageBytes,
+      });
+    } else {
+      channel = connectChannel({
+        network: handshake.network,
+        address: handshake.address,
+        tls,
+        maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+        maxSendMessageBytes: options.maxSendMessageBytes,
+      });
+    }
     try {
       await checkConnection(channel, tls !== undefined, remainingMs());
     } catch (error) {
@@ -152,6 +176,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
         syncStdout: options.syncStdout,
         syncStderr: options.syncStderr,
         processGroup,
+        mux,
         broker: {
           network: handshake.network,
           env: { PLUGIN_UNIX_SOCKET_DIR: options.unixSocketDir ?? privateDir },
@@ -167,6 +192,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     );
   } catch (error) {
     channel?.close();
+    void mux?.session.close();
     await killStarted(child, processGroup, processDone);
     const failure = PluginError.from(error, "HANDSHAKE_INVALID").withPlugin(name);
     const shown =

@@ -7,7 +7,7 @@ import { listen } from "../net/listen.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import { cookieMismatchMessage, Env } from "../protocol/env.ts";
 import type { Handshake, Network } from "../protocol/handshake-line.ts";
-import { formatHandshake } from "../protocol/handshake-line.ts";
+import { formatHandshake, parseGoBool } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { negotiateVersion } from "../protocol/negotiate.ts";
 import { RpcServer } from "../rpc/server.ts";
@@ -21,6 +21,7 @@ import {
   stdioService,
 } from "./internal-services.ts";
 import { createPluginLogger } from "./logger.ts";
+import { muxListener } from "./mux-listener.ts";
 import { watchParent } from "./parent-watch.ts";
 import { StdioCapture } from "./stdio-capture.ts";
 
@@ -143,12 +144,21 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
   const grpc = createGrpcServer(rpc, tls, (error) =>
     logger.debug("TLS handshake with a client failed", { error }),
   );
-  const server = grpc.server;
   const serverCert = identity?.certRawBase64 ?? "";
+  // Multiplexing is offered only when the host asks (PLUGIN_MULTIPLEX_GRPC parses as true).
+  const muxRequested = env[Env.multiplexGrpc] ?? "";
+  const mux =
+    parseGoBool(muxRequested) === true
+      ? muxListener(
+          grpc.server,
+          broker,
+          () => void shutdown("the host did not connect within 5 s (multiplexed mode)"),
+        )
+      : undefined;
 
   let bound: BoundAddress;
   try {
-    bound = await listen(server, { network, env });
+    bound = await listen(mux?.server ?? grpc.server, { network, env });
   } catch (error) {
     const failure = PluginError.from(error, "CONFIG_INVALID");
     logger.error("plugin init error", { error: failure.message, code: failure.code });
@@ -169,6 +179,7 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
       rpc.abortAll(reason);
       await broker.close();
       await grpc.close();
+      await mux?.close();
       cleanupSocket();
       process.off("exit", cleanupSocket);
       process.off("SIGTERM", onSigterm);
@@ -200,11 +211,12 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     protocol: "grpc",
     serverCert,
     // Field 7 only when the host asked (older hosts would glue it onto the certificate).
-    muxSupported: env[Env.multiplexGrpc] ? false : undefined,
+    muxSupported: muxRequested === "" ? undefined : mux !== undefined,
   };
   if (debug === undefined) {
     await stdio.writeRealStdout(`${formatHandshake(line)}\n`);
     stdio.captureStderr();
+    mux?.awaitHost();
   } else {
     const reattach = {
       [debug.name]: {

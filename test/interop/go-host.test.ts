@@ -165,18 +165,21 @@ describe("Go host → TypeScript plugin", () => {
     );
   });
 
-  it("answers a multiplexing request honestly with |false", async () => {
-    const report = await runGoHost({
-      cmd: fixturePlugin,
-      args: ["test-grpc"],
-      flags: ["-mux", "-scenario", "negotiate"],
-    });
-    assert.equal(report.ok, false);
-    assert.match(
-      report.error,
-      /client requested gRPC broker multiplexing but plugin does not support the feature/,
-    );
-  });
+  for (const transport of transports) {
+    for (const tls of tlsModes) {
+      it(`multiplexed (yamux, ${transport.label}, ${tls.label}): unary, streams, stdio and callbacks over one connection`, async () => {
+        for (const scenario of ["double", "stream", "stdio", "bidirectional"]) {
+          const report = await runGoHost({
+            cmd: fixturePlugin,
+            args: ["test-grpc"],
+            flags: ["-mux", "-scenario", scenario, ...tls.flags],
+            env: transport.env,
+          });
+          assertOk(report);
+        }
+      });
+    }
+  }
 
   it("a panic in a TypeScript plugin is logged at ERROR by the Go host", async () => {
     const report = await runGoHost({

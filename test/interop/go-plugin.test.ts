@@ -148,6 +148,36 @@ describe("TypeScript host → Go plugin", () => {
     });
   }
 
+  for (const autoMtls of [false, true]) {
+    it(`multiplexed (yamux): calls, streams and callbacks both ways over one connection (${autoMtls ? "AutoMTLS" : "plain"})`, async () => {
+      await using plugin = await startGo({ autoMtls, multiplex: true });
+      assert.equal((await plugin.dispense("test").double({ Input: 21 })).Output, 42);
+      async function* ints() {
+        for (let i = 21; i < 27; i++) yield { Input: i };
+      }
+      const echoed: number[] = [];
+      for await (const r of plugin.dispense("test").stream(ints())) echoed.push(r.Output);
+      assert.deepEqual(echoed, [21, 22, 23, 24, 25, 26]);
+      const served = await plugin.broker.serve(
+        implement(PingPong, { ping: () => ({ msg: "pong" }) }),
+      );
+      const { id } = await plugin.dispense("test").bidirectional({ id: served.id });
+      assert.equal((await (await plugin.broker.client(id, PingPong)).ping({})).msg, "pong");
+    });
+  }
+
+  it("multiplexed: a knock the Go plugin never acknowledges times out with go-plugin's error", async () => {
+    await using plugin = await startGo({ multiplex: true });
+    await assert.rejects(plugin.broker.dial(99, { timeoutMs: 1000 }), (e: unknown) => {
+      return (
+        e instanceof PluginError &&
+        /timeout waiting for multiplexing knock handshake on id 99/.test(e.message)
+      );
+    });
+    // The connection is still good afterwards.
+    await plugin.ping();
+  });
+
   it("negotiates the highest common version with a versioned Go plugin", async () => {
     await using plugin = await startGo({ versions: [5, 6, 7] }, "5,6");
     assert.equal(plugin.negotiatedVersion, 6);

@@ -1,0 +1,14 @@
+export type { FrameHeader } from "./frame.ts";
+export {
+  decodeHeader,
+  encodeHeader,
+  Flag,
+  FrameType,
+  GoAwayCode,
+  headerBytes,
+  initialStreamWindowBytes,
+  yamuxVersion,
+} from "./frame.ts";
+export type { YamuxRole, YamuxSessionOptions } from "./session.ts";
+export { YamuxSession } from "./session.ts";
+export { YamuxStream } from "./stream.ts";
