@@ -8,7 +8,7 @@ import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { AsyncQueue } from "../internal/async-queue.ts";
 import { secureClient } from "../net/dial.ts";
 import type { ServerTls } from "../net/grpc-server.ts";
-import { createGrpcServer } from "../net/grpc-server.ts";
+import { createGrpcServer, serverTlsOptions } from "../net/grpc-server.ts";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { RpcChannel } from "../rpc/channel.ts";
@@ -211,16 +211,7 @@ export class Broker {
     const id = this.nextId();
     const tls = this.#options.tls;
     const server: Server =
-      tls === undefined
-        ? createNetServer()
-        : createTlsServer({
-            key: tls.identity.keyPem,
-            cert: tls.identity.certPem,
-            ca: [tls.peerCertPem],
-            requestCert: true,
-            rejectUnauthorized: true,
-            minVersion: "TLSv1.2",
-          });
+      tls === undefined ? createNetServer() : createTlsServer(serverTlsOptions(tls));
     let cleanup: (() => void) | undefined;
     const resource = {
       close: async () => {

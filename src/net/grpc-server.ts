@@ -10,6 +10,21 @@ export interface ServerTls {
   readonly peerCertPem: string;
 }
 
+/**
+ * TLS as go-plugin's AutoMTLS server: our certificate; require and verify the client's against
+ * exactly the peer's certificate; TLS 1.2 or later.
+ */
+export function serverTlsOptions(tls: ServerTls) {
+  return {
+    key: tls.identity.keyPem,
+    cert: tls.identity.certPem,
+    ca: [tls.peerCertPem],
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: "TLSv1.2",
+  } as const;
+}
+
 /** An HTTP/2 server carrying an RpcServer, with its sessions tracked for a graceful close. */
 export interface GrpcServer {
   readonly server: Http2Server | Http2SecureServer;
@@ -33,16 +48,7 @@ export function createGrpcServer(
   const server =
     tls === undefined
       ? createServer({ settings })
-      : createSecureServer({
-          key: tls.identity.keyPem,
-          cert: tls.identity.certPem,
-          ca: [tls.peerCertPem],
-          requestCert: true,
-          rejectUnauthorized: true,
-          minVersion: "TLSv1.2",
-          ALPNProtocols: ["h2"],
-          settings,
-        });
+      : createSecureServer({ ...serverTlsOptions(tls), ALPNProtocols: ["h2"], settings });
   if (tls !== undefined) server.on("tlsClientError", (error: Error) => onTlsError?.(error));
   rpc.attach(server);
   const sessions = new Set<ServerHttp2Session>();

@@ -65,19 +65,7 @@ export function managedFixture(
   });
 }
 
-/** Polls until `condition` holds or `timeoutMs` passes. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  what = "condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor } from "../support/fixture.ts";
 
 export function alive(pid: number): boolean {
   try {
