@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
 import { createSecureServer, createServer } from "node:http2";
+import type { TlsOptions } from "node:tls";
 import type { RpcServer } from "../rpc/server.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
 
@@ -14,7 +15,7 @@ export interface ServerTls {
  * TLS as go-plugin's AutoMTLS server: our certificate; require and verify the client's against
  * exactly the peer's certificate; TLS 1.2 or later.
  */
-export function serverTlsOptions(tls: ServerTls) {
+export function serverTlsOptions(tls: ServerTls): TlsOptions {
   return {
     key: tls.identity.keyPem,
     cert: tls.identity.certPem,
@@ -22,7 +23,7 @@ export function serverTlsOptions(tls: ServerTls) {
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: "TLSv1.2",
-  } as const;
+  };
 }
 
 /** An HTTP/2 server carrying an RpcServer, with its sessions tracked for a graceful close. */
