@@ -58,7 +58,7 @@ export class MuxRouter {
     const id = this.#knocked.shift();
     const target = id === undefined ? this.#main : this.#servers.get(id);
     if (target === undefined) {
-      stream.destroy();
+      stream.reset(); // refused: RST, as yamux refuses a stream
       return;
     }
     target.emit("connection", stream);

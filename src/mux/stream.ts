@@ -72,8 +72,8 @@ export type StreamOrigin = "local" | "remote";
  * One yamux stream: a `Duplex` whose writes are Data frames within the peer's receive window and
  * whose reads grant the peer more window as the consumer reads (so a slow reader slows the
  * writer instead of growing memory). `end()` half-closes (FIN); `destroy()` closes (FIN, as
- * hashicorp/yamux's `Close()`); `destroy(error)` resets (RST). A RST from the peer destroys the
- * stream with `UNAVAILABLE`. Obtain streams from `YamuxSession.open()` and `accept()`.
+ * hashicorp/yamux's `Close()`); `destroy(error)` and `reset()` reset (RST). A RST from the peer
+ * destroys the stream with `UNAVAILABLE`. Obtain streams from `YamuxSession.open()` and `accept()`.
  */
 export class YamuxStream extends Duplex {
   /** Stream id: odd when the yamux client opened it, even when the server did. */
@@ -103,6 +103,7 @@ export class YamuxStream extends Duplex {
   #write: PendingWrite | undefined;
   #waitingWritable = false;
   #closeTimer: NodeJS.Timeout | undefined;
+  #resetRequested = false;
 
   /** @private Streams are created by `YamuxSession`. */
   constructor(link: StreamLink, id: number, origin: StreamOrigin) {
@@ -164,6 +165,15 @@ export class YamuxStream extends Duplex {
     };
   }
 
+  /**
+   * Aborts the stream: RST to the peer (whose side fails with `UNAVAILABLE`), and this side is
+   * destroyed without an error (no 'error' event), e.g. to refuse a stream nobody will serve.
+   */
+  reset(): void {
+    this.#resetRequested = true;
+    this.destroy();
+  }
+
   override _read(): void {
     this.#wantsData = true;
     this.#drain();
@@ -223,7 +233,7 @@ export class YamuxStream extends Duplex {
     if (!this.#released) {
       if (!known || this.#link.failure !== undefined) {
         this.#release();
-      } else if (error !== null) {
+      } else if (error !== null || this.#resetRequested) {
         this.#link.send(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
         this.#release();
       } else if (!this.#localFin) {

@@ -6,7 +6,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import { inheritCallOptions } from "./call-context.ts";
-import { encodeFrame, FrameDecoder } from "./framing.ts";
+import { FrameDecoder, writeFrame } from "./framing.ts";
 import { defaultMaxMessageBytes } from "./server.ts";
 import { decodeGrpcMessage, GrpcStatus } from "./status.ts";
 import { formatGrpcTimeout } from "./timeout.ts";
@@ -88,7 +88,13 @@ export class RpcChannel {
       this.#calls.delete(call),
     );
     this.#calls.add(call);
-    call.open(this.#getSession());
+    try {
+      call.open(this.#getSession());
+    } catch (error) {
+      // No stream was opened (the connection could not even be attempted): nothing to clean up.
+      this.#calls.delete(call);
+      throw PluginError.from(error, "UNAVAILABLE");
+    }
     return call;
   }
 
@@ -217,7 +223,7 @@ class ClientCall {
     this.#finish();
   }
 
-  #encode(message: unknown): Buffer {
+  #encode(message: unknown): Uint8Array {
     const bytes = toBinary(this.#method.input, create(this.#method.input, message as never));
     if (bytes.byteLength > this.#maxSend) {
       throw new PluginError(
@@ -225,11 +231,11 @@ class ClientCall {
         `trying to send message larger than max (${bytes.byteLength} vs. ${this.#maxSend})`,
       );
     }
-    return encodeFrame(bytes);
+    return bytes;
   }
 
   sendLast(message: unknown): void {
-    this.#stream.end(this.#encode(message));
+    writeFrame(this.#stream, this.#encode(message), true);
   }
 
   async pump(messages: AsyncIterable<unknown>): Promise<void> {
@@ -237,7 +243,7 @@ class ClientCall {
     try {
       for await (const message of messages) {
         if (this.#done) return;
-        if (!stream.write(this.#encode(message))) {
+        if (!writeFrame(stream, this.#encode(message), false)) {
           await Promise.race([once(stream, "drain"), this.#finished]);
         }
       }

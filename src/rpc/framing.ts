@@ -1,3 +1,4 @@
+import type { Writable } from "node:stream";
 import { PluginError } from "../errors/plugin-error.ts";
 
 /**
@@ -10,6 +11,39 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   frame.writeUInt32BE(payload.byteLength, 1);
   frame.set(payload, 5);
   return frame;
+}
+
+/**
+ * Payloads from this size on are written as their 5-byte prefix followed by the payload itself, in
+ * one corked write, instead of being copied into a new frame buffer (docs/performance.md).
+ */
+export const splitFrameBytes = 64 * 1024;
+
+/**
+ * Writes one gRPC message to an HTTP/2 stream, ending the stream after it when `end` is set.
+ * Returns what the last `write` returned (false: wait for 'drain').
+ */
+export function writeFrame(stream: Writable, payload: Uint8Array, end: boolean): boolean {
+  if (payload.byteLength < splitFrameBytes) {
+    const frame = encodeFrame(payload);
+    if (end) {
+      stream.end(frame);
+      return true;
+    }
+    return stream.write(frame);
+  }
+  const prefix = Buffer.allocUnsafe(5);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(payload.byteLength, 1);
+  stream.cork();
+  stream.write(prefix);
+  if (end) {
+    stream.end(payload); // end() uncorks: prefix and payload go out together
+    return true;
+  }
+  const ok = stream.write(payload);
+  stream.uncork();
+  return ok;
 }
 
 /**

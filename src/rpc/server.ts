@@ -11,7 +11,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { currentCall } from "./call-context.ts";
-import { encodeFrame, FrameDecoder } from "./framing.ts";
+import { FrameDecoder, writeFrame } from "./framing.ts";
 import { encodeGrpcMessage, GrpcStatus } from "./status.ts";
 import { parseGrpcTimeout } from "./timeout.ts";
 import type { HandlerContext, ServiceRegistration } from "./types.ts";
@@ -94,6 +94,8 @@ export class RpcServer {
   }
 
   handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    // A reset or a dropped connection surfaces through 'close'; an unhandled 'error' would crash.
+    stream.on("error", () => {});
     const path = headers[":path"] ?? "";
     const route = this.#routes.get(path);
     if (route === undefined) {
@@ -265,7 +267,7 @@ class ServerCall {
     }
   }
 
-  #encode(message: unknown): Buffer {
+  #encode(message: unknown): Uint8Array {
     const bytes = toBinary(this.#method.output, create(this.#method.output, message as never));
     if (bytes.byteLength > this.#maxSend) {
       throw new PluginError(
@@ -273,20 +275,17 @@ class ServerCall {
         `trying to send message larger than max (${bytes.byteLength} vs. ${this.#maxSend})`,
       );
     }
-    return encodeFrame(bytes);
+    return bytes;
   }
 
   #finishUnary(message: unknown): void {
     const stream = this.#stream;
     if (responded.has(stream) || stream.destroyed) return;
-    const frame = this.#encode(message);
+    const payload = this.#encode(message);
     responded.add(stream);
-    stream.respond(
-      { ":status": 200, "content-type": "application/grpc" },
-      { waitForTrailers: true },
-    );
-    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-    stream.end(frame);
+    stream.respond(okHeaders, withTrailers);
+    stream.once("wantTrailers", sendOkTrailers);
+    writeFrame(stream, payload, true);
   }
 
   async #finishStream(messages: AsyncIterable<unknown>, context: HandlerContext): Promise<void> {
@@ -295,13 +294,10 @@ class ServerCall {
     for await (const message of messages) {
       if (responded.has(stream) || stream.destroyed) return;
       if (!started) {
-        stream.respond(
-          { ":status": 200, "content-type": "application/grpc" },
-          { waitForTrailers: true },
-        );
+        stream.respond(okHeaders, withTrailers);
         started = true;
       }
-      if (!stream.write(this.#encode(message))) {
+      if (!writeFrame(stream, this.#encode(message), false)) {
         await once(stream, "drain", { signal: context.signal }).catch(() => {});
         if (context.signal.aborted) return;
       }
@@ -315,7 +311,15 @@ class ServerCall {
       );
       return;
     }
-    stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+    stream.once("wantTrailers", sendOkTrailers);
     stream.end();
   }
+}
+
+// Shared per-call constants: node:http2 copies headers before use, so they are never mutated.
+const okHeaders = { ":status": 200, "content-type": "application/grpc" };
+const withTrailers = { waitForTrailers: true };
+const okTrailers = { "grpc-status": "0" };
+function sendOkTrailers(this: ServerHttp2Stream): void {
+  this.sendTrailers(okTrailers);
 }
