@@ -40,7 +40,7 @@ export function framedWriter(socket: Duplex): Writable {
 
 /** A Readable of the chunks framed on `socket`; it fails if the socket ends before the marker. */
 export function framedReader(socket: Duplex): Readable {
-  let pending: Buffer[] = [];
+  const pending: Buffer[] = [];
   let pendingBytes = 0;
   let need = -1;
   let finished = false;
@@ -54,6 +54,8 @@ export function framedReader(socket: Duplex): Readable {
       callback(error);
     },
   });
+  // Each byte is copied at most once: a frame within one chunk is a view of it; a frame spanning
+  // chunks is assembled into one new buffer.
   const take = (n: number): Buffer => {
     pendingBytes -= n;
     const first = pending[0]!;
@@ -62,9 +64,16 @@ export function framedReader(socket: Duplex): Readable {
       else pending[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = Buffer.concat(pending, pendingBytes + n).subarray(0, n);
-    const rest = Buffer.concat(pending).subarray(n);
-    pending = rest.length > 0 ? [rest] : [];
+    const out = Buffer.allocUnsafe(n);
+    let offset = 0;
+    while (offset < n) {
+      const chunk = pending[0]!;
+      const part = Math.min(chunk.length, n - offset);
+      chunk.copy(out, offset, 0, part);
+      offset += part;
+      if (part === chunk.length) pending.shift();
+      else pending[0] = chunk.subarray(part);
+    }
     return out;
   };
   socket.on("data", (chunk: Buffer) => {

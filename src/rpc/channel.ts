@@ -152,6 +152,7 @@ class ClientCall {
   #error: PluginError | undefined;
   #done = false;
   #timer: NodeJS.Timeout | undefined;
+  readonly #startedAt = performance.now();
   readonly #finished: Promise<void>;
   #resolveFinished!: () => void;
 
@@ -280,6 +281,16 @@ class ClientCall {
 
   #onClose(): void {
     if (this.#done) return;
+    const timeoutMs = this.#options?.timeoutMs;
+    if (
+      this.#status === undefined &&
+      this.#error === undefined &&
+      timeoutMs !== undefined &&
+      performance.now() >= this.#startedAt + timeoutMs - 1
+    ) {
+      // The peer's deadline fired (and it reset the stream) a moment before ours did.
+      this.#error = new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`);
+    }
     if (this.#status === undefined && this.#error === undefined) {
       const code = this.#stream.rstCode;
       this.#error = new PluginError(

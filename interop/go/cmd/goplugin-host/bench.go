@@ -12,9 +12,12 @@ import (
 )
 
 // Benchmarks run against the already started session, whose start-up doubles as warm-up for
-// process caches; each also makes a few untimed calls first so connections and buffers are hot.
+// process caches; each also makes untimed calls first (-warmup, default 100) so connections and
+// buffers are hot and a JIT-compiled peer (a TS plugin) is measured in its steady state.
 
-const warmupCalls = 100
+const defaultWarmupCalls = 100
+
+func warmupCalls(s *session) int { return orDefault(s.cfg.warmup, defaultWarmupCalls) }
 
 func orDefault(v, def int) int {
 	if v > 0 {
@@ -23,9 +26,9 @@ func orDefault(v, def int) int {
 	return def
 }
 
-func warmUp(ctx context.Context, fx fixturepb.FixtureClient, size int) error {
+func warmUp(ctx context.Context, fx fixturepb.FixtureClient, size, calls int) error {
 	msg := &fixturepb.EchoMessage{Payload: make([]byte, size)}
-	for range warmupCalls {
+	for range calls {
 		if _, err := fx.Echo(ctx, msg); err != nil {
 			return fmt.Errorf("warm-up Echo: %w", err)
 		}
@@ -57,7 +60,7 @@ func benchUnary(ctx context.Context, s *session) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := warmUp(ctx, tc.Fixture, size); err != nil {
+	if err := warmUp(ctx, tc.Fixture, size, warmupCalls(s)); err != nil {
 		return nil, err
 	}
 	msg := &fixturepb.EchoMessage{Payload: make([]byte, size)}
@@ -83,7 +86,7 @@ func benchThroughput(ctx context.Context, s *session) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := warmUp(ctx, tc.Fixture, size); err != nil {
+	if err := warmUp(ctx, tc.Fixture, size, warmupCalls(s)); err != nil {
 		return nil, err
 	}
 	msg := &fixturepb.EchoMessage{Payload: make([]byte, size)}
@@ -164,7 +167,7 @@ func benchStream(ctx context.Context, s *session) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := pumpEchoStream(ctx, tc.Fixture, warmupCalls, size); err != nil {
+	if _, err := pumpEchoStream(ctx, tc.Fixture, warmupCalls(s), size); err != nil {
 		return nil, fmt.Errorf("warm-up EchoStream: %w", err)
 	}
 	elapsed, err := pumpEchoStream(ctx, tc.Fixture, n, size)

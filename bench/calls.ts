@@ -1,0 +1,185 @@
+// Call figures for every pairing, plain and with AutoMTLS: sequential unary 64 B (median, p99),
+// throughput with 1/16/64 calls in flight, 1 MiB and 16 MiB unary messages, bidi stream
+// messages/s. Each repetition runs every pairing of one measurement back to back, so ratios to
+// Go ↔ Go compare figures taken moments apart.
+import type { BenchConfig } from "./config.ts";
+import type { Pairing } from "./pairings.ts";
+import { baselinePairing, pairings, runHost } from "./pairings.ts";
+import { num } from "./proc.ts";
+import type { Results, RowSpec, Target, Unit } from "./rows.ts";
+
+const MiB = 1024 * 1024;
+
+interface Figure {
+  readonly key: string;
+  readonly measurement: string;
+  readonly unit: Unit;
+  readonly better: "lower" | "higher";
+  readonly field: string;
+  /** Target for the given pairing, if issue 4 sets one. */
+  readonly target?: (pairing: Pairing) => Target | undefined;
+}
+
+interface Measure {
+  readonly scenario: string;
+  readonly flags: (config: BenchConfig) => string[];
+  readonly figures: readonly Figure[];
+}
+
+const perCall: Target = { kind: "ratio-max", limit: 1.5, text: "≤ 1.5× Go↔Go" };
+const atLeastGo: Target = { kind: "ratio-min", limit: 1.0, text: "≥ 1.0× Go↔Go" };
+
+function measures(config: BenchConfig): Measure[] {
+  return [
+    {
+      scenario: "bench-unary",
+      flags: (c) => ["-n", String(c.unaryCalls), "-size", "64", "-warmup", String(c.warmupCalls)],
+      figures: [
+        {
+          key: "unary.p50",
+          measurement: "unary 64 B sequential · median",
+          unit: "µs",
+          better: "lower",
+          field: "medianUs",
+          target: (p) => (p.id === "go-go" ? undefined : perCall),
+        },
+        {
+          key: "unary.p99",
+          measurement: "unary 64 B sequential · p99",
+          unit: "µs",
+          better: "lower",
+          field: "p99Us",
+        },
+      ],
+    },
+    ...config.inFlight.map(
+      (n): Measure => ({
+        scenario: "bench-throughput",
+        flags: (c) => [
+          "-concurrency",
+          String(n),
+          "-duration-ms",
+          String(c.throughputMs),
+          "-warmup",
+          String(c.warmupCalls),
+        ],
+        figures: [
+          {
+            key: `inflight${n}`,
+            measurement: `throughput 64 B · ${n} in flight`,
+            unit: "calls/s",
+            better: "higher",
+            field: "callsPerSec",
+            target: (p) => (n === 64 && p.id === "ts-ts" ? atLeastGo : undefined),
+          },
+        ],
+      }),
+    ),
+    {
+      scenario: "bench-large",
+      flags: (c) => ["-n", String(c.large1MiBCalls), "-size", String(MiB)],
+      figures: [
+        {
+          key: "large1mib",
+          measurement: "unary 1 MiB messages",
+          unit: "MiB/s",
+          better: "higher",
+          field: "mibPerSec",
+        },
+      ],
+    },
+    {
+      scenario: "bench-large",
+      flags: (c) => ["-n", String(c.large16MiBCalls), "-size", String(16 * MiB)],
+      figures: [
+        {
+          key: "large16mib",
+          measurement: "unary 16 MiB messages",
+          unit: "MiB/s",
+          better: "higher",
+          field: "mibPerSec",
+          target: (p) => (p.id === "ts-ts" ? atLeastGo : undefined),
+        },
+      ],
+    },
+    {
+      scenario: "bench-stream",
+      flags: (c) => [
+        "-n",
+        String(c.streamMessages),
+        "-size",
+        "64",
+        "-warmup",
+        String(c.warmupCalls),
+      ],
+      figures: [
+        {
+          key: "stream",
+          measurement: "bidi stream 64 B messages",
+          unit: "msg/s",
+          better: "higher",
+          field: "messagesPerSec",
+        },
+      ],
+    },
+  ];
+}
+
+export const mtlsModes = [false, true] as const;
+
+export function callRowId(key: string, pairing: Pairing["id"], mtls: boolean): string {
+  return `call.${key}.${pairing}.${mtls ? "mtls" : "plain"}`;
+}
+
+function spec(figure: Figure, pairing: Pairing, mtls: boolean): RowSpec {
+  const isBase = pairing.id === baselinePairing.id;
+  return {
+    id: callRowId(figure.key, pairing.id, mtls),
+    measurement: figure.measurement,
+    subject: pairing.label,
+    mtls: mtls ? "on" : "off",
+    unit: figure.unit,
+    better: figure.better,
+    baseline: callRowId(figure.key, baselinePairing.id, mtls),
+    baselineLabel: isBase ? "itself" : "Go↔Go",
+    target: figure.target?.(pairing),
+  };
+}
+
+export async function runCalls(
+  config: BenchConfig,
+  results: Results,
+  log: (line: string) => void,
+): Promise<void> {
+  const list = measures(config);
+  // Declare every row first so the table order is fixed (pairing order within each measure).
+  for (const measure of list)
+    for (const figure of measure.figures)
+      for (const mtls of mtlsModes)
+        for (const pairing of pairings) results.row(spec(figure, pairing, mtls));
+  for (let rep = 0; rep < config.reps; rep++) {
+    for (const measure of list) {
+      log(
+        `calls: rep ${rep + 1}/${config.reps} ${measure.scenario} ${measure.flags(config).join(" ")}`,
+      );
+      for (const mtls of mtlsModes) {
+        // Rotate the pairing order each repetition so no pairing always runs first.
+        const order = pairings.map((_, i) => pairings[(i + rep) % pairings.length]!);
+        for (const pairing of order) {
+          const what = `${measure.scenario} ${measure.flags(config).join(" ")} ${pairing.id} mtls=${mtls}`;
+          await results.attempt(what, log, async () => {
+            const result = await runHost({
+              host: pairing.host,
+              plugin: pairing.plugin,
+              scenario: measure.scenario,
+              autoMtls: mtls,
+              flags: measure.flags(config),
+            });
+            for (const figure of measure.figures)
+              results.add(spec(figure, pairing, mtls), num(result, figure.field));
+          });
+        }
+      }
+    }
+  }
+}

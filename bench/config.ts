@@ -1,0 +1,73 @@
+// How much each measurement does, in the full run and in --quick (CI: checks the harness, asserts
+// no timing).
+
+export interface BenchConfig {
+  readonly quick: boolean;
+  /** Interleaved repetitions of every call, stream, start and memory figure. */
+  readonly reps: number;
+  /**
+   * Untimed calls (stream: messages) before the unary, throughput and stream figures, on both
+   * hosts (-warmup), so a JIT-compiled side is measured warm, as a long-running plugin is.
+   */
+  readonly warmupCalls: number;
+  /** Sequential 64 B Echo calls per repetition. */
+  readonly unaryCalls: number;
+  /** Calls in flight for the throughput figures. */
+  readonly inFlight: readonly number[];
+  /** Measuring time of each throughput figure. */
+  readonly throughputMs: number;
+  /** Sequential Echo calls of 1 MiB and of 16 MiB. */
+  readonly large1MiBCalls: number;
+  readonly large16MiBCalls: number;
+  /** Messages through one bidi EchoStream. */
+  readonly streamMessages: number;
+  /** Plugin starts (each followed by a `node -e 0`) per repetition. */
+  readonly startsPerRep: number;
+  /** Idle time before reading a plugin's RSS. */
+  readonly idleSettleMs: number;
+  /** Additional plugins a host starts for the RSS-per-plugin figure. */
+  readonly hostRssPlugins: number;
+  /** Plugins started together for the scale figures, and repetitions of each. */
+  readonly scaleCounts: readonly number[];
+  readonly scaleReps: number;
+  /** Bytes of the raw unix-socket copy (the ceiling of the brokered byte stream). */
+  readonly streamBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+export const fullConfig: BenchConfig = {
+  quick: false,
+  reps: 4,
+  warmupCalls: 1000,
+  unaryCalls: 2000,
+  inFlight: [1, 16, 64],
+  throughputMs: 500,
+  large1MiBCalls: 24,
+  large16MiBCalls: 6,
+  streamMessages: 10_000,
+  startsPerRep: 3,
+  idleSettleMs: 1000,
+  hostRssPlugins: 8,
+  scaleCounts: [1, 8, 32],
+  scaleReps: 3,
+  streamBytes: 1024 * MiB,
+};
+
+export const quickConfig: BenchConfig = {
+  quick: true,
+  reps: 1,
+  warmupCalls: 10,
+  unaryCalls: 20,
+  inFlight: [1, 16, 64],
+  throughputMs: 50,
+  large1MiBCalls: 1,
+  large16MiBCalls: 1,
+  streamMessages: 50,
+  startsPerRep: 1,
+  idleSettleMs: 50,
+  hostRssPlugins: 1,
+  scaleCounts: [1, 2, 4],
+  scaleReps: 1,
+  streamBytes: 16 * MiB,
+};

@@ -1,0 +1,87 @@
+// Memory: idle RSS of a TS plugin against a bare Node process idling beside it (and a Go plugin
+// for reference), and the host's RSS growth per additional plugin (TS host, after GC).
+import type { BenchConfig } from "./config.ts";
+import type { Side } from "./pairings.ts";
+import { runHost } from "./pairings.ts";
+import { num } from "./proc.ts";
+import type { Results, RowSpec } from "./rows.ts";
+
+export const bareNodeRow: RowSpec = {
+  id: "memory.bare-node",
+  measurement: "idle RSS",
+  subject: "bare Node (`node -e setInterval`)",
+  unit: "MiB",
+  better: "lower",
+  baseline: "memory.bare-node",
+  baselineLabel: "itself",
+};
+
+function idleRow(plugin: Side, mtls: boolean): RowSpec {
+  return {
+    id: `memory.idle.${plugin}-plugin.${mtls ? "mtls" : "plain"}`,
+    measurement: "idle RSS",
+    subject: plugin === "ts" ? "TS plugin" : "Go plugin",
+    mtls: mtls ? "on" : "off",
+    unit: "MiB",
+    better: "lower",
+    baseline: bareNodeRow.id,
+    baselineLabel: "bare Node",
+    target:
+      plugin === "ts" ? { kind: "plus-max", limit: 20, text: "≤ bare Node + 20 MiB" } : undefined,
+  };
+}
+
+function hostRow(plugin: Side): RowSpec {
+  return {
+    id: `memory.host-per-plugin.${plugin}-plugin`,
+    measurement: "host RSS per additional plugin",
+    subject: `TS host, ${plugin === "ts" ? "TS" : "Go"} plugins`,
+    mtls: "on",
+    unit: "MiB",
+    better: "lower",
+    baseline: "memory.host-per-plugin.go-plugin",
+    baselineLabel: "Go plugins",
+  };
+}
+
+export async function runMemory(
+  config: BenchConfig,
+  results: Results,
+  log: (line: string) => void,
+): Promise<void> {
+  results.row(bareNodeRow);
+  for (const plugin of ["ts", "go"] as const)
+    for (const mtls of [false, true]) results.row(idleRow(plugin, mtls));
+  for (const plugin of ["ts", "go"] as const) results.row(hostRow(plugin));
+  for (let rep = 0; rep < config.reps; rep++) {
+    log(`memory: rep ${rep + 1}/${config.reps}`);
+    for (const plugin of ["ts", "go"] as const) {
+      for (const mtls of [false, true]) {
+        await results.attempt(`bench-idle-rss ${plugin} plugin, mtls=${mtls}`, log, async () => {
+          const result = await runHost({
+            host: "ts",
+            plugin,
+            scenario: "bench-idle-rss",
+            autoMtls: mtls,
+            flags: ["-settle-ms", String(config.idleSettleMs)],
+          });
+          results.add(idleRow(plugin, mtls), num(result, "pluginRssMiB"));
+          results.add(bareNodeRow, num(result, "bareNodeRssMiB"));
+        });
+      }
+    }
+    for (const plugin of ["ts", "go"] as const) {
+      await results.attempt(`bench-host-rss ${plugin} plugins`, log, async () => {
+        const result = await runHost({
+          host: "ts",
+          plugin,
+          scenario: "bench-host-rss",
+          autoMtls: true,
+          flags: ["-n", String(config.hostRssPlugins)],
+          nodeFlags: ["--expose-gc"],
+        });
+        results.add(hostRow(plugin), num(result, "perPluginMiB"));
+      });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// Scale: N plugins started together by one TS host (AutoMTLS on, the default), time until every
+// one is ready (handshake and health check done); TS plugins against Go plugins.
+import type { BenchConfig } from "./config.ts";
+import type { Side } from "./pairings.ts";
+import { runHost } from "./pairings.ts";
+import { num } from "./proc.ts";
+import type { Results, RowSpec } from "./rows.ts";
+
+function scaleRow(n: number, plugin: Side): RowSpec {
+  return {
+    id: `scale.${n}.${plugin}-plugin`,
+    measurement: `scale: ${n} plugin${n === 1 ? "" : "s"} started together → all ready`,
+    subject: `TS host, ${plugin === "ts" ? "TS" : "Go"} plugins`,
+    mtls: "on",
+    unit: "ms",
+    better: "lower",
+    baseline: `scale.${n}.go-plugin`,
+    baselineLabel: "Go plugins",
+  };
+}
+
+export async function runScale(
+  config: BenchConfig,
+  results: Results,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const n of config.scaleCounts)
+    for (const plugin of ["go", "ts"] as const) results.row(scaleRow(n, plugin));
+  for (let rep = 0; rep < config.scaleReps; rep++) {
+    for (const n of config.scaleCounts) {
+      log(`scale: rep ${rep + 1}/${config.scaleReps} n=${n}`);
+      for (const plugin of ["go", "ts"] as const) {
+        await results.attempt(`bench-scale n=${n} ${plugin} plugins`, log, async () => {
+          const result = await runHost({
+            host: "ts",
+            plugin,
+            scenario: "bench-scale",
+            autoMtls: true,
+            flags: ["-n", String(n)],
+          });
+          results.add(scaleRow(n, plugin), num(result, "allReadyMs"));
+        });
+      }
+    }
+  }
+}
