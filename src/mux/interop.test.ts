@@ -420,7 +420,13 @@ describe("yamux interop: TypeScript client, hashicorp/yamux server", () => {
     const closed = once(stream, "close");
     const other = second.session.open();
     other.end("close-session\n");
-    assert.ok(isCode("UNAVAILABLE", /peer closed/)(await second.session.closed));
+    // EOF, close or a reset: which the socket reports first is a race; all mean the peer ended it.
+    assert.ok(
+      isCode(
+        "UNAVAILABLE",
+        /peer closed|connection closed|connection failed/,
+      )(await second.session.closed),
+    );
     await closed;
     assert.equal(stream.errored, null, "a connection that ends closes the streams quietly");
     assert.equal(await second.peer.exited, 0);
