@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Provider } from "../../src/gen/plugwire/manifest/v1/manifest_pb.js";
 import { PluginRegistry } from "../../src/manager/index.ts";
+import { compileCacheImport } from "../../src/manager/package-manifest.ts";
 import { waitForState } from "../../src/testing/index.ts";
 import { providerHandshake } from "./providers/handshake.ts";
 
@@ -19,7 +20,8 @@ try {
     const file = join(dir, `plugin-${String(i).padStart(2, "0")}`);
     writeFileSync(
       file,
-      `#!/bin/sh\nPLUGIN_ID=example.flaky-${i} exec '${process.execPath}' '${entry}' "$@"\n`,
+      // As plugwire's own launchers do: Node's compile cache for the TypeScript entry.
+      `#!/bin/sh\nPLUGIN_ID=example.flaky-${i} exec '${process.execPath}' --import "${compileCacheImport}" '${entry}' "$@"\n`,
     );
     chmodSync(file, 0o755);
   }

@@ -2,7 +2,11 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { findPackageManifest, readPackageManifest } from "../package-manifest.ts";
+import {
+  compileCacheImport,
+  findPackageManifest,
+  readPackageManifest,
+} from "../package-manifest.ts";
 import { contentHash, listFiles } from "./content-hash.ts";
 import { runTool, tail } from "./run-tool.ts";
 
@@ -120,7 +124,9 @@ async function buildTypeScript(dir: string, out: string, options: BuildOptions):
       `TypeScript plugin in ${dir} does not compile:\n${tail(check.output)}`,
       { details: { dir, output: check.output } },
     );
-  const args = [pkg.entry, ...pkg.args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const args = ["--import", compileCacheImport, pkg.entry, ...pkg.args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(" ");
   const launcher = join(out, "plugin");
   await writeFile(launcher, `#!/bin/sh\nexec '${process.execPath}' ${args} "$@"\n`);
   await chmod(launcher, 0o755);
