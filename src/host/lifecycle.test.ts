@@ -15,7 +15,7 @@ describe("plugin lifecycle", () => {
   it("TestClient_grpc_servercrash: a killed plugin is noticed within 2 s and in-flight calls fail fast", async () => {
     const plugin = await startFixture("test-grpc");
     const inFlight = plugin.dispense("fixture").sleep({ durationMs: 30_000 });
-    await waitFor(() => true);
+    await plugin.ping(); // sent after the call on the same connection: the call has reached the plugin
     process.kill(plugin.pid, "SIGKILL");
     const started = Date.now();
     await assert.rejects(

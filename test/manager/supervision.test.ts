@@ -36,8 +36,9 @@ describe("supervision", () => {
     const inFlight = plugin
       .client(Provider)
       .execute({ name: "sleep", inputJson: JSON.stringify({ ms: 10_000 }) });
-    // The call is in the plugin before it dies.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The call is in the plugin before it dies: a health call sent after it on the same
+    // connection has come back.
+    await (await plugin.ready()).ping();
     const crashedAt = Date.now();
     process.kill(firstPid, "SIGKILL");
     await assert.rejects(inFlight, (error: unknown) => {
