@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { processAlive, repoRoot, waitFor } from "../../test/support/fixture.ts";
@@ -18,29 +19,39 @@ async function startHost(mode: string) {
     output += chunk;
   });
   await waitFor(() => output.includes("\n"), 20_000, "the host to start its plugins");
-  const { pids } = JSON.parse(output.split("\n")[0]!) as { pids: number[] };
+  const { pids, dirs } = JSON.parse(output.split("\n")[0]!) as { pids: number[]; dirs: string[] };
   assert.equal(pids.length, 2);
   assert.ok(pids.every(processAlive));
-  return { host, pids };
+  return { host, pids, dirs };
 }
 
 describe("managed plugins and orphans", () => {
   for (const mode of ["exit", "throw"]) {
     it(`stops every plugin when the host ends by ${mode === "exit" ? "process.exit()" : "an uncaught error"}`, async () => {
-      const { host, pids } = await startHost(mode);
+      const { host, pids, dirs } = await startHost(mode);
       await once(host, "exit");
       await waitFor(() => !pids.some(processAlive), 2000, "plugins to be gone");
+      assert.deepEqual(
+        dirs.filter((dir) => existsSync(dir)),
+        [],
+        "socket directories removed",
+      );
     });
   }
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     it(`stops every plugin gracefully on ${signal} and the host still dies of it`, async () => {
-      const { host, pids } = await startHost("wait");
+      const { host, pids, dirs } = await startHost("wait");
       host.kill(signal);
       const [code, received] = (await once(host, "exit")) as [number | null, NodeJS.Signals | null];
       assert.equal(received, signal);
       assert.equal(code, null);
       await waitFor(() => !pids.some(processAlive), 2000, "plugins to be gone");
+      assert.deepEqual(
+        dirs.filter((dir) => existsSync(dir)),
+        [],
+        "socket directories removed",
+      );
     });
   }
 

@@ -61,8 +61,11 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     chownSync(privateDir, -1, resolveGroup(options.unixSocketGroup));
     chmodSync(privateDir, 0o770);
   }
+  if (privateDir !== undefined) trackPrivateDir(privateDir);
   const removeSockets = () => {
-    if (privateDir !== undefined) rmSync(privateDir, { recursive: true, force: true });
+    if (privateDir === undefined) return;
+    rmSync(privateDir, { recursive: true, force: true });
+    privateDirs.delete(privateDir);
   };
   const child = await spawnPlugin({
     name,
@@ -281,6 +284,18 @@ async function checkConnection(
       { cause: failure },
     );
   }
+}
+
+/** Private socket directories of running plugins, removed even when the host exits abruptly. */
+const privateDirs = new Set<string>();
+let exitHooked = false;
+function trackPrivateDir(dir: string): void {
+  privateDirs.add(dir);
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", () => {
+    for (const path of privateDirs) rmSync(path, { recursive: true, force: true });
+  });
 }
 
 async function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
