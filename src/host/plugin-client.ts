@@ -265,9 +265,7 @@ export class PluginClient<
             : new PluginError(
                 "PLUGIN_EXITED",
                 `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`})` +
-                  (this.#state.t === "stopping"
-                    ? ""
-                    : " unexpectedly; calls in flight were lost. Check its logs above; a supervisor can restart it."),
+                  " unexpectedly; calls in flight were lost. Check its logs above; a supervisor can restart it.",
                 { plugin: this.name, details: { code, signal } },
               ),
         );

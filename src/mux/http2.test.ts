@@ -1,5 +1,6 @@
 // What the multiplexed broker needs from yamux streams in Node: HTTP/2 (plain and TLS inside the
 // stream, as go-plugin does) and plugwire's gRPC on top.
+
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { once } from "node:events";
@@ -16,6 +17,7 @@ import type { TLSSocket, Server as TlsServer } from "node:tls";
 import { connect as connectTls, createServer as createTlsServer } from "node:tls";
 import { fixtureService } from "../../test/fixtures/fixture-service.ts";
 import { Fixture } from "../../test/fixtures/gen/fixture_pb.js";
+import { waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { RpcChannel } from "../rpc/channel.ts";
 import { createClient } from "../rpc/client.ts";
@@ -52,14 +54,6 @@ function serveStreams(session: YamuxSession, server: Http2Server | Http2SecureSe
       server.emit("connection", stream);
     }
   })();
-}
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 function onRequests(server: Http2Server | Http2SecureServer): void {
@@ -127,7 +121,11 @@ describe("HTTP/2 over yamux streams", () => {
     assert.ok(c.body.equals(big));
     client.close();
     await once(client, "close");
-    await waitFor(() => host.streamCount === 0 && plugin.streamCount === 0, "streams released");
+    await waitFor(
+      () => host.streamCount === 0 && plugin.streamCount === 0,
+      10_000,
+      "streams released",
+    );
     await host.close();
   });
 
@@ -183,7 +181,11 @@ describe("HTTP/2 over yamux streams", () => {
     assert.equal(peers[0], new X509Certificate(hostId.certPem).fingerprint256);
     client.close();
     await once(client, "close");
-    await waitFor(() => host.streamCount === 0 && plugin.streamCount === 0, "streams released");
+    await waitFor(
+      () => host.streamCount === 0 && plugin.streamCount === 0,
+      10_000,
+      "streams released",
+    );
     await host.close();
   });
 });

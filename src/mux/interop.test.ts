@@ -1,5 +1,6 @@
 // TypeScript yamux against the real github.com/hashicorp/yamux v0.1.2 (go-plugin v1.8.0's), through
 // interop/go/cmd/yamux-peer (built into .cache/interop-go by scripts/prepare-interop.ts).
+
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
@@ -15,6 +16,7 @@ import type { Duplex } from "node:stream";
 import { after, describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { waitFor } from "../../test/support/fixture.ts";
 import { goBinary } from "../../test/support/interop.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { YamuxSessionOptions } from "./session.ts";
@@ -297,7 +299,11 @@ describe("yamux interop: TypeScript client, hashicorp/yamux server", () => {
     stream.destroy();
     const event = await peer.waitFor((e) => e.event === "read-error", "read-error");
     assert.equal(event.error, "", "io.Copy ended at EOF");
-    await waitUntil(async () => session.streamCount === 0, "Go's FIN for the destroyed stream");
+    await waitFor(
+      async () => session.streamCount === 0,
+      10_000,
+      "Go's FIN for the destroyed stream",
+    );
     await session.close();
   });
 
@@ -309,7 +315,11 @@ describe("yamux interop: TypeScript client, hashicorp/yamux server", () => {
     stream.end();
     const reply = (await readAll(stream)).toString().trim();
     assert.equal(reply, `10 ${createHash("sha256").update("some bytes").digest("hex")}`);
-    await waitUntil(async () => (await command(session, "num-streams")) === "1", "Go to forget it");
+    await waitFor(
+      async () => (await command(session, "num-streams")) === "1",
+      10_000,
+      "Go to forget it",
+    );
     await session.close();
   });
 
@@ -366,16 +376,18 @@ describe("yamux interop: TypeScript client, hashicorp/yamux server", () => {
   it("answers Go's keep-alive pings, and Go answers ours", async () => {
     // An idle session: every byte on the socket is a 12-byte ping or pong.
     const goPings = await goServer(["-keepalive-ms", "10"], { keepAliveIntervalMs: 0 });
-    await waitUntil(
+    await waitFor(
       async () => goPings.socket.bytesRead >= 5 * 12 && goPings.socket.bytesWritten >= 5 * 12,
+      10_000,
       "five of Go's keep-alive pings answered",
     );
     assert.equal(goPings.socket.bytesWritten % 12, 0);
     await goPings.session.close();
 
     const ourPings = await goServer([], { keepAliveIntervalMs: 10 });
-    await waitUntil(
+    await waitFor(
       async () => ourPings.socket.bytesRead >= 5 * 12,
+      10_000,
       "Go's answers to five keep-alive pings",
     );
     assert.equal(ourPings.session.isClosed, false);
@@ -472,7 +484,11 @@ describe("yamux interop: hashicorp/yamux client, TypeScript server", () => {
       stream.write(block.subarray(0, Math.min(block.length, total - sent)));
     }
     stream.end();
-    await waitUntil(async () => socket.bytesWritten - start >= 256 * 1024, "the first window");
+    await waitFor(
+      async () => socket.bytesWritten - start >= 256 * 1024,
+      10_000,
+      "the first window",
+    );
     await session.ping(); // Go has processed everything before its pong, window updates included
     await session.ping();
     const sent = socket.bytesWritten - start;
@@ -484,11 +500,3 @@ describe("yamux interop: hashicorp/yamux client, TypeScript server", () => {
     await session.close();
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
 import { after, describe, it } from "node:test";
+import { waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { encodeHeader, Flag, FrameParser, FrameType, GoAwayCode } from "./frame.ts";
 import type { YamuxSessionOptions } from "./session.ts";
@@ -72,14 +73,6 @@ function streamError(stream: Duplex): Promise<Error> {
   return new Promise((resolve) => stream.once("error", resolve));
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 function isCode(code: string, text?: RegExp) {
   return (error: unknown) =>
     error instanceof PluginError &&
@@ -118,7 +111,11 @@ describe("yamux session, TypeScript on both ends", () => {
       stream.end(text);
       assert.equal((await readAll(stream)).toString(), text);
     }
-    await waitFor(() => client.streamCount === 0 && server.streamCount === 0, "streams released");
+    await waitFor(
+      () => client.streamCount === 0 && server.streamCount === 0,
+      10_000,
+      "streams released",
+    );
     await client.close();
   });
 
@@ -134,7 +131,11 @@ describe("yamux session, TypeScript on both ends", () => {
       }),
     );
     assert.equal(results.filter(Boolean).length, sizes.length);
-    await waitFor(() => client.streamCount === 0 && server.streamCount === 0, "streams released");
+    await waitFor(
+      () => client.streamCount === 0 && server.streamCount === 0,
+      10_000,
+      "streams released",
+    );
     await client.close();
   });
 
@@ -168,7 +169,7 @@ describe("yamux session, TypeScript on both ends", () => {
     for (let sent = 0; sent < total; sent += 64 * 1024) stream.write(pattern(sent, 64 * 1024));
     stream.end();
     const idle = await accepted; // accepted, never read yet
-    await waitFor(() => serverSocket.bytesRead >= 256 * 1024, "the first window to arrive");
+    await waitFor(() => serverSocket.bytesRead >= 256 * 1024, 10_000, "the first window to arrive");
     await client.ping(); // a barrier: everything the client sent before it has arrived
     const frames = Math.ceil((256 * 1024) / (64 * 1024));
     assert.ok(
@@ -192,7 +193,11 @@ describe("yamux session, TypeScript on both ends", () => {
     assert.equal(client.streamCount, 1, "half-closed, still tracked");
     peer.end("answer after your FIN");
     assert.equal((await readAll(stream)).toString(), "answer after your FIN");
-    await waitFor(() => client.streamCount === 0 && server.streamCount === 0, "streams released");
+    await waitFor(
+      () => client.streamCount === 0 && server.streamCount === 0,
+      10_000,
+      "streams released",
+    );
     assert.equal(stream.errored, null);
     await client.close();
   });
@@ -208,7 +213,11 @@ describe("yamux session, TypeScript on both ends", () => {
     stream.destroy(new Error("abort"));
     assert.equal((await localError).message, "abort");
     assert.ok(isCode("UNAVAILABLE", /stream 1 was reset by the peer/)(await peerError));
-    await waitFor(() => client.streamCount === 0 && server.streamCount === 0, "streams released");
+    await waitFor(
+      () => client.streamCount === 0 && server.streamCount === 0,
+      10_000,
+      "streams released",
+    );
 
     const second = server.open();
     second.on("error", () => {});
@@ -249,7 +258,11 @@ describe("yamux session, TypeScript on both ends", () => {
     assert.equal((await readAll(peer)).toString(), "last words", "the peer reads to EOF");
     assert.equal(client.streamCount, 1, "lingers until the peer's FIN");
     peer.end("dropped: nobody reads it any more");
-    await waitFor(() => client.streamCount === 0 && server.streamCount === 0, "streams released");
+    await waitFor(
+      () => client.streamCount === 0 && server.streamCount === 0,
+      10_000,
+      "streams released",
+    );
     assert.equal(peer.errored, null);
     await client.close();
   });
@@ -259,7 +272,7 @@ describe("yamux session, TypeScript on both ends", () => {
     echoAll(server);
     const early = client.open();
     early.write("before ");
-    await waitFor(() => server.streamCount === 1, "the early stream");
+    await waitFor(() => server.streamCount === 1, 10_000, "the early stream");
     server.goAway();
     const raced = client.open(); // its SYN crosses the GoAway: refused with RST
     const racedError = streamError(raced);
@@ -435,7 +448,7 @@ describe("yamux session against a misbehaving peer", () => {
     header[0] = 1;
     raw.write(header);
     assert.ok(isCode("INTERNAL", /invalid yamux protocol version 1/)(await session.closed));
-    await waitFor(() => frames.some((f) => f.type === FrameType.GO_AWAY), "GoAway");
+    await waitFor(() => frames.some((f) => f.type === FrameType.GO_AWAY), 10_000, "GoAway");
     assert.equal(
       frames.find((f) => f.type === FrameType.GO_AWAY)?.length,
       GoAwayCode.PROTOCOL_ERROR,
@@ -452,7 +465,7 @@ describe("yamux session against a misbehaving peer", () => {
     raw.write(Buffer.alloc(256 * 1024 + 1));
     assert.ok(isCode("INTERNAL", /exceeded its receive window/)(await session.closed));
     assert.ok(isCode("INTERNAL")(await error));
-    await waitFor(() => frames.some((f) => f.type === FrameType.GO_AWAY), "GoAway");
+    await waitFor(() => frames.some((f) => f.type === FrameType.GO_AWAY), 10_000, "GoAway");
     assert.ok(
       frames.some((f) => f.flags === Flag.ACK && f.streamId === 1),
       "the stream was ACKed",
@@ -468,7 +481,7 @@ describe("yamux session against a misbehaving peer", () => {
   it("answers ping requests with the same opaque value", async () => {
     const { session, raw, frames } = await rawPeer({});
     raw.write(encodeHeader(FrameType.PING, Flag.SYN, 0, 0xdeadbeef));
-    await waitFor(() => frames.some((f) => f.type === FrameType.PING), "the pong");
+    await waitFor(() => frames.some((f) => f.type === FrameType.PING), 10_000, "the pong");
     assert.deepEqual(frames[0], {
       version: 0,
       type: FrameType.PING,
@@ -492,7 +505,7 @@ describe("yamux session against a misbehaving peer", () => {
       end: () => {},
     });
     raw.on("data", (chunk: Buffer) => parser.push(chunk));
-    await waitFor(() => answered >= 5, "five keep-alive pings");
+    await waitFor(() => answered >= 5, 10_000, "five keep-alive pings");
     assert.equal(session.isClosed, false);
     assert.ok(frames.every((f) => f.type === FrameType.PING && f.flags === Flag.SYN));
     await session.close();
@@ -518,7 +531,7 @@ describe("yamux session against a misbehaving peer", () => {
   it("advertises a larger receive window in its SYN when configured", async () => {
     const { session, frames } = await rawPeer({ maxStreamWindowBytes: 1024 * 1024 });
     session.open();
-    await waitFor(() => frames.length > 0, "the SYN");
+    await waitFor(() => frames.length > 0, 10_000, "the SYN");
     assert.deepEqual(frames[0], {
       version: 0,
       type: FrameType.WINDOW_UPDATE,
