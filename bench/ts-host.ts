@@ -2,7 +2,7 @@
 // and runs one scenario, printing one JSON report like goplugin-host (interop/go/README.md), so
 // the runner treats a TS host and the Go host alike.
 //
-//   node bench/ts-host.ts -cmd PATH -scenario bench-unary [-automtls] [-n N] [-size B]
+//   node bench/ts-host.ts -cmd PATH -scenario bench-unary [-automtls] [-grpc] [-n N] [-size B]
 //        [-concurrency C] [-duration-ms D] [-warmup W] [-settle-ms S] -- PLUGIN ARGS...
 //
 // Scenarios and results (numbers are floats):
@@ -37,6 +37,8 @@ interface Config {
   args: string[];
   scenario: string;
   autoMtls: boolean;
+  /** `-grpc`: refuse the fast wire, so a TS plugin is called over gRPC as a Go host would. */
+  grpcOnly: boolean;
   n: number;
   size: number;
   concurrency: number;
@@ -52,6 +54,7 @@ function parseArgs(argv: string[]): Config {
     args: [],
     scenario: "",
     autoMtls: false,
+    grpcOnly: false,
     n: 0,
     size: 0,
     concurrency: 0,
@@ -76,6 +79,9 @@ function parseArgs(argv: string[]): Config {
         break;
       case "-scenario":
         config.scenario = value();
+        break;
+      case "-grpc":
+        config.grpcOnly = true;
         break;
       case "-automtls":
         config.autoMtls = true;
@@ -119,6 +125,7 @@ function start(config: Config): Promise<Plugin> {
     },
     plugins,
     autoMtls: config.autoMtls,
+    fastWire: !config.grpcOnly,
     startTimeoutMs: 60_000,
   });
 }

@@ -1,7 +1,6 @@
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import type { Duplex, Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createServer as createTlsServer } from "node:tls";
 import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
@@ -211,7 +210,9 @@ export class Broker {
     const id = this.nextId();
     const tls = this.#options.tls;
     const server: Server =
-      tls === undefined ? createNetServer() : createTlsServer(serverTlsOptions(tls));
+      tls === undefined
+        ? createNetServer()
+        : process.getBuiltinModule("node:tls").createServer(serverTlsOptions(tls));
     let cleanup: (() => void) | undefined;
     const resource = {
       close: async () => {

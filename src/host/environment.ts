@@ -10,6 +10,8 @@ export interface EnvironmentOptions {
   readonly skipHostEnv?: boolean | undefined;
   readonly clientCertPem?: string | undefined;
   readonly multiplex?: boolean | undefined;
+  /** Offer plugwire's fast wire (ignored by plugins that do not know it). */
+  readonly fastWire?: boolean | undefined;
   readonly network?: "unix" | "tcp" | undefined;
   readonly unixSocketDir?: string | undefined;
   readonly unixSocketGroup?: string | undefined;
@@ -39,5 +41,6 @@ export function pluginEnvironment(options: EnvironmentOptions): Record<string, s
   if (options.unixSocketDir !== undefined) result[Env.unixSocketDir] = options.unixSocketDir;
   if (options.unixSocketGroup !== undefined) result[Env.unixSocketGroup] = options.unixSocketGroup;
   if (options.network !== undefined) result[Env.network] = options.network;
+  if (options.fastWire === true) result[Env.fastWire] = "1";
   return result;
 }

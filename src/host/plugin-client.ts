@@ -13,9 +13,8 @@ import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
 import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
-import type { RpcChannel } from "../rpc/channel.ts";
 import { createClient } from "../rpc/client.ts";
-import type { Client } from "../rpc/types.ts";
+import type { Channel, Client } from "../rpc/types.ts";
 import { manage } from "./managed.ts";
 import type { CommonOptions, PluginSet, StartOptions } from "./options.ts";
 import type { ReattachConfig } from "./reattach.ts";
@@ -43,7 +42,9 @@ export interface PluginClientEvents {
 /** What the launcher hands to a client once the handshake is done and the channel is up. */
 export interface ClientParts {
   readonly name: string;
-  readonly channel: RpcChannel;
+  readonly channel: Channel;
+  /** The wire the main connection speaks: gRPC, or plugwire's fast wire (docs/fast-wire.md). */
+  readonly wire?: "grpc" | "fast" | undefined;
   readonly protocolVersion: number;
   readonly network: Network;
   readonly address: string;
@@ -73,6 +74,11 @@ export class PluginClient<
   /** The application protocol version both sides agreed on. */
   readonly negotiatedVersion: number;
   readonly protocol = "grpc" as const;
+  /**
+   * What the main connection speaks: `"grpc"` (HTTP/2, any go-plugin plugin) or `"fast"`
+   * (a plugwire plugin that accepted the fast wire; same services, same semantics).
+   */
+  readonly wire: "grpc" | "fast";
   readonly network: Network;
   readonly address: string;
   /** Whether the connection is mutually authenticated with AutoMTLS. */
@@ -103,6 +109,7 @@ export class PluginClient<
     this.#parts = parts;
     this.name = parts.name;
     this.negotiatedVersion = parts.protocolVersion;
+    this.wire = parts.wire ?? "grpc";
     this.network = parts.network;
     this.address = parts.address;
     this.tls = parts.tls;

@@ -14,6 +14,9 @@ import type { ParsedHandshake } from "../protocol/handshake-line.ts";
 import { parseHandshake } from "../protocol/handshake-line.ts";
 import { RpcChannel } from "../rpc/channel.ts";
 import { createClient } from "../rpc/client.ts";
+import { FastChannel } from "../rpc/fast/channel.ts";
+import { fastWireAlpn } from "../rpc/fast/frames.ts";
+import type { Channel } from "../rpc/types.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
 import { verifyChecksum } from "./checksum.ts";
@@ -52,6 +55,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
   const identity =
     options.autoMtls === false ? undefined : (options.tlsIdentity ?? (await generateTlsIdentity()));
   const processGroup = options.processGroup ?? true;
+  const offerFastWire = options.fastWire !== false && options.multiplex !== true;
   // A private socket directory per plugin (go-plugin does this for RunnerFunc): whatever sockets
   // the plugin leaves, even when it is SIGKILLed, go with the directory once it has exited.
   const privateDir =
@@ -84,6 +88,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       unixSocketDir: options.unixSocketDir ?? privateDir,
       unixSocketGroup: options.unixSocketGroup,
       multiplex: options.multiplex,
+      fastWire: offerFastWire,
     }),
   }).catch((error: unknown) => {
     removeSockets();
@@ -114,7 +119,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     once(child.stdout!, "close").catch(() => {}),
   ]).then(removeSockets);
 
-  let channel: RpcChannel | undefined;
+  let channel: Channel | undefined;
   let mux: MuxRouter | undefined;
   try {
     const line = await readHandshakeLine({
@@ -129,7 +134,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     });
     const handshake = parseHandshake(
       line,
-      { versions, multiplex: options.multiplex === true },
+      { versions, multiplex: options.multiplex === true, fastWire: offerFastWire },
       () => diagnose(options.cmd),
     );
     const tls = tlsFor(handshake, identity);
@@ -146,6 +151,13 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
         connect: () =>
           tls === undefined ? session.open() : secureClient(tls, { socket: session.open() }),
         tls: tls !== undefined,
+        maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+        maxSendMessageBytes: options.maxSendMessageBytes,
+      });
+    } else if (handshake.fastWire === true) {
+      const target = { network: handshake.network, address: handshake.address, tls };
+      channel = new FastChannel({
+        connect: dialer(target, fastWireAlpn),
         maxReceiveMessageBytes: options.maxReceiveMessageBytes,
         maxSendMessageBytes: options.maxSendMessageBytes,
       });
@@ -169,6 +181,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       {
         name,
         channel,
+        wire: handshake.fastWire === true ? "fast" : "grpc",
         protocolVersion: handshake.protocolVersion,
         network: handshake.network,
         address: handshake.address,
@@ -265,11 +278,7 @@ function tlsFor(handshake: ParsedHandshake, identity: TlsIdentity | undefined) {
  * One health call proves the connection (and TLS) works, so a broken plugin fails here rather than
  * on the application's first call. Any gRPC answer counts, UNIMPLEMENTED included.
  */
-async function checkConnection(
-  channel: RpcChannel,
-  tls: boolean,
-  timeoutMs: number,
-): Promise<void> {
+async function checkConnection(channel: Channel, tls: boolean, timeoutMs: number): Promise<void> {
   try {
     await createClient(Health, channel).check({ service: "plugin" }, { timeoutMs });
   } catch (error) {

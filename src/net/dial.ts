@@ -1,6 +1,5 @@
 import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
-import { connect as tlsConnect } from "node:tls";
 import type { Network } from "../protocol/handshake-line.ts";
 import { RpcChannel } from "../rpc/channel.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
@@ -24,25 +23,30 @@ export type ClientTls = NonNullable<ConnectOptions["tls"]>;
 export function secureClient(
   tls: ClientTls,
   target: { socket: Duplex } | Record<string, unknown>,
+  alpn = "h2",
 ): Duplex {
-  return tlsConnect({
+  // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
+  return process.getBuiltinModule("node:tls").connect({
     ...target,
     servername: "localhost",
     ca: [tls.peerCertPem],
     cert: tls.identity.certPem,
     key: tls.identity.keyPem,
-    ALPNProtocols: ["h2"],
+    ALPNProtocols: [alpn],
     minVersion: "TLSv1.2",
   });
 }
 
-/** Opens a byte stream to a go-plugin address (unix path or host:port), with TLS when given. */
-export function dialer(options: ConnectOptions): () => Duplex {
+/**
+ * Opens a byte stream to a go-plugin address (unix path or host:port), with TLS when given;
+ * `alpn` names the protocol negotiated under TLS (gRPC's "h2" unless told otherwise).
+ */
+export function dialer(options: ConnectOptions, alpn = "h2"): () => Duplex {
   const target =
     options.network === "unix" ? { path: options.address } : splitHostPort(options.address);
   const tls = options.tls;
   if (tls === undefined) return () => netConnect(target as never);
-  return () => secureClient(tls, target);
+  return () => secureClient(tls, target, alpn);
 }
 
 /** A gRPC channel to a plugin's address. */

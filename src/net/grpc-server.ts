@@ -1,6 +1,5 @@
 import { once } from "node:events";
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
-import { createSecureServer, createServer } from "node:http2";
 import type { TlsOptions } from "node:tls";
 import type { RpcServer } from "../rpc/server.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
@@ -46,10 +45,12 @@ export function createGrpcServer(
   onTlsError?: (error: Error) => void,
 ): GrpcServer {
   const settings = { initialWindowSize: streamWindowBytes };
+  // node:http2 is loaded on first use: a plugin on the fast wire never needs it.
+  const http2 = process.getBuiltinModule("node:http2");
   const server =
     tls === undefined
-      ? createServer({ settings })
-      : createSecureServer({ ...serverTlsOptions(tls), ALPNProtocols: ["h2"], settings });
+      ? http2.createServer({ settings })
+      : http2.createSecureServer({ ...serverTlsOptions(tls), ALPNProtocols: ["h2"], settings });
   if (tls !== undefined) server.on("tlsClientError", (error: Error) => onTlsError?.(error));
   rpc.attach(server);
   const sessions = new Set<ServerHttp2Session>();

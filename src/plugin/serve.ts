@@ -1,3 +1,4 @@
+import type { Server } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
@@ -20,6 +21,7 @@ import {
   healthService,
   stdioService,
 } from "./internal-services.ts";
+import { createDualListener } from "./listener.ts";
 import { createPluginLogger } from "./logger.ts";
 import { muxListener } from "./mux-listener.ts";
 import { watchParent } from "./parent-watch.ts";
@@ -141,24 +143,40 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     brokerService(broker),
   );
   rpc.register(...(versions[protocolVersion] ?? []));
-  const grpc = createGrpcServer(rpc, tls, (error) =>
-    logger.debug("TLS handshake with a client failed", { error }),
-  );
+  const onTlsError = (error: Error) =>
+    logger.debug("TLS handshake with a client failed", { error });
   const serverCert = identity?.certRawBase64 ?? "";
   // Multiplexing is offered only when the host asks (PLUGIN_MULTIPLEX_GRPC parses as true).
   const muxRequested = env[Env.multiplexGrpc] ?? "";
-  const mux =
-    parseGoBool(muxRequested) === true
+  const muxOn = parseGoBool(muxRequested) === true;
+  // The fast wire only when a plugwire host offers it, and not with multiplexing; a Go host
+  // never offers it and gets exactly go-plugin's gRPC server.
+  const fastWire = debug === undefined && !muxOn && env[Env.fastWire] === "1";
+  let main: { readonly server: Server; close(): Promise<void> };
+  let mux: ReturnType<typeof muxListener> | undefined;
+  if (fastWire) {
+    main = createDualListener(rpc, tls, onTlsError);
+  } else {
+    const grpc = createGrpcServer(rpc, tls, onTlsError);
+    mux = muxOn
       ? muxListener(
           grpc.server,
           broker,
           () => void shutdown("the host did not connect within 5 s (multiplexed mode)"),
         )
       : undefined;
+    main = {
+      server: mux?.server ?? grpc.server,
+      close: async () => {
+        await grpc.close();
+        await mux?.close();
+      },
+    };
+  }
 
   let bound: BoundAddress;
   try {
-    bound = await listen(mux?.server ?? grpc.server, { network, env });
+    bound = await listen(main.server, { network, env });
   } catch (error) {
     const failure = PluginError.from(error, "CONFIG_INVALID");
     logger.error("plugin init error", { error: failure.message, code: failure.code });
@@ -178,8 +196,7 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
       stopping.abort();
       rpc.abortAll(reason);
       await broker.close();
-      await grpc.close();
-      await mux?.close();
+      await main.close();
       cleanupSocket();
       process.off("exit", cleanupSocket);
       process.off("SIGTERM", onSigterm);
@@ -212,6 +229,7 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     serverCert,
     // Field 7 only when the host asked (older hosts would glue it onto the certificate).
     muxSupported: muxRequested === "" ? undefined : mux !== undefined,
+    fastWire,
   };
   if (debug === undefined) {
     await stdio.writeRealStdout(`${formatHandshake(line)}\n`);

@@ -9,6 +9,12 @@ export const Env = {
   unixSocketGroup: "PLUGIN_UNIX_SOCKET_GROUP",
   /** plugwire's extension: the host's preferred network (`unix` or `tcp`); go-plugin has none. */
   network: "PLUGWIRE_NETWORK",
+  /**
+   * plugwire's extension: set to `1` by a plugwire host that speaks the fast wire
+   * (docs/fast-wire.md). A plugwire plugin then accepts it in its handshake line; every other
+   * plugin ignores it, and a Go host never sets it.
+   */
+  fastWire: "PLUGWIRE_FAST_WIRE",
 } as const;
 
 /** Variables a host must not pass on from its own environment (go-plugin-protocol §14.9). */
@@ -21,6 +27,7 @@ export const inheritedPluginVariables: readonly string[] = [
   Env.unixSocketDir,
   Env.unixSocketGroup,
   Env.network,
+  Env.fastWire,
 ];
 
 /** The core protocol version of go-plugin; the only one that exists. */

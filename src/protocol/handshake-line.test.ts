@@ -44,6 +44,7 @@ describe("handshake line", () => {
       protocol: "grpc",
       serverCert: "",
       muxSupported: undefined,
+      fastWire: false,
     });
     assert.equal(parse("1|1|tcp|127.0.0.1:1234|grpc").network, "tcp");
     assert.equal(parse("1|1|tcp|:1234|grpc\r").address, ":1234");
@@ -54,6 +55,30 @@ describe("handshake line", () => {
       parse("1|1|unix|/x|grpc|eyJzdGRvdXRfYWRkciI6IiIsInN0ZGVycl9hZGRyIjoiIn0K").serverCert,
       "",
     );
+  });
+
+  it("accepts the fast wire only when the host offered it", () => {
+    const line = formatHandshake({
+      protocolVersion: 1,
+      network: "unix",
+      address: "/tmp/plugin1",
+      protocol: "grpc",
+      serverCert: "",
+      fastWire: true,
+    });
+    assert.equal(line, "1|1|unix|/tmp/plugin1|grpc+fast/1|");
+    const offered = parseHandshake(line, { versions: [1], multiplex: false, fastWire: true });
+    assert.equal(offered.protocol, "grpc");
+    assert.equal(offered.fastWire, true);
+    // A host that did not offer it treats the field as an unknown protocol.
+    rejects(line, "PROTOCOL_UNSUPPORTED", /unsupported plugin protocol "grpc\+fast\/1"/);
+    // An offer a plugin ignores leaves plain gRPC.
+    const ignored = parseHandshake("1|1|unix|/x|grpc|", {
+      versions: [1],
+      multiplex: false,
+      fastWire: true,
+    });
+    assert.equal(ignored.fastWire, false);
   });
 
   it("rejects lines with go-plugin's error texts and stable codes", () => {

@@ -14,11 +14,20 @@ export interface Handshake {
   readonly serverCert: string;
   /** Field 7: present only when the host set PLUGIN_MULTIPLEX_GRPC. */
   readonly muxSupported?: boolean | undefined;
+  /**
+   * The plugin accepted plugwire's fast wire, offered by the host in PLUGWIRE_FAST_WIRE: field 5
+   * reads `grpc+fast/1` (docs/fast-wire.md). Never written unless the host offered it.
+   */
+  readonly fastWire?: boolean | undefined;
 }
+
+/** Field 5 of a plugin that accepted the fast wire; it serves gRPC on the same address too. */
+export const fastWireProtocolField = "grpc+fast/1";
 
 /** Formats the line a plugin prints (without the trailing newline). */
 export function formatHandshake(h: Handshake): string {
-  const line = `${coreProtocolVersion}|${h.protocolVersion}|${h.network}|${h.address}|${h.protocol}|${h.serverCert}`;
+  const protocol = h.fastWire === true ? fastWireProtocolField : h.protocol;
+  const line = `${coreProtocolVersion}|${h.protocolVersion}|${h.network}|${h.address}|${protocol}|${h.serverCert}`;
   return h.muxSupported === undefined ? line : `${line}|${h.muxSupported}`;
 }
 
@@ -27,6 +36,8 @@ export interface ParseHandshakeOptions {
   readonly versions: readonly number[];
   /** Whether the host asked for broker multiplexing. */
   readonly multiplex: boolean;
+  /** Whether the host offered the fast wire (only then is `grpc+fast/1` accepted). */
+  readonly fastWire?: boolean | undefined;
 }
 
 /** A handshake with every field checked; `muxSupported` tells whether multiplexing is on. */
@@ -114,7 +125,8 @@ export function parseHandshake(
       details: { line: rawLine },
     });
   }
-  const protocol = protocolField ?? "netrpc";
+  const fastWire = options.fastWire === true && protocolField === fastWireProtocolField;
+  const protocol = fastWire ? "grpc" : (protocolField ?? "netrpc");
   if (protocol !== "grpc") {
     throw new PluginError(
       "PROTOCOL_UNSUPPORTED",
@@ -157,6 +169,7 @@ export function parseHandshake(
     protocol,
     serverCert,
     muxSupported,
+    fastWire,
   };
 }
 

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { PluginError } from "../errors/plugin-error.ts";
 import type { CallOptions, HandlerContext } from "./types.ts";
 
 /**
@@ -21,4 +22,17 @@ export function inheritCallOptions(options: CallOptions | undefined): CallOption
   const timeoutMs =
     remaining === undefined ? own : own === undefined ? remaining : Math.min(own, remaining);
   return { ...options, signal, timeoutMs };
+}
+
+/** The error a call fails with when its signal aborts: the abort reason, as a CANCELLED PluginError. */
+export function abortError(signal: AbortSignal): PluginError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof PluginError) return reason;
+  const text =
+    reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
+  return new PluginError(
+    "CANCELLED",
+    text === "" ? "the call was cancelled" : `the call was cancelled: ${text}`,
+    { cause: reason },
+  );
 }

@@ -1,16 +1,17 @@
 import { once } from "node:events";
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
-import { connect as connectHttp2, constants as h2 } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
-import { inheritCallOptions } from "./call-context.ts";
+import { abortError, inheritCallOptions } from "./call-context.ts";
+import type { Encoded } from "./codec.ts";
+import { encodeMessage } from "./codec.ts";
 import { FrameDecoder, writeFrame } from "./framing.ts";
 import { defaultMaxMessageBytes } from "./server.ts";
-import { decodeGrpcMessage, GrpcStatus } from "./status.ts";
+import { decodeGrpcMessage, GrpcStatus, http2Codes } from "./status.ts";
 import { formatGrpcTimeout } from "./timeout.ts";
-import type { CallOptions } from "./types.ts";
+import type { CallOptions, Channel } from "./types.ts";
 import { methodPath } from "./types.ts";
 
 export interface RpcChannelOptions {
@@ -32,7 +33,7 @@ const sessionWindowBytes = 64 * 1024 * 1024;
  * One HTTP/2 connection to a gRPC server, opened lazily and reopened after it drops, carrying
  * calls of all four kinds. `close(reason)` fails every pending call with `reason`.
  */
-export class RpcChannel {
+export class RpcChannel implements Channel {
   readonly #options: RpcChannelOptions;
   readonly #maxReceive: number;
   readonly #maxSend: number;
@@ -63,7 +64,8 @@ export class RpcChannel {
     const current = this.#session;
     if (current !== undefined && !current.closed && !current.destroyed) return current;
     const scheme = this.#options.tls === true ? "https" : "http";
-    const session = connectHttp2(`${scheme}://localhost`, {
+    // node:http2 is loaded on first use (a host talking only to fast-wire plugins never needs it).
+    const session = process.getBuiltinModule("node:http2").connect(`${scheme}://localhost`, {
       createConnection: () => this.#options.connect(),
       settings: { initialWindowSize: streamWindowBytes, enablePush: false },
     });
@@ -220,19 +222,12 @@ class ClientCall {
     if (this.#done) return;
     this.#error = error;
     this.#status = undefined;
-    if (!this.#stream.destroyed) this.#stream.close(h2.NGHTTP2_CANCEL);
+    if (!this.#stream.destroyed) this.#stream.close(http2Codes.NGHTTP2_CANCEL);
     this.#finish();
   }
 
-  #encode(message: unknown): Uint8Array {
-    const bytes = toBinary(this.#method.input, create(this.#method.input, message as never));
-    if (bytes.byteLength > this.#maxSend) {
-      throw new PluginError(
-        "RESOURCE_EXHAUSTED",
-        `trying to send message larger than max (${bytes.byteLength} vs. ${this.#maxSend})`,
-      );
-    }
-    return bytes;
+  #encode(message: unknown): Encoded {
+    return encodeMessage(this.#method.input, message, this.#maxSend);
   }
 
   sendLast(message: unknown): void {
@@ -295,7 +290,7 @@ class ClientCall {
       const code = this.#stream.rstCode;
       this.#error = new PluginError(
         "UNAVAILABLE",
-        code === undefined || code === h2.NGHTTP2_NO_ERROR
+        code === undefined || code === http2Codes.NGHTTP2_NO_ERROR
           ? "the call ended without a gRPC status (connection lost)"
           : `the call was reset by the peer (HTTP/2 error ${code})`,
       );
@@ -357,16 +352,4 @@ class ClientCall {
         this.fail(new PluginError("CANCELLED", "the caller stopped reading the stream"));
     }
   }
-}
-
-function abortError(signal: AbortSignal): PluginError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof PluginError) return reason;
-  const text =
-    reason instanceof Error ? reason.message : reason === undefined ? "" : String(reason);
-  return new PluginError(
-    "CANCELLED",
-    text === "" ? "the call was cancelled" : `the call was cancelled: ${text}`,
-    { cause: reason },
-  );
 }

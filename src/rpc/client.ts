@@ -1,12 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { RpcChannel } from "./channel.ts";
-import type { CallOptions, Client } from "./types.ts";
+import type { CallOptions, Channel, Client } from "./types.ts";
 
 /**
  * Builds a typed client for `service` on a channel. Methods are derived from the descriptor, so
  * there is no hand-written glue: `client.get({ key })` is a unary call to `/proto.KV/Get`.
  */
-export function createClient<S extends DescService>(service: S, channel: RpcChannel): Client<S> {
+export function createClient<S extends DescService>(service: S, channel: Channel): Client<S> {
   const client: Record<string, unknown> = {};
   for (const method of service.methods) {
     switch (method.methodKind) {

@@ -1,31 +1,32 @@
 import type { Writable } from "node:stream";
 import { PluginError } from "../errors/plugin-error.ts";
 
-/**
- * gRPC length-prefixed messages: 1 byte compressed flag, 4 bytes big-endian length, payload.
- * We never compress (no grpc-encoding is advertised), so a compressed frame is a protocol error.
- */
-export function encodeFrame(payload: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(5 + payload.byteLength);
-  frame[0] = 0;
-  frame.writeUInt32BE(payload.byteLength, 1);
-  frame.set(payload, 5);
-  return frame;
-}
+import type { Encoded } from "./codec.ts";
+import { encodedSize } from "./codec.ts";
 
 /**
- * Payloads from this size on are written as their 5-byte prefix followed by the payload itself, in
- * one corked write, instead of being copied into a new frame buffer (docs/performance.md).
+ * Messages smaller than this are copied into one buffer with their 5-byte prefix (one write is
+ * cheaper than several below that size); larger ones are written as their pieces in one corked
+ * write, without a copy (docs/performance.md).
  */
 export const splitFrameBytes = 64 * 1024;
 
 /**
- * Writes one gRPC message to an HTTP/2 stream, ending the stream after it when `end` is set.
+ * Writes one gRPC length-prefixed message (1 byte compressed flag, 4 bytes big-endian length,
+ * payload; we never compress) to an HTTP/2 stream, ending the stream after it when `end` is set.
  * Returns what the last `write` returned (false: wait for 'drain').
  */
-export function writeFrame(stream: Writable, payload: Uint8Array, end: boolean): boolean {
-  if (payload.byteLength < splitFrameBytes) {
-    const frame = encodeFrame(payload);
+export function writeFrame(stream: Writable, message: Encoded, end: boolean): boolean {
+  const size = encodedSize(message);
+  if (size < splitFrameBytes) {
+    const frame = Buffer.allocUnsafe(5 + size);
+    frame[0] = 0;
+    frame.writeUInt32BE(size, 1);
+    let offset = 5;
+    for (const piece of message) {
+      frame.set(piece, offset);
+      offset += piece.byteLength;
+    }
     if (end) {
       stream.end(frame);
       return true;
@@ -34,14 +35,16 @@ export function writeFrame(stream: Writable, payload: Uint8Array, end: boolean):
   }
   const prefix = Buffer.allocUnsafe(5);
   prefix[0] = 0;
-  prefix.writeUInt32BE(payload.byteLength, 1);
+  prefix.writeUInt32BE(size, 1);
   stream.cork();
   stream.write(prefix);
+  for (let i = 0; i < message.length - 1; i++) stream.write(message[i]);
+  const last = message[message.length - 1]!;
   if (end) {
-    stream.end(payload); // end() uncorks: prefix and payload go out together
+    stream.end(last); // end() uncorks: everything goes out together
     return true;
   }
-  const ok = stream.write(payload);
+  const ok = stream.write(last);
   stream.uncork();
   return ok;
 }

@@ -5,14 +5,15 @@ import type {
   IncomingHttpHeaders,
   ServerHttp2Stream,
 } from "node:http2";
-import { constants as h2 } from "node:http2";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import type { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { currentCall } from "./call-context.ts";
+import type { Encoded } from "./codec.ts";
+import { encodeMessage } from "./codec.ts";
 import { FrameDecoder, writeFrame } from "./framing.ts";
-import { encodeGrpcMessage, GrpcStatus } from "./status.ts";
+import { encodeGrpcMessage, GrpcStatus, http2Codes } from "./status.ts";
 import { parseGrpcTimeout } from "./timeout.ts";
 import type { HandlerContext, ServiceRegistration } from "./types.ts";
 import { methodPath } from "./types.ts";
@@ -31,7 +32,8 @@ export interface RpcServerOptions {
 export const defaultMaxMessageBytes = 256 * 1024 * 1024;
 
 type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
-interface Route {
+/** A registered method and its handler. */
+export interface Route {
   readonly method: DescMethod;
   readonly handler: AnyHandler;
 }
@@ -93,22 +95,53 @@ export class RpcServer {
     }
   }
 
+  /** The route for `/package.Service/Method`, or gRPC's UNIMPLEMENTED message for it. */
+  route(path: string): Route | string {
+    const route = this.#routes.get(path);
+    if (route !== undefined) return route;
+    const service = path.split("/")[1] ?? "";
+    return this.#services.has(service)
+      ? `unknown method ${path.split("/")[2] ?? ""} for service ${service}`
+      : `unknown service ${service}`;
+  }
+
+  /** Tracks a running call so `abortAll` reaches it; call the returned function when it ends. */
+  track(controller: AbortController): () => void {
+    this.#active.add(controller);
+    return () => this.#active.delete(controller);
+  }
+
+  /** The broker handlers reach through `context.broker`. */
+  get broker(): Broker | undefined {
+    return this.#broker;
+  }
+
+  get maxReceiveMessageBytes(): number {
+    return this.#maxReceive;
+  }
+
+  get maxSendMessageBytes(): number {
+    return this.#maxSend;
+  }
+
+  /** The status a failed handler answers with; errors that are not PluginErrors are reported. */
+  failure(error: unknown, path: string): { status: number; message: string } {
+    if (!(error instanceof PluginError)) this.#onHandlerError?.(error, path);
+    return toStatus(error);
+  }
+
   handle(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
     // A reset or a dropped connection surfaces through 'close'; an unhandled 'error' would crash.
     stream.on("error", () => {});
     const path = headers[":path"] ?? "";
-    const route = this.#routes.get(path);
-    if (route === undefined) {
-      const service = path.split("/")[1] ?? "";
-      const message = this.#services.has(service)
-        ? `unknown method ${path.split("/")[2] ?? ""} for service ${service}`
-        : `unknown service ${service}`;
-      respondError(stream, GrpcStatus.UNIMPLEMENTED, message);
+    const route = this.route(path);
+    if (typeof route === "string") {
+      respondError(stream, GrpcStatus.UNIMPLEMENTED, route);
       return;
     }
     const timeoutMs = parseGrpcTimeout(headers["grpc-timeout"] as string | undefined);
     const controller = new AbortController();
-    this.#active.add(controller);
+    const untrack = this.track(controller);
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined) {
@@ -119,7 +152,7 @@ export class RpcServer {
     }
     const onClose = () => {
       if (timer !== undefined) clearTimeout(timer);
-      this.#active.delete(controller);
+      untrack();
       if (!controller.signal.aborted && !responded.has(stream)) {
         controller.abort(new PluginError("CANCELLED", "call cancelled by the caller"));
       }
@@ -137,8 +170,7 @@ export class RpcServer {
     currentCall
       .run(context, () => call.run(route.handler, context))
       .catch((error: unknown) => {
-        if (!(error instanceof PluginError)) this.#onHandlerError?.(error, path);
-        const failure = toStatus(error);
+        const failure = this.failure(error, path);
         respondError(stream, failure.status, failure.message);
       });
   }
@@ -176,7 +208,7 @@ function respondError(stream: ServerHttp2Stream, status: number, message: string
       );
     }
   } catch {
-    stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+    stream.close(http2Codes.NGHTTP2_INTERNAL_ERROR);
   }
 }
 
@@ -267,15 +299,8 @@ class ServerCall {
     }
   }
 
-  #encode(message: unknown): Uint8Array {
-    const bytes = toBinary(this.#method.output, create(this.#method.output, message as never));
-    if (bytes.byteLength > this.#maxSend) {
-      throw new PluginError(
-        "RESOURCE_EXHAUSTED",
-        `trying to send message larger than max (${bytes.byteLength} vs. ${this.#maxSend})`,
-      );
-    }
-    return bytes;
+  #encode(message: unknown): Encoded {
+    return encodeMessage(this.#method.output, message, this.#maxSend);
   }
 
   #finishUnary(message: unknown): void {

@@ -57,3 +57,13 @@ export function decodeGrpcMessage(text: string): string {
     return text;
   }
 }
+
+/**
+ * The HTTP/2 error codes gRPC uses to reset a stream (RFC 9113 §7), so that modules can name them
+ * without loading node:http2 (it is loaded only when a gRPC connection is made).
+ */
+export const http2Codes = {
+  NGHTTP2_NO_ERROR: 0,
+  NGHTTP2_INTERNAL_ERROR: 2,
+  NGHTTP2_CANCEL: 8,
+} as const;

@@ -6,6 +6,7 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import type { Broker } from "../broker/broker.ts";
+import type { PluginError } from "../errors/plugin-error.ts";
 
 /** Per-call options every client method accepts. */
 export interface CallOptions {
@@ -15,6 +16,28 @@ export interface CallOptions {
   timeoutMs?: number | undefined;
   /** Extra request metadata (lower-case keys). */
   headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * A connection that carries calls, whatever the wire: `RpcChannel` (gRPC over HTTP/2) or
+ * `FastChannel` (plugwire's fast wire). Typed clients are built on it with `createClient`.
+ */
+export interface Channel {
+  readonly closed: boolean;
+  /** Fails pending and future calls with `reason` and closes the connection. Idempotent. */
+  close(reason?: PluginError): void;
+  unary(method: DescMethod, request: unknown, options?: CallOptions): Promise<unknown>;
+  serverStream(method: DescMethod, request: unknown, options?: CallOptions): AsyncIterable<unknown>;
+  clientStream(
+    method: DescMethod,
+    requests: AsyncIterable<unknown>,
+    options?: CallOptions,
+  ): Promise<unknown>;
+  bidiStream(
+    method: DescMethod,
+    requests: AsyncIterable<unknown>,
+    options?: CallOptions,
+  ): AsyncIterable<unknown>;
 }
 
 /** What a handler learns about its call. */
