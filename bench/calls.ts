@@ -41,7 +41,7 @@ function measures(config: BenchConfig): Measure[] {
           unit: "µs",
           better: "lower",
           field: "medianUs",
-          target: (p) => (p.id === "go-go" ? undefined : perCall),
+          target: (p) => (p.id === "go-go" || p.id === "ts-ts-grpc" ? undefined : perCall),
         },
         {
           key: "unary.p99",
@@ -173,7 +173,7 @@ export async function runCalls(
               plugin: pairing.plugin,
               scenario: measure.scenario,
               autoMtls: mtls,
-              flags: measure.flags(config),
+              flags: [...(pairing.hostFlags ?? []), ...measure.flags(config)],
             });
             for (const figure of measure.figures)
               results.add(spec(figure, pairing, mtls), num(result, figure.field));

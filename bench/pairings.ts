@@ -18,15 +18,26 @@ export const helperNodeFlags = [
 export type Side = "ts" | "go";
 
 export interface Pairing {
-  readonly id: "ts-ts" | "ts-go" | "go-ts" | "go-go";
+  readonly id: "ts-ts" | "ts-ts-grpc" | "ts-go" | "go-ts" | "go-go";
   readonly host: Side;
   readonly plugin: Side;
   readonly label: string;
+  /** Extra host flags: `-grpc` refuses the fast wire (docs/fast-wire.md). */
+  readonly hostFlags?: readonly string[];
 }
 
 export const pairings: readonly Pairing[] = [
   { id: "go-go", host: "go", plugin: "go", label: "Go host ↔ Go plugin" },
   { id: "ts-ts", host: "ts", plugin: "ts", label: "TS host ↔ TS plugin" },
+  // The same processes over gRPC, as a Go host would talk to the TS plugin: shows what the fast
+  // wire (the default between two plugwire peers) is worth. No target applies.
+  {
+    id: "ts-ts-grpc",
+    host: "ts",
+    plugin: "ts",
+    label: "TS host ↔ TS plugin, gRPC wire",
+    hostFlags: ["-grpc"],
+  },
   { id: "ts-go", host: "ts", plugin: "go", label: "TS host → Go plugin" },
   { id: "go-ts", host: "go", plugin: "ts", label: "Go host → TS plugin" },
 ];

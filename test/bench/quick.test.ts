@@ -22,7 +22,7 @@ function expectedRowIds(): string[] {
     "stream",
   ];
   for (const key of callKeys)
-    for (const pairing of ["go-go", "ts-ts", "ts-go", "go-ts"])
+    for (const pairing of ["go-go", "ts-ts", "ts-ts-grpc", "ts-go", "go-ts"])
       for (const mode of modes) ids.push(`call.${key}.${pairing}.${mode}`);
   ids.push("bytes.raw-ceiling", "bytes.raw-ceiling.rss");
   for (const mode of modes) ids.push(`bytes.brokered.${mode}`, `bytes.brokered.${mode}.rss`);
