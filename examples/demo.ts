@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createConsoleLogger, startPlugin } from "../src/index.ts";
+import { createConsoleLogger, startPlugin } from "plugwire";
 import { handshake, plugins } from "./kv/shared.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

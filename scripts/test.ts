@@ -30,6 +30,13 @@ const result = spawnSync(
   {
     cwd: root,
     stdio: "inherit",
+    env: { ...process.env, NODE_OPTIONS: withSourceCondition(process.env.NODE_OPTIONS) },
   },
 );
 process.exit(result.status ?? 1);
+
+/** Examples import `plugwire` by name; inside the repository that resolves to src/ (.npmrc). */
+function withSourceCondition(options = ""): string {
+  const flag = "--conditions=plugwire-source";
+  return options.includes(flag) ? options : `${options} ${flag}`.trim();
+}

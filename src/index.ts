@@ -1,5 +1,6 @@
 // plugwire's public API. Symbols for hosts and plugin authors come first; building blocks for
 // libraries (transport, wire helpers) after.
+import "./internal/check-node.ts";
 
 // Errors and logging.
 export type { PluginErrorCode, PluginErrorOptions } from "./errors/plugin-error.ts";
@@ -14,32 +15,6 @@ export type { ReattachConfig } from "./host/reattach.ts";
 export { formatReattachConfig, parseReattachConfigs } from "./host/reattach.ts";
 // Host: launch, attach, call, stop.
 export { attachPlugin, startPlugin } from "./host/start.ts";
-// Plugin manager: discovery, registry, supervision, drivers from config (also at plugwire/manager).
-export type {
-  Connection,
-  DiscoverOptions,
-  DiscoveryResult,
-  InProcessDriver,
-  JsonValue,
-  ManagedPluginOptions,
-  ManagedPluginState,
-  PluginManifest,
-  ProviderDefinition,
-  ProviderInfo,
-  ServeProvidersOptions,
-  ServiceManagerOptions,
-  Skipped,
-  SkipReason,
-} from "./manager/index.ts";
-export {
-  discoverPlugins,
-  driverSettings,
-  ManagedPlugin,
-  PluginRegistry,
-  providerServices,
-  ServiceManager,
-  serveProviders,
-} from "./manager/index.ts";
 export type { PluginLoggerOptions } from "./plugin/logger.ts";
 export { createPluginLogger } from "./plugin/logger.ts";
 // Plugin side: serve services to go-plugin and plugwire hosts.

@@ -1,7 +1,7 @@
 // go-plugin's bidirectional example host in TypeScript: `put <key> <n>` adds n to the counter,
 // `get <key>` prints it. The host hands the plugin an AddHelper it serves through the broker.
 //   COUNTER_PLUGIN=examples/counter/plugin-ts/counter-plugin node examples/counter/host.ts put c 3
-import { implement, startPlugin } from "../../src/index.ts";
+import { implement, startPlugin } from "plugwire";
 import { AddHelper } from "./gen/counter_pb.js";
 import { handshake, plugins } from "./shared.ts";
 

@@ -1,5 +1,5 @@
 // What host and plugin agree on, as in go-plugin's examples/bidirectional/shared.
-import type { HandshakeConfig } from "../../src/plugin/index.ts";
+import type { HandshakeConfig } from "plugwire/plugin";
 import { Counter } from "./gen/counter_pb.js";
 
 export const handshake: HandshakeConfig = {

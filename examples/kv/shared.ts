@@ -1,5 +1,5 @@
 // What host and plugin agree on, as in go-plugin's examples/grpc/shared: the cookie and the service.
-import type { HandshakeConfig } from "../../src/plugin/index.ts";
+import type { HandshakeConfig } from "plugwire/plugin";
 import { KV } from "./gen/kv_pb.js";
 
 export const handshake: HandshakeConfig = {

@@ -1,5 +1,5 @@
 import { constants } from "node:fs";
-import { access, glob, open, readdir, stat } from "node:fs/promises";
+import * as fs from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findPackageManifest } from "./package-manifest.ts";
 
@@ -46,13 +46,13 @@ export async function listCandidates(paths: readonly string[]): Promise<Candidat
 async function expand(entry: string): Promise<string[]> {
   if (/[*?[{]/.test(entry)) {
     const matches: string[] = [];
-    for await (const match of glob(entry)) matches.push(match);
+    for await (const match of fs.glob(entry)) matches.push(match);
     return matches.sort();
   }
-  const info = await stat(entry).catch(() => undefined);
+  const info = await fs.stat(entry).catch(() => undefined);
   if (info === undefined) return [];
   if (info.isDirectory() && findPackageManifest(entry) === undefined) {
-    const names = (await readdir(entry)).filter((name) => !name.startsWith(".")).sort();
+    const names = (await fs.readdir(entry)).filter((name) => !name.startsWith(".")).sort();
     return names.map((name) => join(entry, name));
   }
   return [entry];
@@ -60,7 +60,7 @@ async function expand(entry: string): Promise<string[]> {
 
 /** Decides what one path is, from its type, permissions and first bytes. */
 export async function classify(path: string): Promise<Candidate> {
-  const info = await stat(path).catch(() => undefined);
+  const info = await fs.stat(path).catch(() => undefined);
   if (info === undefined)
     return { kind: "skip", path, reason: "not-a-plugin", message: "not a plugin: it vanished" };
   if (info.isDirectory()) {
@@ -80,7 +80,7 @@ export async function classify(path: string): Promise<Candidate> {
       reason: "not-a-plugin",
       message: "not a plugin: not a regular file",
     };
-  const executable = await access(path, constants.X_OK).then(
+  const executable = await fs.access(path, constants.X_OK).then(
     () => true,
     () => false,
   );
@@ -105,7 +105,7 @@ export async function classify(path: string): Promise<Candidate> {
 }
 
 async function firstBytes(path: string, n: number): Promise<Buffer> {
-  const file = await open(path, "r").catch(() => undefined);
+  const file = await fs.open(path, "r").catch(() => undefined);
   if (file === undefined) return Buffer.alloc(0);
   try {
     const buffer = Buffer.alloc(n);

@@ -1,4 +1,6 @@
 // The plugin manager: discovery, registry, supervision, drivers from config, sources.
+import "../internal/check-node.ts";
+
 export type { BreakerPolicy, RestartPolicy } from "./backoff.ts";
 export type { Candidate, SkipReason } from "./candidates.ts";
 export { classify, listCandidates } from "./candidates.ts";

@@ -1,5 +1,7 @@
 // The plugin author's entry (`plugwire/plugin`): everything a plugin needs and nothing a host
 // needs (a plugin process loads fewer modules; measured start-up within noise of the full entry).
+import "../internal/check-node.ts";
+
 export type { PluginErrorCode } from "../errors/plugin-error.ts";
 export { ErrorCode, PluginError } from "../errors/plugin-error.ts";
 export type { HandshakeConfig } from "../protocol/env.ts";

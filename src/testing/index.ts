@@ -1,5 +1,6 @@
 // plugwire/testing: run plugin implementations in process behind the same typed client a plugin
 // process gets, and start plugin scripts as real processes in tests.
+import "../internal/check-node.ts";
 import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { Connection } from "../manager/connection.ts";

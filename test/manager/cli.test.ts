@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fixtureExecutable, repoRoot, tempDir, writeScript } from "./support.ts";
 
-const cli = join(repoRoot, "bin/plugwire");
+const cli = join(repoRoot, "bin/plugwire.js");
 const cookie = "PLUGWIRE_TEST_PLUGIN=manager";
 const run = (...args: string[]) => {
-  const result = spawnSync(cli, args, { encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
@@ -70,8 +70,9 @@ describe("plugwire CLI", () => {
     using tmp = tempDir();
     const source = join(repoRoot, "examples/manager/providers/plugins/text");
     const result = spawnSync(
-      cli,
+      process.execPath,
       [
+        cli,
         "install",
         source,
         "--dir",

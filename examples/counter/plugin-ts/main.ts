@@ -3,7 +3,7 @@
 // stored as go-plugin's example stores them: `kv_<key>` holding {"Value": n}.
 //   COUNTER_PLUGIN="examples/counter/plugin-ts/counter-plugin" ./bidirectional-example-host put c 3
 import { readFile, writeFile } from "node:fs/promises";
-import { implement, PluginError, serve } from "../../../src/plugin/index.ts";
+import { implement, PluginError, serve } from "plugwire/plugin";
 import { AddHelper, Counter } from "../gen/counter_pb.js";
 import { handshake } from "../shared.ts";
 

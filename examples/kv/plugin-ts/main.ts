@@ -2,7 +2,7 @@
 // working directory, Get reads it back. go-plugin's own example host runs it unchanged:
 //   KV_PROTO=grpc KV_PLUGIN="examples/kv/plugin-ts/kv-plugin" ./kv-example-host put hello world
 import { readFile, writeFile } from "node:fs/promises";
-import { createPluginLogger, implement, PluginError, serve } from "../../../src/plugin/index.ts";
+import { createPluginLogger, implement, PluginError, serve } from "plugwire/plugin";
 import { KV } from "../gen/kv_pb.js";
 import { handshake } from "../shared.ts";
 

@@ -1,5 +1,5 @@
 // A plugin that crashes when asked to (provider "crash"), for the Iglu-style supervision example.
-import { serveProviders } from "../../../src/manager/index.ts";
+import { serveProviders } from "plugwire/manager";
 import { providerHandshake } from "../providers/handshake.ts";
 
 await serveProviders({

@@ -2,8 +2,8 @@
 // breaker disables it, saying why. Its manifest stays known throughout.
 //   node examples/manager/crash/host.ts
 import { fileURLToPath } from "node:url";
-import type { PluginError } from "../../../src/index.ts";
-import { launchProcess, ManagedPlugin, PluginRegistry } from "../../../src/manager/index.ts";
+import type { PluginError } from "plugwire";
+import { launchProcess, ManagedPlugin, PluginRegistry } from "plugwire/manager";
 import { providerHandshake } from "../providers/handshake.ts";
 
 const entry = fileURLToPath(new URL("./flaky-plugin.ts", import.meta.url));

@@ -2,7 +2,7 @@
 // expose, and call them by name with JSON.
 //   node examples/manager/providers/host.ts
 import { fileURLToPath } from "node:url";
-import { ServiceManager } from "../../../src/manager/index.ts";
+import { ServiceManager } from "plugwire/manager";
 
 const config = fileURLToPath(new URL("./plugwire.toml", import.meta.url));
 await using manager = await ServiceManager.load(config);

@@ -1,7 +1,7 @@
 // The Reva-style example host: the same user-provider code against every configured driver.
 //   node examples/manager/users/host.ts
 import { fileURLToPath } from "node:url";
-import { ServiceManager } from "../../../src/manager/index.ts";
+import { ServiceManager } from "plugwire/manager";
 import { UserProvider } from "./gen/users_pb.js";
 import { jsonUserProvider } from "./json-driver.ts";
 

@@ -2,7 +2,7 @@
 // and the plugin process (plugin-ts/main.ts): host code cannot tell which one it talks to.
 import { readFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { implement, PluginError } from "../../../src/index.ts";
+import { implement, PluginError } from "plugwire";
 import { UserProvider } from "./gen/users_pb.js";
 
 interface UserRecord {

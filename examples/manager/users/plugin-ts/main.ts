@@ -1,5 +1,5 @@
 // The JSON user-provider driver served as a plugin process.
-import { driverSettings, serveProviders } from "../../../../src/manager/index.ts";
+import { driverSettings, serveProviders } from "plugwire/manager";
 import { jsonUserProvider } from "../json-driver.ts";
 
 await serveProviders({

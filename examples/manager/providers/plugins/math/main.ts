@@ -1,4 +1,4 @@
-import { serveProviders } from "../../../../../src/manager/index.ts";
+import { serveProviders } from "plugwire/manager";
 import { providerHandshake } from "../../handshake.ts";
 
 await serveProviders({

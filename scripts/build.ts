@@ -1,0 +1,19 @@
+// Compiles the package into dist/ (`npm run build`; `npm pack` runs it through `prepack`).
+// tsc emits JavaScript, declarations and source maps for src/; the generated protobuf modules are
+// already JavaScript with hand-checked declarations from protoc-gen-es, so they are copied as they
+// are (declarations derived from their .js would lose the exported types).
+import { execFileSync } from "node:child_process";
+import { cpSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+rmSync(`${root}/dist`, { recursive: true, force: true });
+execFileSync(`${root}/node_modules/.bin/tsc`, ["-p", "tsconfig.build.json"], {
+  cwd: root,
+  stdio: "inherit",
+});
+cpSync(`${root}/src/gen`, `${root}/dist/gen`, {
+  recursive: true,
+  filter: (path) => !/\.(js|ts)$/.test(path) || /_pb\.(js|d\.ts)$/.test(path),
+});
+console.log("built dist/");
