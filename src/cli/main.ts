@@ -3,11 +3,14 @@ import { Command, CommanderError } from "commander";
 import { PluginError } from "../errors/plugin-error.ts";
 import { call } from "./commands/call.ts";
 import { doctor } from "./commands/doctor.ts";
+import type { InitFlags } from "./commands/init.ts";
+import { init } from "./commands/init.ts";
 import { inspect } from "./commands/inspect.ts";
 import { install } from "./commands/install.ts";
 import { list } from "./commands/list.ts";
 import type { CommonFlags } from "./context.ts";
 import { cliContext, UsageError } from "./context.ts";
+import { packageInfo } from "./package-info.ts";
 
 const common = (command: Command) =>
   command
@@ -20,6 +23,7 @@ const common = (command: Command) =>
 let exitCode = 0;
 const program = new Command("plugwire")
   .description("Discover, inspect, call and install go-plugin compatible plugins.")
+  .version(packageInfo().version, "-V, --version", "print plugwire's version")
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
@@ -63,6 +67,14 @@ common(
 ).action(async (dirs: string[], flags: CommonFlags) => {
   exitCode = await doctor(await cliContext(flags, dirs));
 });
+
+program
+  .command("init <dir>")
+  .description("scaffold a project: a .proto, code generation, a plugin, a host and tests")
+  .option("--plugwire <spec>", "the plugwire dependency to write (default: this version)")
+  .action(async (dir: string, flags: InitFlags) => {
+    exitCode = await init(dir, flags);
+  });
 
 try {
   await program.parseAsync(process.argv);
