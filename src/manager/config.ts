@@ -20,6 +20,7 @@ import { locateKey } from "./config-locate.ts";
  * [services.userprovider]
  * driver = "json"                 # in-process name | ./binary | ./source-dir | git URL
  * ref = "v1.0.0"                  # git only: branch, tag or commit
+ * allow_install_scripts = false   # TypeScript sources: run the dependencies' install scripts
  * [services.userprovider.drivers.json]
  * users = "users.json"            # the driver's own settings, handed to it
  * ```
@@ -45,6 +46,8 @@ export interface ServiceConfig {
   /** As written: a name, a path or a URL. */
   readonly driver: string;
   readonly ref: string | undefined;
+  /** TypeScript sources: let npm run the dependencies' install scripts. Default false. */
+  readonly allowInstallScripts: boolean;
   /** The table `drivers.<driver name>`: the driver's own settings. */
   readonly settings: Readonly<Record<string, unknown>>;
   readonly handshake: HandshakeConfig | undefined;
@@ -160,15 +163,22 @@ export function parseConfig(text: string, file: string): HostConfig {
   for (const [name, value] of Object.entries(s)) {
     const path = ["services", name];
     const t = table(value, path);
-    known(t, path, ["driver", "ref", "handshake", "drivers"]);
+    known(t, path, ["driver", "ref", "allow_install_scripts", "handshake", "drivers"]);
     const driver = string(t.driver, [...path, "driver"]);
     const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
+    const scripts = t.allow_install_scripts ?? false;
+    if (typeof scripts !== "boolean")
+      fail(
+        [...path, "allow_install_scripts"],
+        `expected true or false, got ${JSON.stringify(scripts)}`,
+      );
     const drivers = table(t.drivers, [...path, "drivers"]);
     const key = driverKey(driver);
     services[name] = {
       name,
       driver,
       ref,
+      allowInstallScripts: scripts as boolean,
       settings: table(drivers[key], [...path, "drivers", key]),
       handshake: handshake(t.handshake, [...path, "handshake"]),
       line: locateKey(text, [...path, "driver"]),

@@ -69,6 +69,8 @@ export interface DriverLaunchOptions {
   /** The config file's folder: plugin processes run there. */
   configDir: string;
   startTimeoutMs: number;
+  /** TypeScript sources: run the dependencies' install scripts (default false). */
+  allowInstallScripts?: boolean | undefined;
   onProgress?: ((message: string) => void) | undefined;
   process?: Partial<ProcessSpec> | undefined;
 }
@@ -117,6 +119,7 @@ async function buildSpec(options: DriverLaunchOptions, dir: string, signal: Abor
     cacheDir: options.cacheDir,
     signal,
     onProgress: options.onProgress,
+    allowInstallScripts: options.allowInstallScripts,
   });
   return processSpec(options, built.executable, join(built.executable, ".."));
 }

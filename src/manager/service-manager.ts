@@ -88,6 +88,7 @@ export class ServiceManager implements AsyncDisposable {
             cacheDir: manager.cacheDir,
             configDir: dirname(config.file),
             startTimeoutMs: manager.startTimeoutMs,
+            allowInstallScripts: service.allowInstallScripts,
             onProgress: options.onProgress,
             process: { logger: options.logger },
           }),

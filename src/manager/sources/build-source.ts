@@ -1,14 +1,13 @@
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PluginError } from "../../errors/plugin-error.ts";
-import {
-  compileCacheImport,
-  findPackageManifest,
-  readPackageManifest,
-} from "../package-manifest.ts";
-import { contentHash, listFiles } from "./content-hash.ts";
+import { findPackageManifest, readPackageManifest } from "../package-manifest.ts";
+import { contentHash } from "./content-hash.ts";
 import { runTool, tail } from "./run-tool.ts";
+import type { ExternalInputs } from "./typescript-build.ts";
+import { buildTypeScript, externalsUnchanged } from "./typescript-build.ts";
 
 export type SourceLanguage = "go" | "typescript";
 
@@ -18,6 +17,11 @@ export interface BuildOptions {
   signal?: AbortSignal | undefined;
   /** Progress lines for long steps (`building go plugin ...`). */
   onProgress?: ((message: string) => void) | undefined;
+  /**
+   * TypeScript: run the dependencies' install scripts. Default false (`npm --ignore-scripts`).
+   * Part of the cache key.
+   */
+  allowInstallScripts?: boolean | undefined;
 }
 
 export interface BuildResult {
@@ -39,8 +43,9 @@ export function sourceLanguage(dir: string): SourceLanguage | undefined {
 
 /**
  * Builds a plugin's source folder into the cache, keyed by the content hash: the same source is
- * built once; any change builds again. Go: `go build`. TypeScript: every `.ts` file is checked
- * to strip cleanly, then a launcher runs the manifest's entry on this Node.
+ * built once; any change builds again. Go: `go build`. TypeScript: dependencies installed and
+ * the entry bundled in a copy under the cache (`typescript-build.ts`), then a launcher runs the
+ * bundle on this Node. A failed build leaves nothing behind.
  */
 export async function buildSource(dir: string, options: BuildOptions): Promise<BuildResult> {
   const language = sourceLanguage(dir);
@@ -50,19 +55,26 @@ export async function buildSource(dir: string, options: BuildOptions): Promise<B
       `${dir} is not a plugin source folder: it has neither go.mod (Go) nor plugwire.json/plugwire.toml (TypeScript)`,
       { details: { dir } },
     );
-  const hash = (await contentHash(dir)).slice(0, 32);
+  let hash = await contentHash(dir);
+  if (language === "typescript" && options.allowInstallScripts === true)
+    hash = createHash("sha256").update(`${hash}\0install-scripts`).digest("hex");
+  hash = hash.slice(0, 32);
   const out = join(options.cacheDir, "builds", hash);
   const executable = join(out, "plugin");
-  if (existsSync(join(out, "build.json"))) return { executable, hash, language, cached: true };
+  if (await reusable(out)) return { executable, hash, language, cached: true };
   const staging = `${out}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(staging, { recursive: true });
   try {
+    let externals: ExternalInputs | undefined;
     if (language === "go") await buildGo(dir, staging, options);
-    else await buildTypeScript(dir, staging, options);
+    else {
+      const pkg = await readPackageManifest(findPackageManifest(dir)!);
+      externals = await buildTypeScript(pkg, staging, options);
+    }
     await writeBuiltManifest(dir, staging);
     await writeFile(
       join(staging, "build.json"),
-      `${JSON.stringify({ source: dir, hash, language, builtAt: new Date().toISOString() }, null, 2)}\n`,
+      `${JSON.stringify({ source: dir, hash, language, builtAt: new Date().toISOString(), externals }, null, 2)}\n`,
     );
     await rm(out, { recursive: true, force: true });
     await rename(staging, out);
@@ -88,48 +100,19 @@ async function buildGo(dir: string, out: string, options: BuildOptions): Promise
     );
 }
 
-async function buildTypeScript(dir: string, out: string, options: BuildOptions): Promise<void> {
-  const file = findPackageManifest(dir)!;
-  const pkg = await readPackageManifest(file);
-  if (!existsSync(pkg.entry))
-    throw new PluginError("BUILD_FAILED", `${file}: entry ${pkg.entry} does not exist`, {
-      details: { dir },
-    });
-  options.onProgress?.(`checking TypeScript plugin in ${dir}`);
-  const sources = (await listFiles(dir)).filter(
-    (f) => /\.(m|c)?ts$/.test(f) && !f.endsWith(".d.ts"),
-  );
-  // Strip types in a child Node, so a syntax error names its file and the host sees no warnings.
-  const check = await runTool(
-    process.execPath,
-    [
-      "--no-warnings",
-      "--input-type=module",
-      "-e",
-      `import { stripTypeScriptTypes } from "node:module";
-       import { readFileSync } from "node:fs";
-       let bad = 0;
-       for (const f of process.argv.slice(1)) {
-         try { stripTypeScriptTypes(readFileSync(f, "utf8")); }
-         catch (e) { bad++; console.error(f + ": " + e.message); }
-       }
-       process.exit(bad ? 1 : 0);`,
-      ...sources,
-    ],
-    { signal: options.signal },
-  );
-  if (check.code !== 0)
-    throw new PluginError(
-      "BUILD_FAILED",
-      `TypeScript plugin in ${dir} does not compile:\n${tail(check.output)}`,
-      { details: { dir, output: check.output } },
-    );
-  const args = ["--import", compileCacheImport, pkg.entry, ...pkg.args]
-    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
-    .join(" ");
-  const launcher = join(out, "plugin");
-  await writeFile(launcher, `#!/bin/sh\nexec '${process.execPath}' ${args} "$@"\n`);
-  await chmod(launcher, 0o755);
+/**
+ * A finished build of this content, whose files from outside the source folder (the host's
+ * plugwire, shared modules) are unchanged too.
+ */
+async function reusable(out: string): Promise<boolean> {
+  const file = join(out, "build.json");
+  if (!existsSync(file)) return false;
+  try {
+    const build = JSON.parse(await readFile(file, "utf8")) as { externals?: ExternalInputs };
+    return externalsUnchanged(build.externals);
+  } catch {
+    return false;
+  }
 }
 
 /** The package manifest of a build: the source's, pointing at the built executable. */
