@@ -2,6 +2,7 @@ import type { Server } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { afterLoopTurn } from "../internal/settle.ts";
 import { createGrpcServer } from "../net/grpc-server.ts";
 import type { BoundAddress } from "../net/listen.ts";
 import { listen } from "../net/listen.ts";
@@ -11,6 +12,7 @@ import type { Handshake, Network } from "../protocol/handshake-line.ts";
 import { formatHandshake, parseGoBool } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { negotiateVersion } from "../protocol/negotiate.ts";
+import { reflectionServices } from "../rpc/reflection/server.ts";
 import { RpcServer } from "../rpc/server.ts";
 import type { ServiceRegistration } from "../rpc/types.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
@@ -143,6 +145,7 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     brokerService(broker),
   );
   rpc.register(...(versions[protocolVersion] ?? []));
+  rpc.register(...reflectionServices(() => rpc.services)); // grpc reflection, as Go plugins
   const onTlsError = (error: Error) =>
     logger.debug("TLS handshake with a client failed", { error });
   const serverCert = identity?.certRawBase64 ?? "";
@@ -202,6 +205,9 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
       process.off("SIGTERM", onSigterm);
       process.off("SIGINT", onSigint);
       stdio.restore();
+      // Closed servers and sockets release their handles at the end of this loop turn: once
+      // `closed` settles, nothing of the plugin server keeps the event loop alive.
+      await afterLoopTurn();
       resolveClosed();
       if (exitProcess) {
         // Let the last log lines reach the host before the process ends.

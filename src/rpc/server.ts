@@ -44,7 +44,7 @@ export interface Route {
  */
 export class RpcServer {
   readonly #routes = new Map<string, Route>();
-  readonly #services = new Set<string>();
+  readonly #services = new Map<string, DescService>();
   readonly #maxReceive: number;
   readonly #maxSend: number;
   readonly #onHandlerError: RpcServerOptions["onHandlerError"];
@@ -61,7 +61,7 @@ export class RpcServer {
   /** Registers every method of a service. Registering a service twice replaces it. */
   register(...registrations: ReadonlyArray<ServiceRegistration<DescService>>): this {
     for (const { service, impl } of registrations) {
-      this.#services.add(service.typeName);
+      this.#services.set(service.typeName, service);
       for (const method of service.methods) {
         const handler = (impl as Record<string, AnyHandler | undefined>)[method.localName];
         if (typeof handler !== "function") {
@@ -78,7 +78,12 @@ export class RpcServer {
 
   /** Names of the registered services, e.g. for reflection or `inspect`. */
   get serviceNames(): string[] {
-    return [...this.#services];
+    return [...this.#services.keys()];
+  }
+
+  /** Descriptors of the registered services, as registered (what reflection describes). */
+  get services(): DescService[] {
+    return [...this.#services.values()];
   }
 
   /** Serves gRPC on an HTTP/2 server's `stream` events. */
