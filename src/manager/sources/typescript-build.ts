@@ -188,13 +188,19 @@ async function bundle(options: {
       plugins: [plugin],
     });
   } catch (error) {
-    const failure = error as { errors?: import("esbuild").Message[] };
-    const messages = await esbuild.formatMessages(failure.errors ?? [], {
-      kind: "error",
-      color: false,
-    });
-    // Name files as the author knows them, not by their staging copy.
-    const text = (messages.join("") || String(error)).split(staged).join(dir);
+    // One line per error, naming the file as the author knows it (not its staging copy).
+    const errors = (error as { errors?: import("esbuild").Message[] }).errors ?? [];
+    const text =
+      errors
+        .map((e) => {
+          const at = e.location;
+          const where =
+            at === null
+              ? ""
+              : `${isAbsolute(at.file) ? at.file : join(dir, at.file)}:${at.line}:${at.column}: `;
+          return `${where}ERROR: ${e.text}`.split(staged).join(dir);
+        })
+        .join("\n") || String(error);
     return options.fail("esbuild", "the entry does not bundle", text);
   }
   const externals: ExternalInputs = {};
