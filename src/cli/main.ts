@@ -6,6 +6,7 @@ import { doctor } from "./commands/doctor.ts";
 import type { InitFlags } from "./commands/init.ts";
 import { init } from "./commands/init.ts";
 import { inspect } from "./commands/inspect.ts";
+import type { InstallFlags } from "./commands/install.ts";
 import { install } from "./commands/install.ts";
 import { list } from "./commands/list.ts";
 import type { CommonFlags } from "./context.ts";
@@ -54,12 +55,11 @@ common(
     .description("install from a path, a source directory or a git URL into a plugin directory")
     .requiredOption("-d, --dir <plugin-dir>", "the plugin directory")
     .option("--ref <ref>", "git branch, tag or commit")
-    .option("--cache-dir <dir>", "build and clone cache (default ~/.cache/plugwire)"),
-).action(
-  async (source: string, flags: CommonFlags & { dir: string; ref?: string; cacheDir?: string }) => {
-    exitCode = await install(source, flags, await cliContext(flags));
-  },
-);
+    .option("--cache-dir <dir>", "build and clone cache (default ~/.cache/plugwire)")
+    .option("--allow-scripts", "let npm run the dependencies' install scripts (TypeScript sources)"),
+).action(async (source: string, flags: CommonFlags & InstallFlags) => {
+  exitCode = await install(source, flags, await cliContext(flags));
+});
 common(
   program
     .command("doctor [dirs...]")
