@@ -52,6 +52,10 @@ export const ErrorCode = {
   FETCH_FAILED: "FETCH_FAILED",
   /** No plugin or provider is registered under the name asked for. */
   PROVIDER_UNKNOWN: "PROVIDER_UNKNOWN",
+  /** A .proto file or FileDescriptorSet given to describe a plugin could not be read or compiled. */
+  PROTO_INVALID: "PROTO_INVALID",
+  /** A .proto file needs compiling but neither `buf` nor `protoc` is installed. */
+  PROTO_COMPILER_MISSING: "PROTO_COMPILER_MISSING",
 } as const;
 
 /** A plugwire lifecycle code or a gRPC status name. */
