@@ -5,6 +5,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { AsyncQueue } from "../internal/async-queue.ts";
+import { afterLoopTurn } from "../internal/settle.ts";
 import { secureClient } from "../net/dial.ts";
 import type { ServerTls } from "../net/grpc-server.ts";
 import { createGrpcServer, serverTlsOptions } from "../net/grpc-server.ts";
@@ -58,6 +59,7 @@ export class Broker {
   readonly #resources = new Set<Closable>();
   #lastId = 0;
   #closed: PluginError | undefined;
+  #closing: Promise<void> | undefined;
 
   #transport: BrokerTransport;
 
@@ -196,13 +198,20 @@ export class Broker {
   }
 
   /** Ends the broker: brokered servers stop, channels close, pending dials fail. Idempotent. */
-  async close(reason = new PluginError("CLIENT_CLOSED", "the broker closed")): Promise<void> {
-    if (this.#closed !== undefined) return;
+  close(reason = new PluginError("CLIENT_CLOSED", "the broker closed")): Promise<void> {
+    this.#closing ??= this.#close(reason);
+    return this.#closing;
+  }
+
+  /** Resolves once nothing brokered holds the event loop: no server, socket or timer. */
+  async #close(reason: PluginError): Promise<void> {
     this.#closed = reason;
     this.#outgoing.end();
     this.#mailbox.close(reason);
-    await Promise.allSettled([...this.#resources].map((r) => r.close()));
+    const resources = [...this.#resources];
+    await Promise.allSettled(resources.map((r) => r.close()));
     this.#resources.clear();
+    if (resources.length > 0) await afterLoopTurn();
   }
 
   async #serveBytes(transfer: (socket: Duplex) => Promise<void>): Promise<number> {

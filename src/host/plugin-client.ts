@@ -1,7 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { EventEmitter, once } from "node:events";
 import { basename } from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import type { DescService } from "@bufbuild/protobuf";
 import type { BrokerOptions } from "../broker/broker.ts";
 import { Broker } from "../broker/broker.ts";
@@ -11,6 +10,7 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { GRPCBroker } from "../gen/plugin/grpc_broker_pb.js";
 import { GRPCController } from "../gen/plugin/grpc_controller_pb.js";
 import { GRPCStdio, StdioData_Channel } from "../gen/plugin/grpc_stdio_pb.js";
+import { afterLoopTurn, settlesWithin } from "../internal/settle.ts";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { createClient } from "../rpc/client.ts";
@@ -122,11 +122,7 @@ export class PluginClient<
       this.#resolveExited = resolve;
     });
     this.broker = new Broker({ ...parts.broker, name: parts.name, logger: options.logger });
-    if (parts.mux !== undefined) {
-      this.broker.multiplex(parts.mux);
-      const session = parts.mux.session;
-      void this.exited.then(() => session.close());
-    }
+    if (parts.mux !== undefined) this.broker.multiplex(parts.mux);
     this.#watchExit();
     this.#openSideStreams();
     this.#unmanage =
@@ -191,9 +187,10 @@ export class PluginClient<
 
   /** SIGKILLs the plugin (its process group) at once, without asking; resolves when it is gone. */
   async terminate(): Promise<void> {
-    if (this.#isExited()) return;
-    this.#forced = true;
-    this.#killNow();
+    if (!this.#isExited()) {
+      this.#forced = true;
+      this.#killNow();
+    }
     await this.exited;
   }
 
@@ -205,6 +202,7 @@ export class PluginClient<
     const parts = this.#parts;
     if (this.#state.t === "exited") {
       parts.channel.close();
+      await this.exited;
       return;
     }
     this.#setState({ t: "stopping", pid: this.pid });
@@ -217,6 +215,7 @@ export class PluginClient<
         }),
       );
       this.#finishExit({ code: null, signal: null, forced: false });
+      await this.exited;
       return;
     }
     const graceful = this.client(GRPCController)
@@ -225,9 +224,10 @@ export class PluginClient<
         () => true,
         (error: unknown) => error instanceof PluginError && error.code === "UNAVAILABLE", // Go plugins drop the connection
       );
+    // Up to killGraceMs for the exit once Shutdown has answered; the wait ends with the exit.
     const exitedInTime = await Promise.race([
       this.exited.then(() => true),
-      graceful.then(() => delay(this.#graceMs, false)),
+      graceful.then(() => settlesWithin(this.exited, this.#graceMs)),
     ]);
     parts.channel.close(
       new PluginError("CLIENT_CLOSED", "the plugin was stopped by the host", { plugin: this.name }),
@@ -284,7 +284,7 @@ export class PluginClient<
       // process ended if a child of the plugin still holds them (go-plugin would hang there).
       const ended = child.exitCode !== null || child.signalCode !== null;
       void (ended ? Promise.resolve() : once(child, "exit").catch(() => {}))
-        .then(() => Promise.race([processDone, delay(pipeDrainMs)]))
+        .then(() => settlesWithin(processDone, pipeDrainMs))
         .then(() =>
           this.#finishExit({
             code: child.exitCode,
@@ -311,13 +311,24 @@ export class PluginClient<
   #finishExit(info: ExitInfo): void {
     if (this.#state.t === "exited") return;
     this.#setState({ t: "exited", exit: info });
-    void this.broker.close(
-      new PluginError("PLUGIN_EXITED", "the plugin exited", { plugin: this.name }),
-    );
     this.#unmanage?.();
     this.#abort.abort();
-    this.#resolveExited(info);
-    this.emit("exit", info);
+    // `exited` (and so kill()) resolves once everything of this plugin is released: brokered
+    // servers and connections, the multiplexed session, the process and socket handles.
+    void this.#release().then(() => {
+      this.#resolveExited(info);
+      this.emit("exit", info);
+    });
+  }
+
+  async #release(): Promise<void> {
+    await Promise.allSettled([
+      this.broker.close(
+        new PluginError("PLUGIN_EXITED", "the plugin exited", { plugin: this.name }),
+      ),
+      this.#parts.mux?.session.close(),
+    ]);
+    await afterLoopTurn();
   }
 
   #setState(state: PluginClientState): void {
@@ -372,7 +383,7 @@ export class PluginClient<
   async #explain(error: unknown): Promise<PluginError> {
     const failure = PluginError.from(error).withPlugin(this.name);
     if (failure.code !== "UNAVAILABLE" || this.#parts.child === undefined) return failure;
-    const exited = await Promise.race([this.exited.then(() => true), delay(exitGraceMs, false)]);
+    const exited = await settlesWithin(this.exited, exitGraceMs);
     if (!exited || (this.#state as PluginClientState).t !== "exited") return failure;
     const { exitCode: code, signalCode: signal } = this.#parts.child;
     return new PluginError(

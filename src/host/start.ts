@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { MuxRouter } from "../broker/mux-transport.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { afterLoopTurn, settlesWithin } from "../internal/settle.ts";
 import { YamuxSession } from "../mux/session.ts";
 import { connectChannel, dialer, secureClient } from "../net/dial.ts";
 import { resolveGroup } from "../net/listen.ts";
@@ -175,7 +176,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     } catch (error) {
       // A plugin may legitimately exit right after a valid handshake; the client then reports
       // the exit instead of a connection failure.
-      if (!(await exitsWithin(exited, 200))) throw error;
+      if (!(await settlesWithin(exited, 200))) throw error;
     }
     return new PluginClient<P>(
       {
@@ -307,13 +308,6 @@ function trackPrivateDir(dir: string): void {
   });
 }
 
-async function exitsWithin(exited: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([
-    exited.then(() => true),
-    new Promise<boolean>((resolve) => setTimeout(resolve, ms, false)),
-  ]);
-}
-
 async function killStarted(
   child: ChildProcess,
   processGroup: boolean,
@@ -327,6 +321,7 @@ async function killStarted(
     }
   }
   await done;
+  await afterLoopTurn(); // the process handle is released: a failed start leaves nothing behind
 }
 
 function probe(network: "unix" | "tcp", address: string, name: string): Promise<void> {

@@ -2,6 +2,7 @@ import type { Server } from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { Broker } from "../broker/broker.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { afterLoopTurn } from "../internal/settle.ts";
 import { createGrpcServer } from "../net/grpc-server.ts";
 import type { BoundAddress } from "../net/listen.ts";
 import { listen } from "../net/listen.ts";
@@ -204,6 +205,9 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
       process.off("SIGTERM", onSigterm);
       process.off("SIGINT", onSigint);
       stdio.restore();
+      // Closed servers and sockets release their handles at the end of this loop turn: once
+      // `closed` settles, nothing of the plugin server keeps the event loop alive.
+      await afterLoopTurn();
       resolveClosed();
       if (exitProcess) {
         // Let the last log lines reach the host before the process ends.
