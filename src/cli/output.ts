@@ -15,7 +15,70 @@ export function printJson(value: unknown): void {
   );
 }
 
-/** Progress for long steps on stderr (never stdout, which scripts read). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean | undefined;
+  readonly columns?: number | undefined;
+}
+
+/**
+ * Progress for long steps (clone, dependency install, build, start check) on stderr, never stdout,
+ * which scripts read. On a terminal: one line, rewritten for each step and ticking the step's
+ * elapsed time, cleared by `done()`. Otherwise: one plain line per step.
+ */
+export class Progress {
+  readonly #stream: ProgressStream;
+  #timer: NodeJS.Timeout | undefined;
+  #message = "";
+  #started = 0;
+
+  constructor(stream: ProgressStream = process.stderr) {
+    this.#stream = stream;
+  }
+
+  step(message: string): void {
+    if (this.#stream.isTTY !== true) {
+      this.#stream.write(`… ${message}\n`);
+      return;
+    }
+    this.#message = message;
+    this.#started = Date.now();
+    this.#render();
+    this.#timer ??= setInterval(() => this.#render(), 200).unref();
+  }
+
+  /** Clears the terminal line (before the result or an error is printed). */
+  done(): void {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stream.write("\r\x1b[2K");
+  }
+
+  #render(): void {
+    const seconds = (Date.now() - this.#started) / 1000;
+    const text = `… ${this.#message}${seconds >= 1 ? ` (${seconds.toFixed(0)} s)` : ""}`;
+    // Never wider than the terminal: a wrapped line cannot be rewritten in place.
+    const width = Math.max(20, (this.#stream.columns || 80) - 1);
+    this.#stream.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+  }
+}
+
+/** The CLI's progress on stderr. */
+export const progressLine = new Progress();
+
+/** A progress line for a long step (see `Progress`). */
 export function progress(message: string): void {
-  process.stderr.write(`… ${message}\n`);
+  progressLine.step(message);
+}
+
+/** The last lines a plugin wrote to stderr before it failed, indented, or "" if none. */
+export function stderrTail(error: unknown, indent = "    ", lines = 10): string {
+  const text = (error as { details?: { stderr?: unknown } } | undefined)?.details?.stderr;
+  if (typeof text !== "string" || text.trim() === "") return "";
+  const tail = text.trimEnd().split("\n").slice(-lines);
+  return [
+    `${indent}stderr (last ${tail.length} line${tail.length === 1 ? "" : "s"}):`,
+    ...tail.map((l) => `${indent}  ${l}`),
+  ].join("\n");
 }

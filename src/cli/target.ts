@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
 import { classify } from "../manager/candidates.ts";
@@ -26,7 +27,16 @@ export async function openTarget(
     }
     await manager.close();
   }
-  const candidate = await classify(resolve(target));
+  const path = resolve(target);
+  if (!existsSync(path))
+    throw new PluginError(
+      "NOT_A_PLUGIN",
+      `${target} does not exist: no file or folder at ${path}` +
+        (context.config === undefined
+          ? ""
+          : `, and no service or plugin of ${context.config.file} is called ${JSON.stringify(target)}`),
+    );
+  const candidate = await classify(path);
   if (candidate.kind === "skip")
     throw new PluginError("NOT_A_PLUGIN", `${target}: ${candidate.message}`);
   const { spec, manifest } = await candidateSpec(candidate, {
@@ -44,4 +54,9 @@ export async function openTarget(
   });
   plugin.adopt(connection, plugin.manifest);
   return { plugin, close: () => plugin.close() };
+}
+
+/** The paths among `paths` (not globs) that do not exist. */
+export function missingPaths(paths: readonly string[]): string[] {
+  return paths.filter((p) => !/[*?[{]/.test(p) && !existsSync(p));
 }

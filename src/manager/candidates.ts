@@ -62,7 +62,12 @@ async function expand(entry: string): Promise<string[]> {
 export async function classify(path: string): Promise<Candidate> {
   const info = await fs.stat(path).catch(() => undefined);
   if (info === undefined)
-    return { kind: "skip", path, reason: "not-a-plugin", message: "not a plugin: it vanished" };
+    return {
+      kind: "skip",
+      path,
+      reason: "not-a-plugin",
+      message: "not a plugin: it does not exist",
+    };
   if (info.isDirectory()) {
     const manifestFile = findPackageManifest(path);
     if (manifestFile !== undefined) return { kind: "package", path, manifestFile };

@@ -86,6 +86,6 @@ describe("plugwire CLI", () => {
     );
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /installed .*example\.text: starts and answers/);
-    assert.match(result.stderr, /checking TypeScript plugin/);
+    assert.match(result.stderr, /bundling example\.text \(esbuild\)/);
   });
 });

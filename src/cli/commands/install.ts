@@ -9,19 +9,34 @@ import { findPackageManifest, readPackageManifest } from "../../manager/package-
 import { buildSource, sourceLanguage } from "../../manager/sources/build-source.ts";
 import { fetchGit, isGitUrl } from "../../manager/sources/git-source.ts";
 import type { CliContext } from "../context.ts";
-import { printJson, progress } from "../output.ts";
+import { printJson, progress, progressLine, stderrTail } from "../output.ts";
 
 export interface InstallFlags {
   dir: string;
   ref?: string | undefined;
   cacheDir?: string | undefined;
+  /** TypeScript sources: let npm run the dependencies' install scripts. */
+  allowScripts?: boolean | undefined;
 }
 
 /**
  * `plugwire install <path | source dir | git URL> --dir <plugin dir>`: builds what needs building
  * and puts the plugin in the directory (an executable, or a package folder), then checks it starts.
+ * A plugin that does not start is removed again, and its stderr tail shown.
  */
 export async function install(
+  source: string,
+  flags: InstallFlags,
+  context: CliContext,
+): Promise<number> {
+  try {
+    return await installSteps(source, flags, context);
+  } finally {
+    progressLine.done();
+  }
+}
+
+async function installSteps(
   source: string,
   flags: InstallFlags,
   context: CliContext,
@@ -38,7 +53,11 @@ export async function install(
     from = checkout.dir;
     commit = checkout.commit;
   } else from = resolve(source);
-  if (!existsSync(from)) throw new PluginError("CONFIG_INVALID", `${source} does not exist`);
+  if (!existsSync(from))
+    throw new PluginError(
+      "CONFIG_INVALID",
+      `${source} does not exist: no file or folder at ${from} (nor a git URL)`,
+    );
   let installed: string;
   if (statSync(from).isDirectory()) {
     const manifestFile = findPackageManifest(from);
@@ -52,7 +71,11 @@ export async function install(
       progress(`copying package ${name}`);
       await cp(from, installed, { recursive: true });
     } else {
-      const built = await buildSource(from, { cacheDir, onProgress: progress });
+      const built = await buildSource(from, {
+        cacheDir,
+        onProgress: progress,
+        allowInstallScripts: flags.allowScripts === true,
+      });
       progress(
         built.cached
           ? `reusing build ${built.hash.slice(0, 12)}`
@@ -85,18 +108,19 @@ export async function install(
     await Promise.all(result.found.map((f) => f.plugin.close()));
     const skipped = result.skipped[0];
     if (skipped !== undefined) {
+      await rm(installed, { recursive: true, force: true });
+      const tail = stderrTail(skipped.error, "  ");
       throw new PluginError(
         "NOT_A_PLUGIN",
-        `installed ${installed} but it does not work: ${skipped.message}`,
-        {
-          cause: skipped.error,
-        },
+        `${installed} does not work, so it was removed again: ${skipped.message}${tail === "" ? "" : `\n${tail}`}`,
+        { cause: skipped.error, details: { stderr: skipped.error?.details.stderr } },
       );
     }
     check = "starts and answers";
   } else if ((await classify(installed)).kind === "skip") {
     throw new PluginError("NOT_A_PLUGIN", `installed ${installed} but it is not a plugin`);
   }
+  progressLine.done();
   if (context.json) printJson({ installed, source, commit, check });
   else
     process.stdout.write(
