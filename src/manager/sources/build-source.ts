@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { findPackageManifest, readPackageManifest } from "../package-manifest.ts";
 import { contentHash } from "./content-hash.ts";
@@ -47,7 +47,8 @@ export function sourceLanguage(dir: string): SourceLanguage | undefined {
  * the entry bundled in a copy under the cache (`typescript-build.ts`), then a launcher runs the
  * bundle on this Node. A failed build leaves nothing behind.
  */
-export async function buildSource(dir: string, options: BuildOptions): Promise<BuildResult> {
+export async function buildSource(source: string, options: BuildOptions): Promise<BuildResult> {
+  const dir = resolve(source);
   const language = sourceLanguage(dir);
   if (language === undefined)
     throw new PluginError(
@@ -59,7 +60,7 @@ export async function buildSource(dir: string, options: BuildOptions): Promise<B
   if (language === "typescript" && options.allowInstallScripts === true)
     hash = createHash("sha256").update(`${hash}\0install-scripts`).digest("hex");
   hash = hash.slice(0, 32);
-  const out = join(options.cacheDir, "builds", hash);
+  const out = resolve(options.cacheDir, "builds", hash);
   const executable = join(out, "plugin");
   if (await reusable(out)) return { executable, hash, language, cached: true };
   const staging = `${out}.tmp-${process.pid}-${Date.now()}`;

@@ -138,26 +138,42 @@ async function bundle(options: {
   const host = hostPackage();
   const ownPlugwire = existsSync(join(staged, "node_modules/plugwire/package.json"));
   const within = (path: string, root: string) => path === root || path.startsWith(root + sep);
+  // A folder without its own package.json must not inherit a `sideEffects` list from one above
+  // the cache (esbuild would drop the entry's bare import): its files keep their side effects.
+  const ownPackage = existsSync(join(staged, "package.json"));
+  const skip = "plugwire-resolved";
   const plugin: import("esbuild").Plugin = {
     name: "plugwire-sources",
     setup(build) {
       // plugwire itself: the plugin's own copy if its dependencies provide one, else the host's.
-      if (!ownPlugwire)
-        build.onResolve({ filter: /^plugwire(\/.*)?$/ }, (args) => ({
-          path: host.resolve(args.path),
-        }));
-      // A relative import that leaves the copied folder means a file beside the source folder
-      // (a shared module in a monorepo): bundle it from where it is.
-      build.onResolve({ filter: /^\.\.?(\/|$)/ }, async (args) => {
-        if (args.pluginData === "rebased" || !within(args.resolveDir, staged)) return undefined;
-        if (within(resolve(args.resolveDir, args.path), staged)) return undefined;
+      // Imported first by the virtual entry, it always runs (whatever `sideEffects` says).
+      build.onResolve({ filter: /^plugwire(\/.*)?$/ }, async (args) => {
+        if (args.pluginData === skip) return undefined;
+        const first = args.importer === "<stdin>";
+        const always = first ? { sideEffects: true } : {};
+        if (!ownPlugwire) return { path: host.resolve(args.path), ...always };
         const result = await build.resolve(args.path, {
           kind: args.kind,
           importer: args.importer,
-          resolveDir: join(dir, relative(staged, args.resolveDir)),
-          pluginData: "rebased",
+          resolveDir: args.resolveDir,
+          pluginData: skip,
         });
-        return result.errors.length > 0 ? { errors: result.errors } : result;
+        return result.errors.length > 0 ? { errors: result.errors } : { ...result, ...always };
+      });
+      build.onResolve({ filter: /^(\.\.?(\/|$)|\/)/ }, async (args) => {
+        if (args.pluginData === skip || !within(args.resolveDir, staged)) return undefined;
+        // A relative import that leaves the copied folder means a file beside the source folder
+        // (a shared module in a monorepo): bundle it from where it is.
+        const leaves = !within(resolve(args.resolveDir, args.path), staged);
+        if (!leaves && ownPackage) return undefined;
+        const result = await build.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: leaves ? join(dir, relative(staged, args.resolveDir)) : args.resolveDir,
+          pluginData: skip,
+        });
+        if (result.errors.length > 0) return { errors: result.errors };
+        return leaves ? result : { ...result, sideEffects: true };
       });
     },
   };
