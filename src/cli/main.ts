@@ -42,13 +42,38 @@ common(
 ).action(async (target: string, flags: CommonFlags) => {
   exitCode = await inspect(target, await cliContext(flags));
 });
+const repeat = (value: string, previous: string[] = []) => [...previous, value];
 common(
   program
     .command("call <plugin> <target> [json]")
-    .description("invoke a provider or package.Service/Method with JSON input (argument or stdin)"),
-).action(async (target: string, what: string, input: string | undefined, flags: CommonFlags) => {
-  exitCode = await call(target, what, input, await cliContext(flags));
-});
+    .description(
+      "invoke a provider or package.Service/Method with JSON (argument or stdin), or list services and methods (target `list`); methods described by reflection, the plugin's descriptors or --proto/--protoset",
+    )
+    .option(
+      "--proto <file>",
+      "describe methods with this .proto file (repeatable; compiled with buf or protoc)",
+      repeat,
+    )
+    .option(
+      "-I, --import-path <dir>",
+      "where --proto imports are found (repeatable; default: the file's directory)",
+      repeat,
+    )
+    .option(
+      "--protoset <file>",
+      "describe methods with this binary FileDescriptorSet (repeatable)",
+      repeat,
+    ),
+).action(
+  async (
+    target: string,
+    what: string,
+    input: string | undefined,
+    flags: CommonFlags & { proto?: string[]; importPath?: string[]; protoset?: string[] },
+  ) => {
+    exitCode = await call(target, what, input, await cliContext(flags), flags);
+  },
+);
 common(
   program
     .command("install <source>")

@@ -1,7 +1,7 @@
 import type { DescService, FileRegistry, MessageInitShape } from "@bufbuild/protobuf";
-import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import type { FileDescriptorProto } from "@bufbuild/protobuf/wkt";
-import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type {
   ServerReflectionRequestSchema,
@@ -12,6 +12,7 @@ import { ServerReflection as ServerReflectionAlpha } from "../../gen/grpc/reflec
 import { AsyncQueue } from "../../internal/async-queue.ts";
 import { createClient } from "../client.ts";
 import type { CallOptions, Channel, Client } from "../types.ts";
+import { fileRegistryOf } from "./file-set.ts";
 
 /** Anything that makes typed clients: a `Channel`, a `PluginClient`, a manager `Connection`. */
 export type ClientSource = Channel | { client<S extends DescService>(service: S): Client<S> };
@@ -101,9 +102,7 @@ export class ReflectionClient implements Disposable {
       for (const name of new Set(missing)) add(await this.fileByFilename(name));
     }
     try {
-      return createFileRegistry(
-        create(FileDescriptorSetSchema, { file: dependenciesFirst(files) }),
-      );
+      return fileRegistryOf(files.values());
     } catch (error) {
       throw new PluginError(
         "INTERNAL",
@@ -176,23 +175,6 @@ export class ReflectionClient implements Disposable {
     this.#stream = { queue, responses };
     return this.#stream;
   }
-}
-
-/** The files in an order where each comes after those it imports, as a registry needs them. */
-function dependenciesFirst(files: ReadonlyMap<string, FileDescriptorProto>): FileDescriptorProto[] {
-  const out: FileDescriptorProto[] = [];
-  const done = new Set<string>();
-  const visit = (file: FileDescriptorProto) => {
-    if (done.has(file.name)) return;
-    done.add(file.name);
-    for (const name of file.dependency) {
-      const dependency = files.get(name);
-      if (dependency !== undefined) visit(dependency);
-    }
-    out.push(file);
-  };
-  for (const file of files.values()) visit(file);
-  return out;
 }
 
 function clientFor<S extends DescService>(source: ClientSource, service: S): Client<S> {
