@@ -1,6 +1,8 @@
 // The plugin author's entry (`plugwire/plugin`): everything a plugin needs and nothing a host
 // needs (a plugin process loads fewer modules; measured start-up within noise of the full entry).
 import "../internal/check-node.ts";
+// On import, in a process a host launched: stdout is held until the handshake line is out.
+import "./hold-stdout.ts";
 
 export type { PluginErrorCode } from "../errors/plugin-error.ts";
 export { ErrorCode, PluginError } from "../errors/plugin-error.ts";

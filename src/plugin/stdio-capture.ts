@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { StdioData } from "../gen/plugin/grpc_stdio_pb.js";
 import { StdioData_Channel, StdioDataSchema } from "../gen/plugin/grpc_stdio_pb.js";
+import { takeHeldStdout } from "./stdout-guard.ts";
 
 type Write = typeof process.stdout.write;
 
@@ -23,17 +24,35 @@ export class StdioCapture {
   #wake: (() => void) | undefined;
   #subscribed = false;
   #closed = false;
+  #handshakeWritten = false;
 
   constructor() {
-    this.#realStdoutWrite = process.stdout.write.bind(process.stdout) as Write;
+    const capture = this.#capture(StdioData_Channel.STDOUT) as Write;
+    // Output held since `plugwire/plugin` was imported (stdout-guard.ts) comes first, in order.
+    const held = takeHeldStdout(capture);
+    this.#realStdoutWrite = held?.write ?? (process.stdout.write.bind(process.stdout) as Write);
     this.#realStderrWrite = process.stderr.write.bind(process.stderr) as Write;
-    process.stdout.write = this.#capture(StdioData_Channel.STDOUT) as Write;
+    process.stdout.write = capture;
+    for (const chunk of held?.chunks ?? []) this.#enqueue(StdioData_Channel.STDOUT, chunk);
+    process.once("exit", this.#flushOnExit);
   }
 
   /** Writes to the real stdout (the handshake line) and calls back when it is flushed. */
   writeRealStdout(text: string): Promise<void> {
+    this.#handshakeWritten = true;
     return new Promise((resolve) => this.#realStdoutWrite(text, () => resolve()));
   }
+
+  /**
+   * A plugin that exits before its handshake line (wrong cookie, no address to listen on) has
+   * its output written to the real stdout, where the host's error shows it.
+   */
+  readonly #flushOnExit = (): void => {
+    if (this.#handshakeWritten) return;
+    for (const data of this.#queue)
+      if (data.channel === StdioData_Channel.STDOUT) this.#realStdoutWrite(data.data);
+    this.#queue = [];
+  };
 
   /** Writes to the real stderr (log lines), bypassing the capture. */
   writeRealStderr(text: string, done?: () => void): void {
@@ -48,6 +67,7 @@ export class StdioCapture {
   /** Puts the real writers back (shutdown). */
   restore(): void {
     this.#closed = true;
+    process.off("exit", this.#flushOnExit);
     process.stdout.write = this.#realStdoutWrite;
     process.stderr.write = this.#realStderrWrite;
     this.#wake?.();
