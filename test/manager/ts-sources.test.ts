@@ -180,7 +180,7 @@ describe("TypeScript plugin sources with dependencies", () => {
     assert.deepEqual(readdirSync(join(cache, "builds")), []);
   });
 
-  it("a dependency's install script runs only when the service allows install scripts", async () => {
+  it("a dependency's install script runs only when the service allows install scripts; its import-time banner does not break the handshake", async () => {
     using tmp = tempDir();
     const src = join(tmp.dir, "scripted");
     const marker = join(tmp.dir, "postinstall-ran");
@@ -205,7 +205,9 @@ await serveProviders({ handshake: ${handshake}, manifest: { id: "scripted" }, pr
             postinstall: `node -e "require('fs').appendFileSync(${JSON.stringify(marker).replace(/"/g, "'")}, 'ran\\n')"`,
           },
         }),
-        "with-script/index.js": "export const answer = 42;\n",
+        // A banner at import time: bundled after plugwire/plugin, it cannot reach the handshake line.
+        "with-script/index.js":
+          'console.log("with-script 1.0.0 loaded");\nexport const answer = 42;\n',
       },
     );
     const config = join(tmp.dir, "plugwire.toml");

@@ -161,7 +161,18 @@ async function bundle(options: {
         return result.errors.length > 0 ? { errors: result.errors } : { ...result, ...always };
       });
       build.onResolve({ filter: /^(\.\.?(\/|$)|\/)/ }, async (args) => {
-        if (args.pluginData === skip || !within(args.resolveDir, staged)) return undefined;
+        if (args.pluginData === skip) return undefined;
+        // plugwire's own modules keep their side effects (its stdout guard is a bare import).
+        if (!ownPlugwire && within(args.resolveDir, host.root)) {
+          const own = await build.resolve(args.path, {
+            kind: args.kind,
+            importer: args.importer,
+            resolveDir: args.resolveDir,
+            pluginData: skip,
+          });
+          return own.errors.length > 0 ? { errors: own.errors } : { ...own, sideEffects: true };
+        }
+        if (!within(args.resolveDir, staged)) return undefined;
         // A relative import that leaves the copied folder means a file beside the source folder
         // (a shared module in a monorepo): bundle it from where it is.
         const leaves = !within(resolve(args.resolveDir, args.path), staged);
@@ -245,7 +256,11 @@ export function externalsUnchanged(externals: ExternalInputs | undefined): boole
  * `plugwire/<subpath>` maps to a file through its `exports` (TypeScript sources inside the
  * repository, the compiled JavaScript once installed).
  */
-function hostPackage(): { fromSource: boolean; resolve: (specifier: string) => string } {
+function hostPackage(): {
+  root: string;
+  fromSource: boolean;
+  resolve: (specifier: string) => string;
+} {
   const here = fileURLToPath(import.meta.url);
   const fromSource = here.endsWith(".ts");
   let root = dirname(here);
@@ -261,6 +276,7 @@ function hostPackage(): { fromSource: boolean; resolve: (specifier: string) => s
     Record<string, string>
   >;
   return {
+    root,
     fromSource,
     resolve(specifier) {
       const subpath = `.${specifier.slice("plugwire".length)}`;
