@@ -163,7 +163,11 @@ async function bundle(options: {
       build.onResolve({ filter: /^(\.\.?(\/|$)|\/)/ }, async (args) => {
         if (args.pluginData === skip) return undefined;
         // plugwire's own modules keep their side effects (its stdout guard is a bare import).
-        if (!ownPlugwire && within(args.resolveDir, host.root)) {
+        if (
+          !ownPlugwire &&
+          within(args.resolveDir, host.root) &&
+          !within(args.resolveDir, staged)
+        ) {
           const own = await build.resolve(args.path, {
             kind: args.kind,
             importer: args.importer,
