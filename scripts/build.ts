@@ -10,10 +10,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 rmSync(`${root}/dist`, { recursive: true, force: true });
 execFileSync(`${root}/node_modules/.bin/tsc`, ["-p", "tsconfig.build.json"], {
   cwd: root,
-  stdio: "inherit",
+  // stdout stays clean for `npm pack --json`, which runs this as prepack.
+  stdio: ["ignore", process.stderr, process.stderr],
 });
 cpSync(`${root}/src/gen`, `${root}/dist/gen`, {
   recursive: true,
   filter: (path) => !/\.(js|ts)$/.test(path) || /_pb\.(js|d\.ts)$/.test(path),
 });
-console.log("built dist/");
+console.error("built dist/");
