@@ -81,7 +81,10 @@ common(
     .requiredOption("-d, --dir <plugin-dir>", "the plugin directory")
     .option("--ref <ref>", "git branch, tag or commit")
     .option("--cache-dir <dir>", "build and clone cache (default ~/.cache/plugwire)")
-    .option("--allow-scripts", "let npm run the dependencies' install scripts (TypeScript sources)"),
+    .option(
+      "--allow-scripts",
+      "let npm run the dependencies' install scripts (TypeScript sources)",
+    ),
 ).action(async (source: string, flags: CommonFlags & InstallFlags) => {
   exitCode = await install(source, flags, await cliContext(flags));
 });
