@@ -1,44 +1,69 @@
-// plugwire's public API. Symbols for hosts and plugin authors come first; building blocks for
-// libraries (transport, wire helpers) after.
+// plugwire's public API for hosts: launch, attach, call and stop plugins. Plugin authors import
+// `plugwire/plugin`, the manager is `plugwire/manager`, the test kit `plugwire/testing`. Building
+// blocks for libraries (channels, servers, the broker) come last. (Export order is kept by hand:
+// biome.json leaves the entry files unsorted so each section stays under its comment.)
 import "./internal/check-node.ts";
+
+// Host: launch, attach, call, stop.
+export type { AttachOptions, CommonOptions, PluginSet, StartOptions } from "./host/options.ts";
+export type { ExitInfo, PluginClientEvents, PluginClientState } from "./host/plugin-client.ts";
+export { PluginClient } from "./host/plugin-client.ts";
+export { attachPlugin, startPlugin } from "./host/start.ts";
+export type { SecureConfig } from "./host/checksum.ts";
+export { cleanupPlugins } from "./host/managed.ts";
+export type { ReattachConfig } from "./host/reattach.ts";
+export { formatReattachConfig, parseReattachConfigs } from "./host/reattach.ts";
+
+// Typed services and calls.
+export type {
+  Awaitable,
+  CallOptions,
+  Channel,
+  Client,
+  HandlerContext,
+  In,
+  Init,
+  Out,
+  ServiceImpl,
+  ServiceRegistration,
+  Shape,
+} from "./rpc/types.ts";
+export { implement } from "./rpc/types.ts";
 
 // Errors and logging.
 export type { PluginErrorCode, PluginErrorOptions } from "./errors/plugin-error.ts";
 export { ErrorCode, PluginError } from "./errors/plugin-error.ts";
-export type { SecureConfig } from "./host/checksum.ts";
+export type { GrpcStatusName } from "./rpc/status.ts";
+export { GrpcStatus } from "./rpc/status.ts";
+export type { ConsoleLoggerOptions } from "./host/console-logger.ts";
 export { createConsoleLogger } from "./host/console-logger.ts";
-export { cleanupPlugins } from "./host/managed.ts";
-export type { AttachOptions, CommonOptions, PluginSet, StartOptions } from "./host/options.ts";
-export type { ExitInfo, PluginClientEvents, PluginClientState } from "./host/plugin-client.ts";
-export { PluginClient } from "./host/plugin-client.ts";
-export type { ReattachConfig } from "./host/reattach.ts";
-export { formatReattachConfig, parseReattachConfigs } from "./host/reattach.ts";
-// Host: launch, attach, call, stop.
-export { attachPlugin, startPlugin } from "./host/start.ts";
+export type { Logger, LogLevel } from "./protocol/hclog.ts";
+export { logLevels } from "./protocol/hclog.ts";
+
+// The plugin side, also at `plugwire/plugin` (which is what a plugin should import).
 export type { PluginLoggerOptions } from "./plugin/logger.ts";
 export { createPluginLogger } from "./plugin/logger.ts";
-// Plugin side: serve services to go-plugin and plugwire hosts.
 export type { PluginServer, ServeOptions } from "./plugin/serve.ts";
 export { serve } from "./plugin/serve.ts";
 export type { HandshakeConfig } from "./protocol/env.ts";
-export type { Handshake, Network } from "./protocol/handshake-line.ts";
-export { formatHandshake, parseHandshake } from "./protocol/handshake-line.ts";
-export type { Logger, LogLevel } from "./protocol/hclog.ts";
-export type { RpcChannelOptions } from "./rpc/channel.ts";
+
 // Building blocks for libraries built on plugwire.
+export type { BrokeredServer, BrokerOptions } from "./broker/broker.ts";
+export { Broker } from "./broker/broker.ts";
+export type { ConnInfo, ConnInfo_Knock } from "./gen/plugin/grpc_broker_pb.js";
+export type { ServerTls } from "./net/grpc-server.ts";
+export type {
+  Handshake,
+  Network,
+  ParsedHandshake,
+  ParseHandshakeOptions,
+  WireProtocol,
+} from "./protocol/handshake-line.ts";
+export { formatHandshake, parseHandshake } from "./protocol/handshake-line.ts";
+export type { RpcChannelOptions } from "./rpc/channel.ts";
 export { RpcChannel } from "./rpc/channel.ts";
 export { createClient } from "./rpc/client.ts";
 export type { RpcServerOptions } from "./rpc/server.ts";
 export { RpcServer } from "./rpc/server.ts";
-export { GrpcStatus } from "./rpc/status.ts";
-// Typed services and calls.
-export type {
-  CallOptions,
-  Client,
-  HandlerContext,
-  ServiceImpl,
-  ServiceRegistration,
-} from "./rpc/types.ts";
-export { implement } from "./rpc/types.ts";
 export type { TlsIdentity } from "./tls/auto-mtls.ts";
 export { generateTlsIdentity } from "./tls/auto-mtls.ts";

@@ -71,6 +71,7 @@ export class Broker {
   /**
    * Switches to go-plugin's multiplexed mode (§5.4): knocks on the broker stream, connections as
    * streams of the connection's yamux session. Called once the session exists.
+   * @internal
    */
   multiplex(router: MuxRouter): void {
     this.#transport = muxTransport(router, this.#send, this.#takeInfo);

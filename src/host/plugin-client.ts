@@ -104,6 +104,7 @@ export class PluginClient<
   #forced = false;
   #resolveExited!: (info: ExitInfo) => void;
 
+  /** @internal Made by `startPlugin` and `attachPlugin`. */
   constructor(parts: ClientParts, options: CommonOptions<P>) {
     super();
     this.#parts = parts;

@@ -82,7 +82,10 @@ export class RpcChannel implements Channel {
     return session;
   }
 
-  /** Opens a call; the caller writes requests and reads responses through the returned object. */
+  /**
+   * Opens a call; the caller writes requests and reads responses through the returned object.
+   * @internal
+   */
   start(method: DescMethod, ownOptions: CallOptions | undefined): ClientCall {
     if (this.#closed !== undefined) throw this.#closed;
     const options = inheritCallOptions(ownOptions);

@@ -100,7 +100,10 @@ export class RpcServer {
     }
   }
 
-  /** The route for `/package.Service/Method`, or gRPC's UNIMPLEMENTED message for it. */
+  /**
+   * The route for `/package.Service/Method`, or gRPC's UNIMPLEMENTED message for it.
+   * @internal
+   */
   route(path: string): Route | string {
     const route = this.#routes.get(path);
     if (route !== undefined) return route;

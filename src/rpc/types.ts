@@ -54,11 +54,16 @@ export interface HandlerContext {
   readonly broker: Broker | undefined;
 }
 
-type In<M extends DescMethod> = M["input"];
-type Out<M extends DescMethod> = M["output"];
-type Init<D extends DescMessage> = MessageInitShape<D>;
-type Shape<D extends DescMessage> = MessageShape<D>;
-type Awaitable<T> = T | Promise<T>;
+/** The request message descriptor of a method. */
+export type In<M extends DescMethod> = M["input"];
+/** The response message descriptor of a method. */
+export type Out<M extends DescMethod> = M["output"];
+/** What a caller may pass for a message: any subset of its fields. */
+export type Init<D extends DescMessage> = MessageInitShape<D>;
+/** A message as received, every field present. */
+export type Shape<D extends DescMessage> = MessageShape<D>;
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
 
 // biome-ignore format: reads best as a table
 /** The typed client for a service: promises for unary calls, async iterables for streams. */
