@@ -252,9 +252,13 @@ describe("the packed package installed in a fresh project", { timeout: 900_000 }
     timeout: 600_000,
   }, async () => {
     const bin = join(project, "node_modules/.bin/plugwire");
-    run(bin, ["init", "demo", "--plugwire", `file:${tarball}`], project);
+    // As a user would: inside a project that installed plugwire (here from the tarball), the
+    // scaffold depends on the same plugwire.
+    run(bin, ["init", "demo"], project);
     const demo = join(project, "demo");
     assert.ok(existsSync(join(demo, ".gitignore")));
+    const scaffold = JSON.parse(readFileSync(join(demo, "package.json"), "utf8"));
+    assert.equal(scaffold.dependencies.plugwire, `file:${tarball}`);
     run("npm", ["install", "--no-audit", "--no-fund"], demo);
     const test = await finish("npm", ["test"], { cwd: demo, deadlineMs: 300_000 });
     assert.equal(test.code, 0, `${test.stdout}\n${test.stderr}`);

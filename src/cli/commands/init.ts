@@ -1,14 +1,17 @@
 // `plugwire init <dir>`: a working project with a .proto, code generation, a plugin, a host and
 // tests, from templates/init/ in the package.
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { UsageError } from "../context.ts";
 import { packageInfo, packageRoot } from "../package-info.ts";
 
 export interface InitFlags {
-  /** The dependency spec written for plugwire (default `^<this version>`). */
+  /**
+   * The dependency spec written for plugwire. Default: the spec of the project this command runs
+   * in when it depends on plugwire (a tarball or a git URL stays what it was), else `^<version>`.
+   */
   plugwire?: string;
 }
 
@@ -22,7 +25,7 @@ export async function init(dir: string, flags: InitFlags): Promise<number> {
   const name = packageName(basename(target));
   const values: Record<string, string> = {
     name,
-    plugwireSpec: flags.plugwire ?? `^${packageInfo().version}`,
+    plugwireSpec: flags.plugwire ?? enclosingSpec(dirname(target)) ?? `^${packageInfo().version}`,
     cookieKey: `${name.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}_PLUGIN`,
     cookieValue: randomBytes(16).toString("hex"),
   };
@@ -58,4 +61,28 @@ function packageName(folder: string): string {
     .replace(/[^a-z0-9._-]+/g, "-")
     .replace(/^[._-]+/, "");
   return name === "" ? "plugwire-plugin" : name;
+}
+
+/**
+ * How the nearest project at or above `dir` depends on plugwire, with a relative `file:` path made
+ * absolute, so a scaffold made inside a project installs the same plugwire as it.
+ */
+function enclosingSpec(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    const file = join(at, "package.json");
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+        for (const field of ["dependencies", "devDependencies"]) {
+          const spec = (pkg[field] as Record<string, unknown> | undefined)?.plugwire;
+          if (typeof spec !== "string") continue;
+          const path = spec.startsWith("file:") ? spec.slice("file:".length) : undefined;
+          return path === undefined || isAbsolute(path) ? spec : `file:${resolve(at, path)}`;
+        }
+      } catch {
+        // not a readable package.json: keep looking above it
+      }
+    }
+    if (dirname(at) === at) return undefined;
+  }
 }
