@@ -1,4 +1,6 @@
-// Compiles the package into dist/ (`npm run build`; `npm pack` runs it through `prepack`).
+// Compiles the package into dist/ (`npm run build`). It is also the `prepare` script, which npm
+// runs before `npm pack`/`publish`, after a plain `npm install` here, and when a project installs
+// plugwire from a git URL (npm installs the devDependencies for it, so the build has its Node 24).
 // tsc emits JavaScript, declarations and source maps for src/; the generated protobuf modules are
 // already JavaScript with hand-checked declarations from protoc-gen-es, so they are copied as they
 // are (declarations derived from their .js would lose the exported types).
