@@ -242,6 +242,26 @@ describe("the packed package installed in a fresh project", { timeout: 900_000 }
     assert.ok(report.modules > 10, `counted ${report.modules} plugwire modules`);
   });
 
+  it("installs from a git URL too: npm builds it (prepare) and the entries load", {
+    timeout: 300_000,
+  }, () => {
+    const fromGit = join(work, "from-git");
+    mkdirSync(fromGit);
+    writeFileSync(
+      join(fromGit, "package.json"),
+      '{"name":"from-git","private":true,"type":"module"}',
+    );
+    const commit = run("git", ["rev-parse", "HEAD"], repoRoot).trim();
+    run("npm", ["install", "--no-audit", "--no-fund", `git+file://${repoRoot}#${commit}`], fromGit);
+    const probe =
+      'const [host, plugin] = await Promise.all([import("plugwire"), import("plugwire/plugin")]);' +
+      "console.log(typeof host.startPlugin, typeof plugin.serve);";
+    assert.equal(
+      run(process.execPath, ["--input-type=module", "-e", probe], fromGit).trim(),
+      "function function",
+    );
+  });
+
   it("the installed CLI answers --version and --help", () => {
     const bin = join(project, "node_modules/.bin/plugwire");
     assert.equal(run(bin, ["--version"], project).trim(), ownPackage.version);
