@@ -4,6 +4,7 @@ import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import type { SecureConfig } from "./checksum.ts";
+import type { HostEnvPolicy } from "./environment.ts";
 import type { ReattachConfig } from "./reattach.ts";
 
 /** Named services a host dispenses, like go-plugin's PluginSet (names never go on the wire). */
@@ -87,6 +88,13 @@ export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
   processGroup?: boolean | undefined;
   /** Cancels the start. */
   signal?: AbortSignal | undefined;
+  /**
+   * Which of the host's environment variables the plugin receives: `"all"` (default, as
+   * go-plugin), `"none"`, or an allow-list of names and `PREFIX_*` patterns, e.g.
+   * `["PATH", "HOME", "AWS_*"]` (docs/security.md). `env` and the protocol's variables are set
+   * either way. `skipHostEnv: true` is the same as `"none"`.
+   */
+  hostEnv?: HostEnvPolicy | undefined;
 }
 
 /** Options for attaching to a plugin that is already running. */

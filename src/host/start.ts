@@ -22,7 +22,7 @@ import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
 import { verifyChecksum } from "./checksum.ts";
 import { diagnose } from "./diagnose.ts";
-import { pluginEnvironment } from "./environment.ts";
+import { hostEnvFilter, pluginEnvironment } from "./environment.ts";
 import { readHandshakeLine, spawnPlugin, withTail } from "./launch.ts";
 import type { AttachOptions, PluginSet, StartOptions } from "./options.ts";
 import { checkNonNegative } from "./options.ts";
@@ -47,6 +47,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
   const deadline = Date.now() + startTimeoutMs;
   const remainingMs = () => Math.max(1, deadline - Date.now());
   checkNonNegative(options.killGraceMs, "killGraceMs", 2000);
+  hostEnvFilter(options.hostEnv); // a bad allow-list fails here, before anything is created
   const versions = options.versions ?? [options.handshake.protocolVersion ?? 1];
   if (versions.length === 0)
     throw new PluginError("CONFIG_INVALID", "versions must list at least one protocol version", {
@@ -84,6 +85,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       versions,
       env: options.env,
       skipHostEnv: options.skipHostEnv,
+      hostEnv: options.hostEnv,
       clientCertPem: identity?.certPem,
       network: options.network,
       unixSocketDir: options.unixSocketDir ?? privateDir,

@@ -96,7 +96,7 @@ describe("plugin environment", () => {
       versions: [5, 6],
       clientCertPem: "PEM",
       env: { EXTRA: "1", HOME: "/override" },
-      hostEnv: {
+      processEnv: {
         HOME: "/root",
         PLUGIN_MULTIPLEX_GRPC: "true",
         PLUGIN_CLIENT_CERT: "stale",
@@ -118,7 +118,7 @@ describe("plugin environment", () => {
       handshake: { magicCookieKey: "K", magicCookieValue: "V" },
       versions: [1],
       skipHostEnv: true,
-      hostEnv: { PATH: "/bin" },
+      processEnv: { PATH: "/bin" },
     });
     assert.deepEqual(Object.keys(env).sort(), [
       "K",
