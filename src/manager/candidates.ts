@@ -12,7 +12,16 @@ export type SkipReason =
   | "crashed"
   | "timed-out"
   | "invalid-manifest"
+  | "not-trusted"
   | "failed";
+
+/**
+ * What discovery may run: `"all"` (default) starts every executable it finds, as go-plugin hosts
+ * that scan a folder do; `"manifest"` starts only plugin packages (a folder with `plugwire.json`
+ * or `plugwire.toml`) and files named one by one in `paths`, and reports every other executable
+ * as `not-trusted` without running it.
+ */
+export type DiscoveryRun = "all" | "manifest";
 
 /** Something found in a plugin directory. */
 export type Candidate =
@@ -29,18 +38,41 @@ export type Candidate =
  * Lists the candidates in `paths`: a directory is scanned (one level; hidden entries ignored), a
  * glob (`plugins/*-provider`) expands to its matches, a file stands for itself. Nothing is run.
  */
-export async function listCandidates(paths: readonly string[]): Promise<Candidate[]> {
+export async function listCandidates(
+  paths: readonly string[],
+  run: DiscoveryRun = "all",
+): Promise<Candidate[]> {
+  if (run !== "all" && run !== "manifest")
+    throw new TypeError(
+      `Expected the \`run\` option to be "all" or "manifest", got \`${String(run)}\` (${typeof run})`,
+    );
   const seen = new Set<string>();
   const out: Candidate[] = [];
   for (const entry of paths) {
-    for (const path of await expand(entry)) {
+    const expanded = await expand(entry);
+    // Named on its own (not found by scanning a folder or matching a glob): declared by the caller.
+    const named = expanded.length === 1 && expanded[0] === entry;
+    for (const path of expanded) {
       const full = resolve(path);
       if (seen.has(full)) continue;
       seen.add(full);
-      out.push(await classify(full));
+      const candidate = await classify(full);
+      out.push(run === "manifest" && !named ? trusted(candidate) : candidate);
     }
   }
   return out;
+}
+
+/** In `"manifest"` mode, a bare executable found by a scan is reported, never run. */
+function trusted(candidate: Candidate): Candidate {
+  if (candidate.kind !== "executable") return candidate;
+  return {
+    kind: "skip",
+    path: candidate.path,
+    reason: "not-trusted",
+    message:
+      'not trusted: it has no plugwire.json or plugwire.toml; discovery runs only declared plugins in this mode (discovery = "manifest")',
+  };
 }
 
 async function expand(entry: string): Promise<string[]> {

@@ -2,7 +2,10 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { HostEnvPolicy } from "../host/environment.ts";
+import { hostEnvFilter } from "../host/environment.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
+import type { DiscoveryRun } from "./candidates.ts";
 import { locateKey } from "./config-locate.ts";
 
 /**
@@ -13,6 +16,8 @@ import { locateKey } from "./config-locate.ts";
  * plugin_dirs = ["plugins"]
  * cache_dir = ".cache/plugwire"
  * start_timeout_ms = 5000
+ * discovery = "manifest"          # run only plugin packages found in plugin_dirs (default "all")
+ * host_env = ["PATH", "HOME"]     # host variables discovered plugins get (default: all)
  * [manager.handshake]
  * magic_cookie_key = "USERS_PLUGIN"
  * magic_cookie_value = "users"
@@ -21,6 +26,7 @@ import { locateKey } from "./config-locate.ts";
  * driver = "json"                 # in-process name | ./binary | ./source-dir | git URL
  * ref = "v1.0.0"                  # git only: branch, tag or commit
  * allow_install_scripts = false   # TypeScript sources: run the dependencies' install scripts
+ * host_env = ["PATH", "AWS_*"]    # host variables this plugin gets (default: all; "none")
  * [services.userprovider.drivers.json]
  * users = "users.json"            # the driver's own settings, handed to it
  * ```
@@ -39,6 +45,10 @@ export interface ManagerConfig {
   readonly startTimeoutMs: number;
   readonly handshake: HandshakeConfig | undefined;
   readonly versions: readonly number[] | undefined;
+  /** What discovery in `pluginDirs` may run (`discovery`). Default "all". */
+  readonly discovery: DiscoveryRun;
+  /** The host variables discovered plugins receive (`host_env`). Default "all". */
+  readonly hostEnv: HostEnvPolicy | undefined;
 }
 
 export interface ServiceConfig {
@@ -51,6 +61,8 @@ export interface ServiceConfig {
   /** The table `drivers.<driver name>`: the driver's own settings. */
   readonly settings: Readonly<Record<string, unknown>>;
   readonly handshake: HandshakeConfig | undefined;
+  /** The host variables this service's plugin receives (`host_env`). Default "all". */
+  readonly hostEnv: HostEnvPolicy | undefined;
   /** Where `driver` is set, for messages. */
   readonly line: number;
 }
@@ -129,10 +141,40 @@ export function parseConfig(text: string, file: string): HostConfig {
     };
   };
   const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  const hostEnv = (value: unknown, path: string[]): HostEnvPolicy | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      hostEnvFilter(value as HostEnvPolicy);
+    } catch (error) {
+      return fail(
+        path,
+        `expected "all", "none" or an array of variable names and PREFIX_* patterns (${(error as Error).message})`,
+      );
+    }
+    return value as HostEnvPolicy;
+  };
 
   known(data, [], ["manager", "services"]);
   const m = table(data.manager, ["manager"]);
-  known(m, ["manager"], ["plugin_dirs", "cache_dir", "start_timeout_ms", "handshake", "versions"]);
+  known(
+    m,
+    ["manager"],
+    [
+      "plugin_dirs",
+      "cache_dir",
+      "start_timeout_ms",
+      "handshake",
+      "versions",
+      "discovery",
+      "host_env",
+    ],
+  );
+  const discovery = m.discovery ?? "all";
+  if (discovery !== "all" && discovery !== "manifest")
+    fail(
+      ["manager", "discovery"],
+      `expected "all" or "manifest", got ${JSON.stringify(discovery)}`,
+    );
   const dirs = m.plugin_dirs ?? [];
   if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== "string"))
     fail(["manager", "plugin_dirs"], `expected an array of paths, got ${JSON.stringify(dirs)}`);
@@ -156,6 +198,8 @@ export function parseConfig(text: string, file: string): HostConfig {
     startTimeoutMs: timeout as number,
     handshake: handshake(m.handshake, ["manager", "handshake"]),
     versions: versions as number[] | undefined,
+    discovery: discovery as DiscoveryRun,
+    hostEnv: hostEnv(m.host_env, ["manager", "host_env"]),
   };
 
   const services: Record<string, ServiceConfig> = {};
@@ -163,7 +207,7 @@ export function parseConfig(text: string, file: string): HostConfig {
   for (const [name, value] of Object.entries(s)) {
     const path = ["services", name];
     const t = table(value, path);
-    known(t, path, ["driver", "ref", "allow_install_scripts", "handshake", "drivers"]);
+    known(t, path, ["driver", "ref", "allow_install_scripts", "handshake", "drivers", "host_env"]);
     const driver = string(t.driver, [...path, "driver"]);
     const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
     const scripts = t.allow_install_scripts ?? false;
@@ -181,6 +225,7 @@ export function parseConfig(text: string, file: string): HostConfig {
       allowInstallScripts: scripts as boolean,
       settings: table(drivers[key], [...path, "drivers", key]),
       handshake: handshake(t.handshake, [...path, "handshake"]),
+      hostEnv: hostEnv(t.host_env, [...path, "host_env"]),
       line: locateKey(text, [...path, "driver"]),
     };
   }

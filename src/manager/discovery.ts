@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
-import type { Candidate, SkipReason } from "./candidates.ts";
+import type { Candidate, DiscoveryRun, SkipReason } from "./candidates.ts";
 import { listCandidates } from "./candidates.ts";
 import type { ProcessSpec } from "./launch-process.ts";
 import { launchProcess } from "./launch-process.ts";
@@ -31,7 +31,13 @@ export interface DiscoverOptions {
   keepRunning?: boolean | undefined;
   /** Supervision settings for the registered plugins. */
   supervise?: SuperviseOptions | undefined;
-  /** Extra options for each plugin process (env, stderr, ...). */
+  /**
+   * What may be run: `"all"` (default) starts every executable found in the directories;
+   * `"manifest"` starts only plugin packages (plugwire.json / plugwire.toml) and files named one by
+   * one in `paths`, and skips other executables as `not-trusted` without running them.
+   */
+  run?: DiscoveryRun | undefined;
+  /** Extra options for each plugin process (env, stderr, `start: { hostEnv }`, ...). */
   process?: Partial<ProcessSpec> | undefined;
   logger?: Logger | undefined;
   signal?: AbortSignal | undefined;
@@ -67,7 +73,7 @@ export interface DiscoveryResult {
  */
 export async function discoverPlugins(options: DiscoverOptions): Promise<DiscoveryResult> {
   const started = Date.now();
-  const candidates = await listCandidates(options.paths);
+  const candidates = await listCandidates(options.paths, options.run);
   const results = await mapLimit(candidates, options.concurrency ?? 16, (c) => probe(c, options));
   const found: Found[] = [];
   const skipped: Skipped[] = [];

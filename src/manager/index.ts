@@ -2,7 +2,7 @@
 import "../internal/check-node.ts";
 
 export type { BreakerPolicy, RestartPolicy } from "./backoff.ts";
-export type { Candidate, SkipReason } from "./candidates.ts";
+export type { Candidate, DiscoveryRun, SkipReason } from "./candidates.ts";
 export { classify, listCandidates } from "./candidates.ts";
 export type { HostConfig, ManagerConfig, ServiceConfig } from "./config.ts";
 export { driverKey, loadConfig, parseConfig } from "./config.ts";

@@ -90,7 +90,7 @@ export class ServiceManager implements AsyncDisposable {
             startTimeoutMs: manager.startTimeoutMs,
             allowInstallScripts: service.allowInstallScripts,
             onProgress: options.onProgress,
-            process: { logger: options.logger },
+            process: { logger: options.logger, start: { hostEnv: service.hostEnv } },
           }),
         }),
       );
@@ -106,6 +106,8 @@ export class ServiceManager implements AsyncDisposable {
         handshake: manager.handshake,
         versions: manager.versions,
         startTimeoutMs: manager.startTimeoutMs,
+        run: manager.discovery,
+        process: { start: { hostEnv: manager.hostEnv } },
         supervise: options.supervise,
         logger: options.logger,
       });

@@ -9,6 +9,7 @@ const labels: Record<SkipReason, string> = {
   crashed: "crashed",
   "timed-out": "timed out",
   "invalid-manifest": "invalid manifest",
+  "not-trusted": "not trusted",
   failed: "failed",
 };
 
