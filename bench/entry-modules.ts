@@ -24,6 +24,8 @@ console.log(
     importMs: +ms.toFixed(1),
     modules: own.length,
     managerModules: own.filter((url) => url.includes("/manager/")).length,
-    http2: process.moduleLoadList.some((name) => /NativeModule http2/.test(name)),
+    http2: (process as unknown as { moduleLoadList: string[] }).moduleLoadList.some((name) =>
+      /NativeModule http2/.test(name),
+    ),
   }),
 );

@@ -8,7 +8,12 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-execFileSync(join(root, "node_modules/.bin/typedoc"), [], { cwd: root, stdio: "inherit" });
+try {
+  execFileSync(join(root, "node_modules/.bin/typedoc"), [], { cwd: root, stdio: "inherit" });
+} catch {
+  console.error("docs: the API reference has warnings (above); they fail the check");
+  process.exit(1);
+}
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
 function anchors(markdown: string): Set<string> {

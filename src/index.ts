@@ -6,6 +6,7 @@ import "./internal/check-node.ts";
 
 // Host: launch, attach, call, stop.
 export type { AttachOptions, CommonOptions, PluginSet, StartOptions } from "./host/options.ts";
+export type { HostEnvPolicy } from "./host/environment.ts";
 export type { ExitInfo, PluginClientEvents, PluginClientState } from "./host/plugin-client.ts";
 export { PluginClient } from "./host/plugin-client.ts";
 export { attachPlugin, startPlugin } from "./host/start.ts";
