@@ -1,4 +1,6 @@
 import { PluginError } from "../errors/plugin-error.ts";
+import type { HostEnvPolicy } from "../host/environment.ts";
+import type { DiscoveryRun } from "../manager/candidates.ts";
 import type { HostConfig } from "../manager/config.ts";
 import { loadConfig } from "../manager/config.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
@@ -10,6 +12,8 @@ export interface CommonFlags {
   protocolVersion?: string;
   timeoutMs?: string;
   json?: boolean;
+  /** list, doctor: what discovery may run (`all` or `manifest`). */
+  discovery?: string;
 }
 
 export interface CliContext {
@@ -19,6 +23,10 @@ export interface CliContext {
   readonly startTimeoutMs: number;
   readonly dirs: readonly string[];
   readonly json: boolean;
+  /** What discovery may run: the flag, else the config's `[manager] discovery`, else "all". */
+  readonly discovery: DiscoveryRun;
+  /** The config's `[manager] host_env`, for discovered plugins. */
+  readonly hostEnv: HostEnvPolicy | undefined;
 }
 
 /** Resolves flags, `PLUGWIRE_COOKIE` and the config file into what commands need. */
@@ -43,6 +51,11 @@ export async function cliContext(
       protocolVersion: Number(flags.protocolVersion ?? 1),
     };
   }
+  const discovery = flags.discovery ?? config?.manager.discovery ?? "all";
+  if (discovery !== "all" && discovery !== "manifest")
+    throw new UsageError(
+      `--discovery must be "all" or "manifest", got ${JSON.stringify(discovery)}`,
+    );
   const version = flags.protocolVersion === undefined ? undefined : Number(flags.protocolVersion);
   return {
     config,
@@ -51,6 +64,8 @@ export async function cliContext(
     startTimeoutMs: Number(flags.timeoutMs ?? config?.manager.startTimeoutMs ?? 5000),
     dirs: dirs.length > 0 ? dirs : (config?.manager.pluginDirs ?? []),
     json: flags.json === true,
+    discovery,
+    hostEnv: config?.manager.hostEnv,
   };
 }
 

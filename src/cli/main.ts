@@ -31,7 +31,11 @@ const program = new Command("plugwire")
 common(
   program
     .command("list [dirs...]")
-    .description("plugins with state, version, source and what they provide"),
+    .description("plugins with state, version, source and what they provide")
+    .option(
+      "--discovery <mode>",
+      "all: start every executable found (default); manifest: only plugin packages (plugwire.json/.toml) and paths named one by one",
+    ),
 ).action(async (dirs: string[], flags: CommonFlags) => {
   exitCode = await list(await cliContext(flags, dirs));
 });
@@ -91,7 +95,11 @@ common(
 common(
   program
     .command("doctor [dirs...]")
-    .description("explain why each candidate in a plugin directory fails"),
+    .description("explain why each candidate in a plugin directory fails")
+    .option(
+      "--discovery <mode>",
+      "all: start every executable found (default); manifest: only plugin packages (plugwire.json/.toml) and paths named one by one",
+    ),
 ).action(async (dirs: string[], flags: CommonFlags) => {
   exitCode = await doctor(await cliContext(flags, dirs));
 });

@@ -23,6 +23,8 @@ export async function doctor(context: CliContext): Promise<number> {
     handshake,
     versions: context.versions,
     startTimeoutMs: context.startTimeoutMs,
+    run: context.discovery,
+    process: { start: { hostEnv: context.hostEnv } },
     supervise: { healthIntervalMs: 0 },
   }).finally(() => progressLine.done());
   await Promise.all(result.found.map((f) => f.plugin.close()));

@@ -37,6 +37,8 @@ export async function list(context: CliContext): Promise<number> {
           handshake,
           versions: context.versions,
           startTimeoutMs: context.startTimeoutMs,
+          run: context.discovery,
+          process: { start: { hostEnv: context.hostEnv } },
           supervise: { healthIntervalMs: 0 },
         })
         .finally(() => progressLine.done());
