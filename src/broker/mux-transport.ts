@@ -61,8 +61,23 @@ export class MuxRouter {
       stream.reset(); // refused: RST, as yamux refuses a stream
       return;
     }
-    target.emit("connection", stream);
+    target.emit("connection", asConnection(stream));
   }
+}
+
+/**
+ * Makes a yamux stream end like a socket when it carries a connection (gRPC, TLS, a byte
+ * stream): once the peer's FIN has arrived, our FIN follows. A YamuxStream is half-open by
+ * default (a Duplex's default, and yamux's semantics), and a TLS socket over a JS stream
+ * inherits `allowHalfOpen` from it, so under AutoMTLS neither TLS nor HTTP/2 ever ended the
+ * stream when the peer closed: hashicorp/yamux's Read waits for our FIN, grpc-go's
+ * `Server.Stop` waits for that Read, and go-plugin's bidirectional Put (which stops its
+ * brokered server after every call) hung. HTTP/2 has no half-close, and a byte stream is read
+ * to its end marker before the sender ends, so nothing is lost.
+ */
+export function asConnection(stream: YamuxStream): YamuxStream {
+  stream.allowHalfOpen = false;
+  return stream;
 }
 
 const knockTimeoutMs = 5000;
@@ -117,7 +132,7 @@ export function muxTransport(router: MuxRouter, send: Send, take: Take): BrokerT
         if (ack.knock.error !== "") {
           throw new PluginError("UNAVAILABLE", `failed to knock for id ${id}: ${ack.knock.error}`);
         }
-        const stream: Duplex = router.session.open();
+        const stream: Duplex = asConnection(router.session.open());
         let used = false;
         return {
           connect: () => {
