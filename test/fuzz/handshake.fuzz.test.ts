@@ -106,7 +106,7 @@ function check(input: Buffer): void {
     }
     assert.ok(parsed.network === "unix" || parsed.network === "tcp");
     assert.equal(parsed.protocol, "grpc");
-    assert.ok(options.versions.includes(parsed.protocolVersion as 1));
+    assert.ok((options.versions as readonly number[]).includes(parsed.protocolVersion));
     assert.ok(parsed.address !== "", "empty address accepted");
     assert.ok(!parsed.address.includes("|"));
     if (parsed.fastWire === true) assert.equal("fastWire" in options && options.fastWire, true);
