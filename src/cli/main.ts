@@ -1,4 +1,4 @@
-// The plugwire CLI: list, inspect, call, install, doctor. Exit status 0 ok, 1 failure, 2 usage.
+// The plugwire CLI: list, inspect, call, install, doctor, init, sign, verify. Exit status 0 ok, 1 failure, 2 usage.
 import { Command, CommanderError } from "commander";
 import { PluginError } from "../errors/plugin-error.ts";
 import { call } from "./commands/call.ts";
@@ -9,6 +9,10 @@ import { inspect } from "./commands/inspect.ts";
 import type { InstallFlags } from "./commands/install.ts";
 import { install } from "./commands/install.ts";
 import { list } from "./commands/list.ts";
+import type { SignFlags } from "./commands/sign.ts";
+import { sign } from "./commands/sign.ts";
+import type { VerifyFlags } from "./commands/verify.ts";
+import { verify } from "./commands/verify.ts";
 import type { CommonFlags } from "./context.ts";
 import { cliContext, UsageError } from "./context.ts";
 import { packageInfo } from "./package-info.ts";
@@ -110,6 +114,34 @@ program
   .option("--plugwire <spec>", "the plugwire dependency to write (default: this version)")
   .action(async (dir: string, flags: InitFlags) => {
     exitCode = await init(dir, flags);
+  });
+
+program
+  .command("sign <files...>")
+  .description(
+    "sign plugin artifacts with an OpenSSH ed25519 key: writes FILE.sig (SSHSIG, namespace plugwire, as ssh-keygen -Y sign)",
+  )
+  .requiredOption("-k, --key <file>", "an unencrypted OpenSSH ed25519 private key")
+  .option("--sums <file>", "write the files' SHA-256 to this SHA256SUMS file and sign it instead")
+  .option("--json", "machine-readable output")
+  .action(async (files: string[], flags: SignFlags) => {
+    exitCode = await sign(files, flags);
+  });
+program
+  .command("verify <files...>")
+  .description(
+    "check that each file carries a valid signature by a trusted key (FILE.sig, or a signed SHA256SUMS); exit 1 with the reason otherwise",
+  )
+  .requiredOption(
+    "-t, --trusted <file>",
+    "trusted public keys: ssh-ed25519 lines or allowed_signers (repeatable)",
+    repeat,
+  )
+  .option("--signature <file>", "the signature of the one FILE (default FILE.sig)")
+  .option("--sums <file>", "a SHA256SUMS file listing the files, signed in <file>.sig")
+  .option("--json", "machine-readable output")
+  .action(async (files: string[], flags: VerifyFlags) => {
+    exitCode = await verify(files, flags);
   });
 
 try {

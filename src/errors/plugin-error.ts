@@ -56,6 +56,18 @@ export const ErrorCode = {
   PROTO_INVALID: "PROTO_INVALID",
   /** A .proto file needs compiling but neither `buf` nor `protoc` is installed. */
   PROTO_COMPILER_MISSING: "PROTO_COMPILER_MISSING",
+  /** No plugin version satisfies the semver range asked for (the versions seen are in the message). */
+  VERSION_UNSATISFIED: "VERSION_UNSATISFIED",
+  /** An artifact differs from its lock file entry (another version, commit or hash); it was refused. */
+  LOCK_MISMATCH: "LOCK_MISMATCH",
+  /** The lock file would change, but it is frozen (`--frozen`, CI). */
+  LOCK_FROZEN: "LOCK_FROZEN",
+  /** The trust policy requires a signature and the artifact has none. */
+  SIGNATURE_MISSING: "SIGNATURE_MISSING",
+  /** The signature is valid but made by a key the host does not trust. */
+  SIGNATURE_UNTRUSTED: "SIGNATURE_UNTRUSTED",
+  /** The signature is malformed, for another namespace, or does not match the file (tampered). */
+  SIGNATURE_INVALID: "SIGNATURE_INVALID",
 } as const;
 
 /** A plugwire lifecycle code or a gRPC status name. */
