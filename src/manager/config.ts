@@ -5,6 +5,9 @@ import { PluginError } from "../errors/plugin-error.ts";
 import type { HostEnvPolicy } from "../host/environment.ts";
 import { hostEnvFilter } from "../host/environment.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
+import type { TrustSettings } from "../trust/trust-config.ts";
+import { parseTrustSettings } from "../trust/trust-config.ts";
+import { checkRange } from "../versions/constraint.ts";
 import type { DiscoveryRun } from "./candidates.ts";
 import { locateKey } from "./config-locate.ts";
 
@@ -25,16 +28,23 @@ import { locateKey } from "./config-locate.ts";
  * [services.userprovider]
  * driver = "json"                 # in-process name | ./binary | ./source-dir | git URL
  * ref = "v1.0.0"                  # git only: branch, tag or commit
+ * version = "^1.2"                # semver range (resolved by the registry sources; docs/trust.md)
  * allow_install_scripts = false   # TypeScript sources: run the dependencies' install scripts
  * host_env = ["PATH", "AWS_*"]    # host variables this plugin gets (default: all; "none")
  * [services.userprovider.drivers.json]
  * users = "users.json"            # the driver's own settings, handed to it
+ *
+ * [trust]                         # signatures (docs/trust.md); also [services.<name>.trust]
+ * signatures = "required"         # required | if-present (default) | off
+ * trusted_keys = ["keys/release.pub"]
  * ```
  */
 export interface HostConfig {
   readonly file: string;
   readonly manager: ManagerConfig;
   readonly services: Readonly<Record<string, ServiceConfig>>;
+  /** The `[trust]` table: signature policy and trusted keys for every source. */
+  readonly trust: TrustSettings | undefined;
 }
 
 export interface ManagerConfig {
@@ -56,6 +66,10 @@ export interface ServiceConfig {
   /** As written: a name, a path or a URL. */
   readonly driver: string;
   readonly ref: string | undefined;
+  /** `version`: the semver range the source must resolve within, as written. */
+  readonly version: string | undefined;
+  /** `[services.<name>.trust]`: this source's policy and keys, over the global `[trust]`. */
+  readonly trust: TrustSettings | undefined;
   /** TypeScript sources: let npm run the dependencies' install scripts. Default false. */
   readonly allowInstallScripts: boolean;
   /** The table `drivers.<driver name>`: the driver's own settings. */
@@ -154,7 +168,7 @@ export function parseConfig(text: string, file: string): HostConfig {
     return value as HostEnvPolicy;
   };
 
-  known(data, [], ["manager", "services"]);
+  known(data, [], ["manager", "services", "trust"]);
   const m = table(data.manager, ["manager"]);
   known(
     m,
@@ -207,9 +221,28 @@ export function parseConfig(text: string, file: string): HostConfig {
   for (const [name, value] of Object.entries(s)) {
     const path = ["services", name];
     const t = table(value, path);
-    known(t, path, ["driver", "ref", "allow_install_scripts", "handshake", "drivers", "host_env"]);
+    known(t, path, [
+      "driver",
+      "ref",
+      "version",
+      "allow_install_scripts",
+      "handshake",
+      "drivers",
+      "host_env",
+      "trust",
+    ]);
     const driver = string(t.driver, [...path, "driver"]);
     const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
+    const version = t.version === undefined ? undefined : string(t.version, [...path, "version"]);
+    if (version !== undefined)
+      try {
+        checkRange(version, "version", name);
+      } catch (error) {
+        fail(
+          [...path, "version"],
+          (error as { rawMessage: string }).rawMessage.replace(/^version: /, ""),
+        );
+      }
     const scripts = t.allow_install_scripts ?? false;
     if (typeof scripts !== "boolean")
       fail(
@@ -222,6 +255,8 @@ export function parseConfig(text: string, file: string): HostConfig {
       name,
       driver,
       ref,
+      version,
+      trust: parseTrustSettings(t.trust, [...path, "trust"], base, fail),
       allowInstallScripts: scripts as boolean,
       settings: table(drivers[key], [...path, "drivers", key]),
       handshake: handshake(t.handshake, [...path, "handshake"]),
@@ -229,7 +264,7 @@ export function parseConfig(text: string, file: string): HostConfig {
       line: locateKey(text, [...path, "driver"]),
     };
   }
-  return { file, manager, services };
+  return { file, manager, services, trust: parseTrustSettings(data.trust, ["trust"], base, fail) };
 }
 
 /**

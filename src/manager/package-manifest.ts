@@ -4,6 +4,8 @@ import { basename, isAbsolute, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
+import type { Engines } from "../versions/engines.ts";
+import { parseEngines } from "../versions/engines.ts";
 import type { PluginManifest, ProviderInfo } from "./manifest.ts";
 
 /** File names of a plugin package's manifest, in the order they are looked for. */
@@ -22,6 +24,8 @@ export const packageManifestNames = ["plugwire.json", "plugwire.toml"] as const;
  * magic_cookie_key = "EXAMPLE_PLUGIN"
  * magic_cookie_value = "hello"
  * protocol_version = 1
+ * [engines]                    # what the plugin supports (checkCompatibility); optional
+ * myapp = "^2"
  * [[providers]]
  * name = "greet"
  * description = "Says hello"
@@ -38,6 +42,8 @@ export interface PackageManifest {
   /** The handshake the entry expects; undefined means the host's. */
   readonly handshake: HandshakeConfig | undefined;
   readonly versions: readonly number[] | undefined;
+  /** `engines`: name → semver range the plugin supports (see `checkCompatibility`). */
+  readonly engines: Engines | undefined;
   readonly manifest: PluginManifest;
 }
 
@@ -115,6 +121,7 @@ export async function readPackageManifest(file: string): Promise<PackageManifest
     args: strings("args"),
     handshake,
     versions: versions as number[] | undefined,
+    engines: parseEngines(data.engines, file),
     manifest: {
       id,
       name: str("name", id),

@@ -291,3 +291,41 @@ describe("trusted keys and trust config", () => {
     );
   });
 });
+
+describe("plugwire.toml keys", () => {
+  it("reads [trust], [services.<name>.trust] and version; a bad value names the file, line and key", async () => {
+    const { parseConfig } = await import("../manager/config.ts");
+    const config = parseConfig(
+      [
+        "[trust]",
+        'signatures = "required"',
+        'trusted_keys = ["keys/release.pub"]',
+        "[services.reports]",
+        'driver = "https://example.com/reports.git"',
+        'version = "^2.1"',
+        "[services.reports.trust]",
+        'signatures = "if-present"',
+      ].join("\n"),
+      "/etc/app/plugwire.toml",
+    );
+    assert.deepEqual(config.trust, {
+      signatures: "required",
+      keyFiles: ["/etc/app/keys/release.pub"],
+      keys: undefined,
+    });
+    assert.equal(config.services.reports?.version, "^2.1");
+    assert.equal(config.services.reports?.trust?.signatures, "if-present");
+    assert.throws(
+      () => parseConfig('[services.r]\ndriver = "./r"\nversion = "two"\n', "/c/plugwire.toml"),
+      {
+        code: "CONFIG_INVALID",
+        message: /\/c\/plugwire\.toml:3: key `services\.r\.version`: "two" is not a semver range/,
+      },
+    );
+    assert.throws(() => parseConfig('[trust]\nsignatures = "always"\n', "/c/plugwire.toml"), {
+      code: "CONFIG_INVALID",
+      message:
+        /plugwire\.toml:2: key `trust\.signatures`: expected "required", "if-present" or "off"/,
+    });
+  });
+});
