@@ -39,7 +39,7 @@ export interface Lockfile {
 }
 
 /** The fields of an entry in the order they are written. */
-const fields = [
+const fields: ReadonlyArray<readonly [LockField, string]> = [
   ["source", "source"],
   ["constraint", "constraint"],
   ["version", "version"],
@@ -48,8 +48,17 @@ const fields = [
   ["sha256", "sha256"],
   ["artifact", "artifact"],
   ["signedBy", "signed_by"],
-] as const;
-type Field = (typeof fields)[number][0];
+];
+/** A lock entry field, by its TypeScript name. */
+export type LockField =
+  | "source"
+  | "constraint"
+  | "version"
+  | "commit"
+  | "integrity"
+  | "sha256"
+  | "artifact"
+  | "signedBy";
 
 /** The lock file beside a configuration file. */
 export function lockFileFor(configFile: string): string {
@@ -162,7 +171,7 @@ export async function writeLock(file: string, lock: Lockfile): Promise<void> {
 
 /** One field that differs between two entries. */
 export interface FieldChange {
-  readonly field: Field;
+  readonly field: LockField;
   readonly from: string | undefined;
   readonly to: string | undefined;
 }

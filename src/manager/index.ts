@@ -50,3 +50,61 @@ export type { BuildOptions, BuildResult, SourceLanguage } from "./sources/build-
 export { buildSource } from "./sources/build-source.ts";
 export type { GitCheckout, GitFetchOptions } from "./sources/git-source.ts";
 export { fetchGit, isGitUrl } from "./sources/git-source.ts";
+export type { VerifiedLaunch } from "../lock/launch-check.ts";
+export { lockedArtifactPath, secureFromLock, verifyLaunch } from "../lock/launch-check.ts";
+export type {
+  FieldChange,
+  LockChange,
+  LockEntry,
+  LockField,
+  Lockfile,
+  ResolvedArtifact,
+} from "../lock/lock-file.ts";
+export {
+  checkLockEntry,
+  diffLocks,
+  emptyLock,
+  formatLock,
+  formatLockChanges,
+  lockedEntry,
+  lockFileFor,
+  lockFileName,
+  parseLock,
+  readLock,
+  updateLock,
+  writeLock,
+} from "../lock/lock-file.ts";
+export { formatSha256Sums, parseSha256Sums, sha256File } from "../trust/sha256sums.ts";
+export type { SshPrivateKey, SshPublicKey } from "../trust/ssh-keys.ts";
+export { formatPublicKey, parsePrivateKey } from "../trust/ssh-keys.ts";
+export type { SshSigHash, SshSignature } from "../trust/sshsig.ts";
+export {
+  parseSignature,
+  signatureMatches,
+  signatureNamespace,
+  signMessage,
+} from "../trust/sshsig.ts";
+export type { ConfigFail, TrustSettings } from "../trust/trust-config.ts";
+export { parseTrustSettings, trustPolicy } from "../trust/trust-config.ts";
+export type {
+  ArtifactVerification,
+  SignaturePolicy,
+  TrustPolicy,
+  VerifyArtifactOptions,
+} from "../trust/trust-policy.ts";
+export { checkSignature, verifyArtifact } from "../trust/trust-policy.ts";
+export type { TrustedKey } from "../trust/trusted-keys.ts";
+export { parseTrustedKeys, readTrustedKeys } from "../trust/trusted-keys.ts";
+export type {
+  PluginReference,
+  ResolveOptions,
+  VersionCandidate,
+} from "../versions/constraint.ts";
+export {
+  checkRange,
+  parseReference,
+  resolveVersion,
+  versionCandidates,
+} from "../versions/constraint.ts";
+export type { Engines, HostVersions, Incompatibility } from "../versions/engines.ts";
+export { checkCompatibility, parseEngines } from "../versions/engines.ts";
