@@ -35,6 +35,15 @@ export interface GrpcServer {
 const streamWindowBytes = 4 * 1024 * 1024;
 
 /**
+ * nghttp2's rapid-reset guard (CVE-2023-44487) ends a session after a burst of 1,000 streams the
+ * client reset (then 33 a second): a host whose calls time out in a burst trips it, and over TLS
+ * node:http2's client then never learns the session is gone (docs/transport.md, "Cancellation
+ * bursts"). A plugin's one client is its host, and `maxConcurrentStreams` still bounds the
+ * handlers running at once, so resets are allowed at the rate a host can cancel calls.
+ */
+const cancellationBurstLimits = { streamResetBurst: 100_000, streamResetRate: 10_000 };
+
+/**
  * The HTTP/2 server both the plugin's main listener and every brokered server use: plain, or
  * AutoMTLS (require and verify the client certificate against exactly the peer's, TLS ≥ 1.2,
  * ALPN h2).
@@ -44,13 +53,19 @@ export function createGrpcServer(
   tls: ServerTls | undefined,
   onTlsError?: (error: Error) => void,
 ): GrpcServer {
-  const settings = { initialWindowSize: streamWindowBytes };
+  const options = {
+    settings: {
+      initialWindowSize: streamWindowBytes,
+      maxConcurrentStreams: rpc.maxConcurrentCalls,
+    },
+    ...cancellationBurstLimits,
+  };
   // node:http2 is loaded on first use: a plugin on the fast wire never needs it.
   const http2 = process.getBuiltinModule("node:http2");
   const server =
     tls === undefined
-      ? http2.createServer({ settings })
-      : http2.createSecureServer({ ...serverTlsOptions(tls), ALPNProtocols: ["h2"], settings });
+      ? http2.createServer(options)
+      : http2.createSecureServer({ ...serverTlsOptions(tls), ALPNProtocols: ["h2"], ...options });
   if (tls !== undefined) server.on("tlsClientError", (error: Error) => onTlsError?.(error));
   rpc.attach(server);
   const sessions = new Set<ServerHttp2Session>();

@@ -28,16 +28,26 @@ export function createDualListener(
   const fast = new Set<FastServerConnection>();
   let grpc: GrpcServer | undefined;
   const toGrpc = (socket: Socket) => {
+    socket.setTimeout(0);
     grpc ??= createGrpcServer(rpc, undefined);
     grpc.server.emit("connection", socket);
   };
   const toFast = (socket: Socket, rest: Buffer) => {
+    socket.setTimeout(0); // the connection keeps its own idle timeout
     const connection = new FastServerConnection(rpc, socket, rest);
     fast.add(connection);
     void connection.closed.then(() => fast.delete(connection));
   };
+  // A connection that never sends its first bytes is not kept (docs/fast-wire.md).
+  const idleMs = rpc.idleTimeoutMs;
+  const watchIdle = (socket: Socket) => {
+    if (idleMs <= 0) return;
+    socket.setTimeout(idleMs);
+    socket.once("timeout", () => socket.destroy());
+  };
   const onSocket = (socket: Socket) => {
     socket.on("error", () => {});
+    watchIdle(socket);
     sniff(socket, toFast, toGrpc);
   };
   let server: Server;
@@ -46,9 +56,14 @@ export function createDualListener(
   } else {
     const { createServer: createTlsServer } = process.getBuiltinModule("node:tls");
     server = createTlsServer(
-      { ...serverTlsOptions(tls), ALPNProtocols: [fastWireAlpn, "h2"] },
+      {
+        ...serverTlsOptions(tls),
+        ALPNProtocols: [fastWireAlpn, "h2"],
+        ...(idleMs > 0 ? { handshakeTimeout: idleMs } : {}),
+      },
       (socket: TLSSocket) => {
         socket.on("error", () => {});
+        watchIdle(socket);
         if (socket.alpnProtocol === fastWireAlpn) sniff(socket, toFast, () => socket.destroy());
         else toGrpc(socket);
       },

@@ -44,6 +44,10 @@ export interface ServeOptions {
   maxReceiveMessageBytes?: number | undefined;
   /** Largest message a handler sends. Default 256 MiB. */
   maxSendMessageBytes?: number | undefined;
+  /** Calls one host connection may have running at once (beyond: RESOURCE_EXHAUSTED). Default 1000. */
+  maxConcurrentCalls?: number | undefined;
+  /** A fast-wire connection with no call running this long is closed (ms). Default 30000. */
+  idleTimeoutMs?: number | undefined;
   /**
    * Debug mode (go-plugin's test mode): no cookie check and no handshake line; instead a
    * reattach config is printed for a host to attach to, and SIGINT stops the plugin.
@@ -135,6 +139,8 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
   const rpc = new RpcServer({
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
+    maxConcurrentCalls: options.maxConcurrentCalls,
+    idleTimeoutMs: options.idleTimeoutMs,
     onHandlerError: (error, path) => logger.error("handler failed", { method: path, error }),
     broker,
   });

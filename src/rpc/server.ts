@@ -23,6 +23,16 @@ export interface RpcServerOptions {
   maxReceiveMessageBytes?: number | undefined;
   /** Largest message a handler may send. Default 256 MiB. */
   maxSendMessageBytes?: number | undefined;
+  /**
+   * Calls one connection may have running at once (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS` on
+   * gRPC; on the fast wire a call beyond it fails with RESOURCE_EXHAUSTED). Default 1000.
+   */
+  maxConcurrentCalls?: number | undefined;
+  /**
+   * A fast-wire connection with no call running for this long (one that never completed a frame
+   * included) is sent a goaway and closed. Default 30000.
+   */
+  idleTimeoutMs?: number | undefined;
   /** The broker handlers reach through `context.broker`. */
   broker?: Broker | undefined;
   /** Called with errors a handler threw that were not PluginErrors (for logging). */
@@ -30,6 +40,8 @@ export interface RpcServerOptions {
 }
 
 export const defaultMaxMessageBytes = 256 * 1024 * 1024;
+export const defaultMaxConcurrentCalls = 1000;
+export const defaultIdleTimeoutMs = 30_000;
 
 type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
 /** A registered method and its handler. */
@@ -50,9 +62,13 @@ export class RpcServer {
   readonly #onHandlerError: RpcServerOptions["onHandlerError"];
   readonly #active = new Set<AbortController>();
   readonly #broker: Broker | undefined;
+  readonly #maxConcurrentCalls: number;
+  readonly #idleTimeoutMs: number;
 
   constructor(options: RpcServerOptions = {}) {
     this.#maxReceive = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
+    this.#maxConcurrentCalls = options.maxConcurrentCalls ?? defaultMaxConcurrentCalls;
+    this.#idleTimeoutMs = options.idleTimeoutMs ?? defaultIdleTimeoutMs;
     this.#maxSend = options.maxSendMessageBytes ?? defaultMaxMessageBytes;
     this.#onHandlerError = options.onHandlerError;
     this.#broker = options.broker;
@@ -130,6 +146,14 @@ export class RpcServer {
 
   get maxSendMessageBytes(): number {
     return this.#maxSend;
+  }
+
+  get maxConcurrentCalls(): number {
+    return this.#maxConcurrentCalls;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.#idleTimeoutMs;
   }
 
   /** The status a failed handler answers with; errors that are not PluginErrors are reported. */

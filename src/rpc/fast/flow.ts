@@ -14,14 +14,31 @@ export class Inbox<T> implements AsyncIterable<T> {
   #ended = false;
   #error: unknown;
   #consumed = 0;
+  /** Bytes received minus bytes granted back: what the sender has used of its window. */
+  #outstanding = 0;
 
   /** `grant` sends credit for bytes consumed; it is not called once the inbox has ended. */
   constructor(grant: (bytes: number) => void) {
     this.#grant = grant;
   }
 
+  /**
+   * False when the sender has no credit left: it used its whole window (a message larger than
+   * the window may use it at once) and must wait for a credit frame. A message arriving then
+   * breaks the protocol; the receiver resets the call rather than buffer it.
+   */
+  get acceptsMore(): boolean {
+    return this.#outstanding < initialCreditBytes;
+  }
+
+  /** Bytes received and not yet handed back as credit (at most the window plus one message). */
+  get bufferedBytes(): number {
+    return this.#outstanding;
+  }
+
   push(item: T, bytes: number): void {
     if (this.#ended) return;
+    this.#outstanding += bytes;
     this.#items.push(item);
     this.#sizes.push(bytes);
     this.#wake?.();
@@ -60,6 +77,7 @@ export class Inbox<T> implements AsyncIterable<T> {
           this.#head = 0;
         }
         if (this.#consumed >= initialCreditBytes / 4 && !this.#ended) {
+          this.#outstanding -= this.#consumed;
           this.#grant(this.#consumed);
           this.#consumed = 0;
         }

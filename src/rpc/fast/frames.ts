@@ -64,9 +64,12 @@ export class FrameWriter {
   #queue: Buffer[] = [];
   #scheduled = false;
   #closed = false;
+  readonly #onBlocked: (() => void) | undefined;
 
-  constructor(socket: Duplex) {
+  /** `onBlocked`: a write was refused (the socket's buffer is full until its 'drain'). */
+  constructor(socket: Duplex, onBlocked?: () => void) {
     this.#socket = socket;
+    this.#onBlocked = onBlocked;
   }
 
   /** Queues a frame whose payload is `head` (may be empty) followed by `body`'s pieces. */
@@ -111,11 +114,14 @@ export class FrameWriter {
     this.#queue = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
-    if (queue.length === 1) return socket.write(queue[0]);
-    socket.cork();
     let ok = true;
-    for (const buffer of queue) ok = socket.write(buffer);
-    socket.uncork();
+    if (queue.length === 1) ok = socket.write(queue[0]);
+    else {
+      socket.cork();
+      for (const buffer of queue) ok = socket.write(buffer);
+      socket.uncork();
+    }
+    if (!ok) this.#onBlocked?.();
     return ok;
   }
 
@@ -156,21 +162,51 @@ export interface Frame {
 
 export interface FrameHandlers {
   frame(frame: Frame): void;
-  /** A frame over the size limit was skipped without being buffered. */
+  /**
+   * A frame over its size limit was skipped without being buffered: a `call` or `message` frame
+   * over the message limit, any other frame over `maxControlPayloadBytes`.
+   */
   oversize(type: number, id: number, length: number): void;
+}
+
+/** Largest payload of a frame that carries no message (status, credit, goaway, unknown types). */
+export const maxControlPayloadBytes = 64 * 1024;
+/** Payloads up to this size are allocated when their header arrives; larger ones as they fill. */
+const allocateUpFrontBytes = 64 * 1024;
+
+/** Frame types whose payload is a message, bounded by the message limit. */
+function carriesMessage(type: number): boolean {
+  return (
+    type === FrameType.call ||
+    type === FrameType.message ||
+    type === FrameType.reply ||
+    type === FrameType.status
+  );
+}
+
+interface Partial {
+  readonly type: number;
+  readonly id: number;
+  readonly length: number;
+  /** Small frames: the payload, allocated up front. */
+  readonly payload: Buffer | undefined;
+  /** Large frames: the pieces received so far, joined when the last one arrives. */
+  readonly pieces: Buffer[];
+  filled: number;
 }
 
 /**
  * Splits the socket's bytes into frames. A payload inside one read is a view of that read; one
- * spread over several reads is copied once, piece by piece as they arrive, into its own buffer.
- * Frames over the limit are skipped (and reported), so one oversized message fails its call
- * rather than the connection.
+ * spread over several reads is copied into its own buffer. Memory follows the bytes received,
+ * never the length a header announces: a large payload is kept as the pieces that arrived and
+ * joined once complete. Frames over the limit are skipped (and reported) without being
+ * buffered, so one oversized message fails its call rather than the connection.
  */
 export class FrameReader {
   readonly #maxPayloadBytes: number;
   readonly #handlers: FrameHandlers;
   #pending: Buffer | undefined;
-  #partial: { type: number; id: number; payload: Buffer; filled: number } | undefined;
+  #partial: Partial | undefined;
   #skipBytes = 0;
 
   constructor(maxPayloadBytes: number, handlers: FrameHandlers) {
@@ -188,12 +224,14 @@ export class FrameReader {
     }
     const partial = this.#partial;
     if (partial !== undefined) {
-      const take = Math.min(data.byteLength, partial.payload.byteLength - partial.filled);
-      data.copy(partial.payload, partial.filled, 0, take);
+      const take = Math.min(data.byteLength, partial.length - partial.filled);
+      if (partial.payload !== undefined) data.copy(partial.payload, partial.filled, 0, take);
+      else if (take > 0) partial.pieces.push(data.subarray(0, take));
       partial.filled += take;
-      if (partial.filled < partial.payload.byteLength) return;
+      if (partial.filled < partial.length) return;
       this.#partial = undefined;
-      this.#handlers.frame(partial);
+      const payload = partial.payload ?? Buffer.concat(partial.pieces, partial.length);
+      this.#handlers.frame({ type: partial.type, id: partial.id, payload });
       data = data.subarray(take);
     } else if (this.#pending !== undefined) {
       data = Buffer.concat([this.#pending, data]);
@@ -206,7 +244,8 @@ export class FrameReader {
       const id = data.readUInt32BE(offset + 5);
       const start = offset + headerBytes;
       const available = data.byteLength - start;
-      if (length > this.#maxPayloadBytes) {
+      const limit = carriesMessage(type) ? this.#maxPayloadBytes : maxControlPayloadBytes;
+      if (length > limit) {
         this.#handlers.oversize(type, id, length);
         if (available < length) {
           this.#skipBytes = length - available;
@@ -216,9 +255,11 @@ export class FrameReader {
         continue;
       }
       if (available < length) {
-        const payload = Buffer.allocUnsafe(length);
-        data.copy(payload, 0, start);
-        this.#partial = { type, id, payload, filled: available };
+        const upFront = length <= allocateUpFrontBytes;
+        const payload = upFront ? Buffer.allocUnsafe(length) : undefined;
+        if (payload !== undefined) data.copy(payload, 0, start);
+        const pieces = upFront || available === 0 ? [] : [data.subarray(start)];
+        this.#partial = { type, id, length, payload, pieces, filled: available };
         return;
       }
       offset = start + length;
@@ -230,6 +271,13 @@ export class FrameReader {
   /** True when no partial frame is pending (the connection may end cleanly here). */
   get idle(): boolean {
     return this.#pending === undefined && this.#partial === undefined && this.#skipBytes === 0;
+  }
+
+  /** Bytes held for frames not yet complete (what a peer has made this reader buffer). */
+  get bufferedBytes(): number {
+    const partial = this.#partial;
+    const held = partial === undefined ? 0 : (partial.payload?.byteLength ?? partial.filled);
+    return held + (this.#pending?.byteLength ?? 0);
   }
 }
 

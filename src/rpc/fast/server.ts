@@ -17,14 +17,23 @@ import {
   FrameReader,
   FrameType,
   FrameWriter,
+  initialCreditBytes,
 } from "./frames.ts";
 
 /** Room for a call frame's head on top of the largest message. */
 const headRoomBytes = 64 * 1024;
 
+/** How long a connection told goaway for idleness may take to close before it is destroyed. */
+const idleGraceMs = 1000;
+
 /**
  * The server end of one fast-wire connection: runs every call the client opens on the
  * RpcServer's handlers, with the same context (signal, deadline, broker) gRPC calls get.
+ *
+ * Everything a client can make it hold is bounded (docs/fast-wire.md, "Limits and faults"):
+ * frames are buffered as their bytes arrive, never by the length a header announces; a
+ * streaming call's messages by the credit window; calls by `maxConcurrentCalls`; replies by the
+ * socket (reading stops while the client does not read); time by the idle timeout.
  */
 export class FastServerConnection {
   readonly #rpc: RpcServer;
@@ -33,13 +42,18 @@ export class FastServerConnection {
   readonly #reader: FrameReader;
   readonly #calls = new Map<number, ServerCall>();
   #draining: (() => void) | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #idleGoawaySent = false;
+  #failed = false;
+  #readingPaused = false;
+  #closeTimer: NodeJS.Timeout | undefined;
   readonly closed: Promise<void>;
 
   /** `initial`: bytes already read after the preface. */
   constructor(rpc: RpcServer, socket: Duplex, initial?: Buffer) {
     this.#rpc = rpc;
     this.#socket = socket;
-    this.#writer = new FrameWriter(socket);
+    this.#writer = new FrameWriter(socket, () => this.#pauseReading());
     this.#reader = new FrameReader(rpc.maxReceiveMessageBytes + headRoomBytes, {
       frame: (frame) => this.#onFrame(frame),
       oversize: (type, id, length) => {
@@ -48,28 +62,42 @@ export class FastServerConnection {
           const message = `received message larger than max (${length} vs. ${rpc.maxReceiveMessageBytes})`;
           if (call !== undefined) call.fail(GrpcStatus.RESOURCE_EXHAUSTED, message);
           else this.status(id, GrpcStatus.RESOURCE_EXHAUSTED, message);
+        } else {
+          this.#protocolError(`a frame of type ${type} announced ${length} bytes`);
         }
       },
     });
     const receive = (chunk: Buffer) => {
+      if (this.#failed) return;
       try {
         this.#reader.push(chunk);
-      } catch {
-        socket.destroy(); // a malformed frame: the stream cannot be resynchronised
+      } catch (error) {
+        // A malformed frame: the stream cannot be resynchronised.
+        this.#protocolError(`malformed frame: ${String(error)}`);
       }
     };
-    if (initial !== undefined && initial.byteLength > 0) receive(initial);
-    socket.on("data", receive);
     // A dropped connection surfaces through 'close'; an unhandled 'error' would crash the plugin.
     socket.on("error", () => {});
     this.closed = new Promise((resolve) => {
       socket.once("close", () => {
         this.#writer.close();
+        clearTimeout(this.#idleTimer);
+        clearTimeout(this.#closeTimer);
         for (const call of this.#calls.values()) call.cancel("the connection to the host closed");
         this.#calls.clear();
         resolve();
       });
     });
+    this.#armIdle();
+    if (initial !== undefined && initial.byteLength > 0) receive(initial);
+    socket.on("data", receive);
+  }
+
+  /** What this connection holds for its client, for limits and tests. */
+  get stats(): { calls: number; bufferedBytes: number } {
+    let bufferedBytes = this.#reader.bufferedBytes;
+    for (const call of this.#calls.values()) bufferedBytes += call.bufferedBytes;
+    return { calls: this.#calls.size, bufferedBytes };
   }
 
   /** Queues a frame for the client. */
@@ -84,7 +112,60 @@ export class FastServerConnection {
   /** Called by a call when it has sent its last frame or was cancelled. */
   release(id: number): void {
     this.#calls.delete(id);
-    if (this.#calls.size === 0) this.#draining?.();
+    if (this.#calls.size === 0) {
+      this.#draining?.();
+      this.#armIdle();
+    }
+  }
+
+  /** With no call running: after `idleTimeoutMs` a goaway, after a grace the end. */
+  #armIdle(): void {
+    const idleMs = this.#rpc.idleTimeoutMs;
+    if (idleMs <= 0 || this.#calls.size > 0 || this.#socket.destroyed) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(
+      () => {
+        if (this.#calls.size > 0) return;
+        if (this.#idleGoawaySent) {
+          this.#socket.destroy();
+          return;
+        }
+        // Our client ends the connection on a goaway with no call open; a call it sent before
+        // seeing the goaway is still served.
+        this.#idleGoawaySent = true;
+        this.#writer.frame(FrameType.goaway, 0);
+        this.#armIdle();
+      },
+      this.#idleGoawaySent ? idleGraceMs : idleMs,
+    );
+    this.#idleTimer.unref();
+  }
+
+  /**
+   * The client broke the protocol: tell it why in a goaway, cancel every call, close. Nothing
+   * more is read from it.
+   */
+  #protocolError(reason: string): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#writer.frame(FrameType.goaway, 0, encodeStatus(GrpcStatus.INTERNAL, reason));
+    this.#writer.flush();
+    this.#writer.close();
+    for (const call of this.#calls.values()) call.cancel(`protocol error: ${reason}`);
+    this.#socket.end();
+    this.#closeTimer = setTimeout(() => this.#socket.destroy(), idleGraceMs);
+    this.#closeTimer.unref();
+  }
+
+  /** The socket is full (the client is not reading): read nothing more until it drains. */
+  #pauseReading(): void {
+    if (this.#readingPaused || this.#failed) return;
+    this.#readingPaused = true;
+    this.#socket.pause();
+    this.#socket.once("drain", () => {
+      this.#readingPaused = false;
+      this.#socket.resume();
+    });
   }
 
   /**
@@ -138,6 +219,19 @@ export class FastServerConnection {
 
   #open(frame: Frame): void {
     const id = frame.id;
+    if (this.#calls.has(id)) {
+      this.#protocolError(`call id ${id} is already in use`);
+      return;
+    }
+    const limit = this.#rpc.maxConcurrentCalls;
+    if (this.#calls.size >= limit) {
+      this.status(
+        id,
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        `too many concurrent calls on this connection (limit ${limit})`,
+      );
+      return;
+    }
     let head: ReturnType<typeof decodeCallHead>;
     try {
       head = decodeCallHead(frame.payload);
@@ -155,6 +249,7 @@ export class FastServerConnection {
       ":path": head.path,
     });
     this.#calls.set(id, call);
+    clearTimeout(this.#idleTimer);
     const kind = route.method.methodKind;
     const hasMessage = (head.flags & CallFlag.message) !== 0;
     if (kind === "unary" || kind === "server_streaming") {
@@ -278,9 +373,21 @@ class ServerCall {
     this.#connection.status(this.#id, GrpcStatus.OK, "");
   }
 
+  /** Bytes of the client's messages this call holds. */
+  get bufferedBytes(): number {
+    return this.#inbox?.bufferedBytes ?? 0;
+  }
+
   onMessage(payload: Buffer): void {
     const inbox = this.#inbox;
     if (inbox === undefined || this.#done) return;
+    if (!inbox.acceptsMore) {
+      this.fail(
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        `the client sent beyond its flow-control window of ${initialCreditBytes} bytes`,
+      );
+      return;
+    }
     try {
       inbox.push(fromBinary(this.#route.method.input, payload), payload.byteLength);
     } catch (error) {
