@@ -1,14 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { MuxRouter } from "../broker/mux-transport.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { afterLoopTurn, settlesWithin } from "../internal/settle.ts";
 import { YamuxSession } from "../mux/session.ts";
+import { makeSocketDir } from "../platform/socket-dirs.ts";
 import { connectChannel, dialer, secureClient } from "../net/dial.ts";
 import { resolveGroup } from "../net/listen.ts";
 import type { ParsedHandshake } from "../protocol/handshake-line.ts";
@@ -23,7 +22,7 @@ import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
 import { verifyChecksum } from "./checksum.ts";
 import { diagnose } from "./diagnose.ts";
 import { hostEnvFilter, pluginEnvironment } from "./environment.ts";
-import { readHandshakeLine, spawnPlugin, withTail } from "./launch.ts";
+import { endTreeWithProcess, readHandshakeLine, spawnPlugin, withTail } from "./launch.ts";
 import type { AttachOptions, PluginSet, StartOptions } from "./options.ts";
 import { checkNonNegative } from "./options.ts";
 import { defaultName, PluginClient } from "./plugin-client.ts";
@@ -60,8 +59,9 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
   const offerFastWire = options.fastWire !== false && options.multiplex !== true;
   // A private socket directory per plugin (go-plugin does this for RunnerFunc): whatever sockets
   // the plugin leaves, even when it is SIGKILLed, go with the directory once it has exited.
-  const privateDir =
-    options.unixSocketDir === undefined ? mkdtempSync(join(tmpdir(), "plugwire-")) : undefined;
+  // Named for this host's pid, so a later host can sweep it if both this host and its tree guard
+  // died (src/platform/socket-dirs.ts).
+  const privateDir = options.unixSocketDir === undefined ? makeSocketDir() : undefined;
   if (privateDir !== undefined && options.unixSocketGroup !== undefined) {
     // As go-plugin's TestSetGroup: a plugin running under that group can create its sockets here.
     chownSync(privateDir, -1, resolveGroup(options.unixSocketGroup));
@@ -80,6 +80,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     cwd: options.cwd,
     processGroup,
     dieWithHost: options.dieWithHost ?? true,
+    socketDir: privateDir,
     env: pluginEnvironment({
       handshake: options.handshake,
       versions,
@@ -116,11 +117,13 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     },
     tail,
   );
-  const processDone = Promise.all([
+  // The plugin's whole tree ends with its process, and the host's pipes and the directory with it.
+  const processDone = endTreeWithProcess(child, {
+    processGroup,
     exited,
-    stderrDone,
-    once(child.stdout!, "close").catch(() => {}),
-  ]).then(removeSockets);
+    pipes: Promise.all([stderrDone, once(child.stdout!, "close").catch(() => {})]),
+    cleanup: removeSockets,
+  });
 
   let channel: Channel | undefined;
   let mux: MuxRouter | undefined;
