@@ -3,6 +3,8 @@ import { spawn } from "node:child_process";
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
+import { settlesWithin } from "../internal/settle.ts";
+import { guardTree } from "../platform/tree-guard.ts";
 import { cookieMismatchMessage } from "../protocol/env.ts";
 import type { StderrTail } from "./stderr-mirror.ts";
 
@@ -14,9 +16,18 @@ export interface SpawnOptions {
   readonly env: Record<string, string>;
   /** Own process group, so kill reaches the plugin's children too. Default true. */
   readonly processGroup: boolean;
-  /** Linux: the kernel kills the plugin when the host dies (PR_SET_PDEATHSIG via setpriv). */
+  /**
+   * The plugin dies with the host: on Linux the kernel kills the plugin's process when the host
+   * dies (PR_SET_PDEATHSIG via setpriv), and, with `processGroup`, the host's tree guard
+   * (src/platform/tree-guard.ts) kills its whole group and removes `socketDir` (any POSIX system).
+   */
   readonly dieWithHost: boolean;
+  /** The plugin's private socket directory, removed by the tree guard if the host dies. */
+  readonly socketDir?: string | undefined;
 }
+
+/** What to undo once a plugin's tree is gone: its registration with the tree guard. */
+const guards = new WeakMap<ChildProcess, () => void>();
 
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find(
   (path) => process.platform === "linux" && existsSync(path),
@@ -54,9 +65,58 @@ export function spawnPlugin(options: SpawnOptions): Promise<ChildProcess> {
       reject(spawnFailed(options, error));
       return;
     }
-    child.once("error", (error) => reject(spawnFailed(options, error)));
+    if (options.processGroup && options.dieWithHost && child.pid !== undefined) {
+      // Registered before anything else runs: the guard knows the group from the first moment.
+      guards.set(child, guardTree(child.pid, options.socketDir));
+    }
+    child.once("error", (error) => {
+      guards.get(child)?.();
+      reject(spawnFailed(options, error));
+    });
     child.once("spawn", () => resolve(child));
   });
+}
+
+export interface TreeEnd {
+  readonly processGroup: boolean;
+  /** Settles when the plugin's own process has exited. */
+  readonly exited: Promise<unknown>;
+  /** Settles when its stdout and stderr reached their end. */
+  readonly pipes: Promise<unknown>;
+  /** Runs once the tree is gone and the pipes are closed (removes the socket directory). */
+  readonly cleanup: () => void;
+}
+
+/** How long after the process's exit its pipes may take to drain before they are closed. */
+const pipeDrainMs = 500;
+
+/**
+ * Ends a plugin's process tree with its process, however it ended (its own exit, a crash, a
+ * kill): SIGKILLs its process group, so children it left (SIGTERM-ignoring ones included) go too;
+ * waits at most `pipeDrainMs` for its stdout and stderr to end, then closes them (a child outside
+ * the group may still hold them: the host's fds are released anyway); runs `cleanup`; unregisters
+ * the tree from the guard. Always settles.
+ */
+export async function endTreeWithProcess(child: ChildProcess, end: TreeEnd): Promise<void> {
+  await end.exited;
+  // The group outlives its leader while members remain, and its id is not reused meanwhile.
+  if (end.processGroup && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // the group is already empty
+    }
+  }
+  if (!(await settlesWithin(end.pipes, pipeDrainMs))) {
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+  try {
+    end.cleanup();
+  } finally {
+    guards.get(child)?.();
+    guards.delete(child);
+  }
 }
 
 /** Why `cmd` cannot be executed (an errno error as spawn would give), or undefined. */

@@ -1,0 +1,41 @@
+// No orphans, grandchildren included: a plugin's child that ignores SIGTERM and holds the plugin's
+// stdio goes with its plugin when the host is SIGKILLed, in every mode, and so does the plugin's
+// private socket directory (test/fixtures/hostile/tree-host.ts, tree-plugin.ts).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, it } from "node:test";
+import { leftovers, nothingLeft, recordedPids, running } from "../fixtures/hostile/leftovers.ts";
+import { node, repoRoot, tempDir, waitFor } from "./support.ts";
+
+const treeHost = join(repoRoot, "test/fixtures/hostile/tree-host.ts");
+
+describe("no orphans: process trees", { timeout: 120_000 }, () => {
+  for (const mode of ["plain", "unmanaged", "manager"]) {
+    it(`${mode}: a SIGKILLed host leaves no plugin, no grandchild and no socket directory`, async () => {
+      using temp = tempDir();
+      const marker = `plugwire-hostile-gc-${process.pid}-${mode}-${Date.now()}`;
+      const pidFile = join(temp.dir, "pids");
+      const host = spawn(node, ["--conditions=plugwire-source", treeHost, mode, "2"], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, HOSTILE_MARKER: marker, HOSTILE_PIDS: pidFile },
+      });
+      const [line] = (await once(createInterface({ input: host.stdout! }), "line")) as [string];
+      const { dirs } = JSON.parse(line) as { pids: number[]; dirs: string[] };
+      const recorded = recordedPids(pidFile);
+      assert.equal(recorded.plugin.length, 2);
+      assert.equal(recorded.grandchild.length, 2);
+      assert.ok([...recorded.plugin, ...recorded.grandchild].every(running), "the trees run");
+      host.kill("SIGKILL");
+      await once(host, "exit");
+      const all = [...recorded.plugin, ...recorded.grandchild];
+      await waitFor(() => nothingLeft(leftovers(all, marker, dirs)), 5000, "the trees to go").catch(
+        (error: Error) => {
+          throw new Error(`${error.message}: ${JSON.stringify(leftovers(all, marker, dirs))}`);
+        },
+      );
+    });
+  }
+});
