@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
+import { hostShuttingDown } from "../host/managed.ts";
 import type { ExitInfo } from "../host/plugin-client.ts";
 import type { Client } from "../rpc/types.ts";
 import type { BreakerPolicy, RestartPolicy } from "./backoff.ts";
@@ -132,6 +133,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
   /** Starts the plugin now (otherwise it starts on first use). Rejects with the start failure. */
   start(): Promise<Connection> {
     if (this.#closed) return Promise.reject(this.#closedError());
+    if (hostShuttingDown()) return Promise.reject(this.#shutdownError());
     if (this.#state.t === "disabled") return Promise.reject(this.#state.error);
     if (this.#state.t === "running" && this.#connection !== undefined)
       return Promise.resolve(this.#connection);
@@ -303,6 +305,12 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
   }
 
   #onCrash(error: PluginError, exit: ExitInfo | undefined): void {
+    if (hostShuttingDown()) {
+      // The host is stopping its plugins: this exit is the host's doing, not a crash.
+      this.#clearTimers();
+      this.#setState({ t: "stopped" });
+      return;
+    }
     const crashes = this.#crashes.record();
     this.#setState({ t: "crashed", error, exit, crashes });
     this.emit("crash", error);
@@ -323,7 +331,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
     this.#setState({ t: "restarting", attempt: crashes, delayMs });
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = undefined;
-      if (generation !== this.#generation || this.#closed) return;
+      if (generation !== this.#generation || this.#closed || hostShuttingDown()) return;
       this.#restarts++;
       this.start().catch(() => {}); // a failure is one more crash, handled in #launch
     }, delayMs);
@@ -378,6 +386,16 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
   #setState(state: ManagedPluginState): void {
     this.#state = state;
     this.emit("state", state);
+  }
+
+  #shutdownError(): PluginError {
+    return new PluginError(
+      "CLIENT_CLOSED",
+      "the host is shutting down; the plugin is not started",
+      {
+        plugin: this.id,
+      },
+    );
   }
 
   #closedError(): PluginError {

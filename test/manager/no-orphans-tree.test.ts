@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
@@ -38,4 +39,41 @@ describe("no orphans: process trees", { timeout: 120_000 }, () => {
       );
     });
   }
+
+  it("manager: on SIGTERM the host stops its supervised plugins and restarts none", async () => {
+    using temp = tempDir();
+    const marker = `plugwire-hostile-gc-${process.pid}-sigterm-${Date.now()}`;
+    const pidFile = join(temp.dir, "pids");
+    const events = join(temp.dir, "events");
+    const host = spawn(node, ["--conditions=plugwire-source", treeHost, "manager", "2"], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: {
+        ...process.env,
+        HOSTILE_MARKER: marker,
+        HOSTILE_PIDS: pidFile,
+        HOSTILE_EVENTS: events,
+      },
+    });
+    const [line] = (await once(createInterface({ input: host.stdout! }), "line")) as [string];
+    const { dirs } = JSON.parse(line) as { pids: number[]; dirs: string[] };
+    const before = recordedPids(pidFile);
+    assert.equal(before.plugin.length, 2);
+    host.kill("SIGTERM");
+    const [, signal] = (await once(host, "exit")) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, "SIGTERM", "the host dies of the signal");
+    const all = () => [...recordedPids(pidFile).plugin, ...recordedPids(pidFile).grandchild];
+    await waitFor(() => nothingLeft(leftovers(all(), marker, dirs)), 5000, "the trees to go").catch(
+      (error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(leftovers(all(), marker, dirs))}`);
+      },
+    );
+    const states = readFileSync(events, "utf8").trim().split("\n");
+    assert.deepEqual(
+      states.filter((s) => / (crashed|restarting)$/.test(s)),
+      [],
+      `no crash, no restart: ${states.join(", ")}`,
+    );
+    assert.ok(states.includes("tree-0 stopped") && states.includes("tree-1 stopped"), "stopped");
+    assert.deepEqual(recordedPids(pidFile).plugin, before.plugin, "no new plugin process");
+  });
 });
