@@ -24,7 +24,15 @@ export interface SpawnOptions {
   readonly dieWithHost: boolean;
   /** The plugin's private socket directory, removed by the tree guard if the host dies. */
   readonly socketDir?: string | undefined;
+  /**
+   * The executable, opened and verified (`secure`): on Linux the plugin is exec'd from this open
+   * file (`/proc/self/fd/3`), so it runs the bytes that were hashed even if `cmd` is replaced.
+   */
+  readonly verifiedFd?: number | undefined;
 }
+
+/** Where a verified executable sits in the plugin's fds (after stdin, stdout, stderr). */
+const verifiedFdSlot = 3;
 
 /** What to undo once a plugin's tree is gone: its registration with the tree guard. */
 const guards = new WeakMap<ChildProcess, () => void>();
@@ -50,15 +58,22 @@ export function spawnPlugin(options: SpawnOptions): Promise<ChildProcess> {
     }
     let child: ChildProcess;
     try {
+      // A verified executable runs from its open file: the child (or setpriv) execs
+      // /proc/self/fd/3, the descriptor the host hashed, passed without close-on-exec.
+      const byFd = options.verifiedFd !== undefined && process.platform === "linux";
+      const target = byFd ? `/proc/self/fd/${verifiedFdSlot}` : options.cmd;
       // setpriv sets the parent-death signal and execs the plugin: same pid, same process.
       const [file, args] =
         options.dieWithHost && setpriv !== undefined
-          ? [setpriv, ["--pdeathsig", "KILL", "--", options.cmd, ...options.args]]
-          : [options.cmd, [...options.args]];
+          ? [setpriv, ["--pdeathsig", "KILL", "--", target, ...options.args]]
+          : [target, [...options.args]];
       child = spawn(file, args, {
         cwd: options.cwd,
         env: options.env,
-        stdio: ["inherit", "pipe", "pipe"],
+        argv0: file === target ? options.cmd : file,
+        stdio: byFd
+          ? ["inherit", "pipe", "pipe", options.verifiedFd!]
+          : ["inherit", "pipe", "pipe"],
         detached: options.processGroup,
       });
     } catch (error) {

@@ -1,21 +1,23 @@
 // Ports of go-plugin's client_test.go happy paths (gRPC), run against the real fixture plugin.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
+import { writeLauncher } from "../../test/fixtures/hostile/launcher.ts";
 import {
-  fixturePlugin,
   processAlive,
   recordingLogger,
   socketDir,
   startFixture,
+  testHandshake,
   testPlugins,
   waitFor,
   waitForExit,
 } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import { attachPlugin } from "./start.ts";
+import { attachPlugin, startPlugin } from "./start.ts";
 
 describe("starting plugins (client_test.go)", () => {
   it("TestClient_grpc: dispenses, calls, and stops gracefully", async () => {
@@ -132,9 +134,23 @@ describe("starting plugins (client_test.go)", () => {
         );
       },
     );
-    const checksum = createHash("sha256").update(readFileSync(fixturePlugin)).digest("hex");
-    await using plugin = await startFixture("test-grpc", { secure: { checksum } });
-    await plugin.ping();
+    // The verified file runs from its open descriptor, so use a launcher that does not look
+    // for the plugin beside "$0" (test/fixtures/hostile/launcher.ts).
+    const dir = mkdtempSync(join(tmpdir(), "pw-sum-"));
+    try {
+      const cmd = join(dir, "fixture-plugin");
+      const checksum = await writeLauncher(cmd);
+      await using plugin = await startPlugin({
+        cmd,
+        handshake: testHandshake,
+        plugins: testPlugins,
+        secure: { checksum },
+        startTimeoutMs: 20_000,
+      });
+      await plugin.ping();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("TestClient_reattachGRPC: a second host attaches by reattach config and can stop the plugin", async () => {

@@ -19,7 +19,7 @@ import { fastWireAlpn } from "../rpc/fast/frames.ts";
 import type { Channel } from "../rpc/types.ts";
 import type { TlsIdentity } from "../tls/auto-mtls.ts";
 import { certPemFromHandshake, generateTlsIdentity } from "../tls/auto-mtls.ts";
-import { verifyChecksum } from "./checksum.ts";
+import { openVerified } from "./checksum.ts";
 import { diagnose } from "./diagnose.ts";
 import { hostEnvFilter, pluginEnvironment } from "./environment.ts";
 import { endTreeWithProcess, readHandshakeLine, spawnPlugin, withTail } from "./launch.ts";
@@ -52,7 +52,11 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     throw new PluginError("CONFIG_INVALID", "versions must list at least one protocol version", {
       plugin: name,
     });
-  if (options.secure !== undefined) await verifyChecksum(options.cmd, options.secure, name);
+  // Verified from one open file, and that file is what runs (docs/lifecycle.md, "Checksums").
+  const verified =
+    options.secure === undefined
+      ? undefined
+      : await openVerified(options.cmd, options.secure, name);
   const identity =
     options.autoMtls === false ? undefined : (options.tlsIdentity ?? (await generateTlsIdentity()));
   const processGroup = options.processGroup ?? true;
@@ -81,6 +85,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     processGroup,
     dieWithHost: options.dieWithHost ?? true,
     socketDir: privateDir,
+    verifiedFd: verified?.fd,
     env: pluginEnvironment({
       handshake: options.handshake,
       versions,
@@ -94,10 +99,12 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       multiplex: options.multiplex,
       fastWire: offerFastWire,
     }),
-  }).catch((error: unknown) => {
-    removeSockets();
-    throw error;
-  });
+  })
+    .catch((error: unknown) => {
+      removeSockets();
+      throw error;
+    })
+    .finally(() => verified?.close()); // the child holds its own copy of the descriptor
   const tail = new StderrTail();
   const exited = once(child, "exit").catch(() => {});
   const stderrDone = mirrorStderr(
