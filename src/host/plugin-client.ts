@@ -361,6 +361,7 @@ export class PluginClient<
       }
     })();
     void (async () => {
+      let failure: PluginError | undefined;
       try {
         const infos = createClient(GRPCBroker, this.#parts.channel).startStream(
           this.broker.outgoing,
@@ -368,13 +369,68 @@ export class PluginClient<
         );
         for await (const info of infos) this.broker.receive(info);
       } catch (error) {
+        failure = PluginError.from(error);
         if (!signal.aborted)
           this.#logger?.debug("broker stream ended", { plugin: this.name, error });
       }
-      void this.broker.close(
-        new PluginError("CLIENT_CLOSED", "the broker stream ended", { plugin: this.name }),
-      );
+      if (signal.aborted || failure?.code === "UNIMPLEMENTED") {
+        // Stopping or exited; or a plugin without go-plugin's broker service (all else works).
+        void this.broker.close(
+          new PluginError("CLIENT_CLOSED", "the broker stream ended", {
+            plugin: this.name,
+            cause: failure,
+          }),
+        );
+        return;
+      }
+      await this.#brokerStreamLost(failure);
     })();
+  }
+
+  /**
+   * The broker stream ended while the client runs: its connection is gone. go-plugin ties the
+   * broker (and GRPCStdio) to that one connection, and a Go plugin closes its broker for good
+   * when the stream ends (go-plugin-protocol §5.2), so the side streams cannot be reopened on a
+   * reconnected channel. Rather than half-work (calls answered, callbacks failing), the client
+   * fails: calls and the broker fail with CLIENT_CLOSED and the plugin is stopped, so that a
+   * supervisor can start a fresh one. A dying process ends the stream too, a moment before its
+   * exit is seen; the exit is reported as such (docs/broker.md, "Connection loss").
+   */
+  async #brokerStreamLost(failure: PluginError | undefined): Promise<void> {
+    if (await this.#exitsWithin(connectionLossGraceMs)) return; // the exit path reports it
+    if (this.#state.t !== "running") return;
+    const reason = new PluginError(
+      "CLIENT_CLOSED",
+      "the connection to the plugin was lost while its process kept running; its broker and " +
+        "stdio streams belonged to that connection and cannot be reopened (go-plugin ties them " +
+        "to it), so the client is closed and the plugin stopped. A supervisor can restart it.",
+      { plugin: this.name, cause: failure, details: { connectionLost: true } },
+    );
+    this.#logger?.warn("connection to the plugin lost; stopping it", {
+      plugin: this.name,
+      pid: this.pid,
+      error: failure,
+    });
+    this.#parts.channel.close(reason);
+    void this.broker.close(reason);
+    await this.kill();
+  }
+
+  /** Whether the plugin process exits within `ms` (or already has). */
+  async #exitsWithin(ms: number): Promise<boolean> {
+    const child = this.#parts.child;
+    if (child === undefined) {
+      // Reattached: the exit watcher polls the pid; look now and after the wait.
+      if (!processAlive(this.pid)) return true;
+      return (await settlesWithin(this.exited, ms)) || !processAlive(this.pid);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) return true;
+    const stop = new AbortController();
+    try {
+      return await settlesWithin(once(child, "exit", { signal: stop.signal }), ms);
+    } finally {
+      stop.abort();
+    }
   }
 
   /**
@@ -424,6 +480,13 @@ const pipeDrainMs = 500;
 
 /** How long a call that lost its connection waits to learn whether the process died. */
 const exitGraceMs = 500;
+
+/**
+ * How long a broker stream that ended waits to learn whether the process died before the
+ * client is failed for a lost connection (longer than a call's wait: misreading a crash as a
+ * lost connection would report it as a stop).
+ */
+const connectionLossGraceMs = 1000;
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
