@@ -114,9 +114,16 @@ export class PluginError extends Error {
     return typeof value === "object" && value !== null && brand in value;
   }
 
-  /** An RPC failure from a gRPC status. */
+  /**
+   * An RPC failure from a gRPC status the peer sent; `details.fromPeer` is true on these only
+   * (a status plugwire raised itself, for a lost connection or a local deadline, lacks it).
+   */
   static fromStatus(status: number, message: string, options: PluginErrorOptions = {}) {
-    return new PluginError(grpcStatusName(status), message, { ...options, grpcStatus: status });
+    return new PluginError(grpcStatusName(status), message, {
+      ...options,
+      grpcStatus: status,
+      details: { ...options.details, fromPeer: true },
+    });
   }
 
   /** Converts anything thrown into a PluginError, keeping PluginErrors as they are. */

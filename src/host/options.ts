@@ -26,6 +26,12 @@ export interface CommonOptions<P extends PluginSet> {
   killGraceMs?: number | undefined;
   /** Stop the plugin when the host exits, by signal included. Default true. */
   managed?: boolean | undefined;
+  /**
+   * Dial a TCP address that is not on this machine when a plugin announces one. Default false:
+   * a plugin runs beside its host, so anything but a loopback address fails the start with
+   * HANDSHAKE_INVALID before any connection is attempted.
+   */
+  allowRemoteTcp?: boolean | undefined;
 }
 
 /** Options for launching a plugin executable. */

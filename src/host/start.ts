@@ -7,9 +7,11 @@ import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { afterLoopTurn, settlesWithin } from "../internal/settle.ts";
 import { YamuxSession } from "../mux/session.ts";
-import { makeSocketDir } from "../platform/socket-dirs.ts";
+import type { DialTarget } from "../net/address.ts";
+import { checkAddress } from "../net/address.ts";
 import { connectChannel, dialer, secureClient } from "../net/dial.ts";
 import { resolveGroup } from "../net/listen.ts";
+import { makeSocketDir } from "../platform/socket-dirs.ts";
 import type { ParsedHandshake } from "../protocol/handshake-line.ts";
 import { parseHandshake } from "../protocol/handshake-line.ts";
 import { RpcChannel } from "../rpc/channel.ts";
@@ -154,9 +156,14 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     if (options.multiplex === true) {
       // One connection, dialed now (a Go plugin gives up after 5 s), carrying every stream.
       mux = new MuxRouter(
-        new YamuxSession(dialer({ network: handshake.network, address: handshake.address })(), {
-          role: "client",
-        }),
+        new YamuxSession(
+          dialer({
+            network: handshake.network,
+            address: handshake.address,
+            allowRemoteTcp: options.allowRemoteTcp,
+          })(),
+          { role: "client" },
+        ),
         undefined,
       );
       const session = mux.session;
@@ -168,7 +175,12 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
         maxSendMessageBytes: options.maxSendMessageBytes,
       });
     } else if (handshake.fastWire === true) {
-      const target = { network: handshake.network, address: handshake.address, tls };
+      const target = {
+        network: handshake.network,
+        address: handshake.address,
+        tls,
+        allowRemoteTcp: options.allowRemoteTcp,
+      };
       channel = new FastChannel({
         connect: dialer(target, fastWireAlpn),
         maxReceiveMessageBytes: options.maxReceiveMessageBytes,
@@ -179,6 +191,7 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
         network: handshake.network,
         address: handshake.address,
         tls,
+        allowRemoteTcp: options.allowRemoteTcp,
         maxReceiveMessageBytes: options.maxReceiveMessageBytes,
         maxSendMessageBytes: options.maxSendMessageBytes,
       });
@@ -242,10 +255,11 @@ export async function attachPlugin<P extends PluginSet = PluginSet>(
 ): Promise<PluginClient<P>> {
   const { reattach } = options;
   const name = options.name ?? `plugin-${reattach.pid}`;
-  await probe(reattach.addr.network, reattach.addr.address, name);
+  await probe(checkAddress(reattach.addr.network, reattach.addr.address, options), name);
   const channel = connectChannel({
     network: reattach.addr.network,
     address: reattach.addr.address,
+    allowRemoteTcp: options.allowRemoteTcp,
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
   });
@@ -289,14 +303,25 @@ function tlsFor(handshake: ParsedHandshake, identity: TlsIdentity | undefined) {
 
 /**
  * One health call proves the connection (and TLS) works, so a broken plugin fails here rather than
- * on the application's first call. Any gRPC answer counts, UNIMPLEMENTED included.
+ * on the application's first call. Only a real answer counts: the health response, or a gRPC
+ * status the plugin sent (UNIMPLEMENTED included: go-plugin's Ping checks no status). Whatever
+ * plugwire concluded by itself (no connection, a TLS failure, the start deadline, an answer that
+ * is not gRPC or does not decode) fails the start.
  */
 async function checkConnection(channel: Channel, tls: boolean, timeoutMs: number): Promise<void> {
   try {
     await createClient(Health, channel).check({ service: "plugin" }, { timeoutMs });
   } catch (error) {
     const failure = PluginError.from(error);
-    if (failure.code !== "UNAVAILABLE" && failure.code !== "DEADLINE_EXCEEDED") return;
+    if (failure.details.fromPeer === true) return;
+    if (failure.code !== "UNAVAILABLE" && failure.code !== "DEADLINE_EXCEEDED") {
+      throw new PluginError(
+        "UNAVAILABLE",
+        `the plugin did not answer the connection check (grpc.health.v1.Health/Check) with gRPC: ${failure.rawMessage}. ` +
+          "Something listens at the address it announced, but it is not a working go-plugin gRPC server.",
+        { cause: failure },
+      );
+    }
     throw new PluginError(
       tls ? "TLS_FAILED" : "UNAVAILABLE",
       `cannot reach the plugin at the address it announced: ${failure.rawMessage}` +
@@ -336,15 +361,9 @@ async function killStarted(
   await afterLoopTurn(); // the process handle is released: a failed start leaves nothing behind
 }
 
-function probe(network: "unix" | "tcp", address: string, name: string): Promise<void> {
+function probe(target: DialTarget, name: string): Promise<void> {
+  const where = "path" in target ? `unix:${target.path}` : `tcp:${target.host}:${target.port}`;
   return new Promise((resolve, reject) => {
-    const target =
-      network === "unix"
-        ? { path: address }
-        : {
-            host: address.slice(0, address.lastIndexOf(":")) || "127.0.0.1",
-            port: Number(address.slice(address.lastIndexOf(":") + 1)),
-          };
     const socket = netConnect(target as never);
     socket.once("connect", () => {
       socket.destroy();
@@ -354,7 +373,7 @@ function probe(network: "unix" | "tcp", address: string, name: string): Promise<
       reject(
         new PluginError(
           "REATTACH_NOT_FOUND",
-          `reattachment process not found: nothing listens at ${network}:${address} (${error.message})`,
+          `reattachment process not found: nothing listens at ${where} (${error.message})`,
           {
             plugin: name,
             cause: error,

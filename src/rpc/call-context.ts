@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { PluginError } from "../errors/plugin-error.ts";
+import { callTimeoutMs } from "./timeout.ts";
 import type { CallOptions, HandlerContext } from "./types.ts";
 
 /**
@@ -9,16 +10,20 @@ import type { CallOptions, HandlerContext } from "./types.ts";
  */
 export const currentCall = new AsyncLocalStorage<HandlerContext>();
 
-/** Call options merged with those inherited from the handler being served, if any. */
+/**
+ * Call options merged with those inherited from the handler being served, if any, with
+ * `timeoutMs` checked (CONFIG_INVALID before the call starts) and `Infinity` made undefined.
+ */
 export function inheritCallOptions(options: CallOptions | undefined): CallOptions | undefined {
+  const own = callTimeoutMs(options?.timeoutMs);
   const parent = currentCall.getStore();
-  if (parent === undefined) return options;
+  if (parent === undefined)
+    return own === options?.timeoutMs ? options : { ...options, timeoutMs: own };
   const signal =
     options?.signal === undefined
       ? parent.signal
       : AbortSignal.any([options.signal, parent.signal]);
   const remaining = parent.timeRemainingMs();
-  const own = options?.timeoutMs;
   const timeoutMs =
     remaining === undefined ? own : own === undefined ? remaining : Math.min(own, remaining);
   return { ...options, signal, timeoutMs };

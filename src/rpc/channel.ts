@@ -10,7 +10,7 @@ import { encodeMessage } from "./codec.ts";
 import { FrameDecoder, writeFrame } from "./framing.ts";
 import { defaultMaxMessageBytes } from "./server.ts";
 import { decodeGrpcMessage, GrpcStatus, http2Codes } from "./status.ts";
-import { formatGrpcTimeout } from "./timeout.ts";
+import { formatGrpcTimeout, startDeadlineTimer } from "./timeout.ts";
 import type { CallOptions, Channel } from "./types.ts";
 import { methodPath } from "./types.ts";
 
@@ -69,7 +69,11 @@ export class RpcChannel implements Channel {
       createConnection: () => this.#options.connect(),
       settings: { initialWindowSize: streamWindowBytes, enablePush: false },
     });
-    session.on("connect", () => session.setLocalWindowSize(sessionWindowBytes));
+    session.on("connect", () => {
+      // The socket may fail in the same turn as it connects: the session is then destroyed and
+      // setLocalWindowSize would throw, as an uncaught exception.
+      if (!session.destroyed) session.setLocalWindowSize(sessionWindowBytes);
+    });
     // Errors surface on the calls; an unhandled 'error' event must never crash the host.
     session.on("error", () => {});
     session.on("close", () => {
@@ -156,7 +160,7 @@ class ClientCall {
   #statusMessage = "";
   #error: PluginError | undefined;
   #done = false;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: (() => void) | undefined;
   readonly #startedAt = performance.now();
   readonly #finished: Promise<void>;
   #resolveFinished!: () => void;
@@ -209,13 +213,10 @@ class ClientCall {
       signal.addEventListener("abort", onAbort, { once: true });
       void this.#finished.then(() => signal.removeEventListener("abort", onAbort));
     }
-    if (options?.timeoutMs !== undefined) {
-      this.#timer = setTimeout(
-        () =>
-          this.fail(
-            new PluginError("DEADLINE_EXCEEDED", `deadline of ${options.timeoutMs} ms exceeded`),
-          ),
-        options.timeoutMs,
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      this.#stopTimer = startDeadlineTimer(timeoutMs, () =>
+        this.fail(new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`)),
       );
     }
   }
@@ -304,7 +305,7 @@ class ClientCall {
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopTimer?.();
     this.#onDone();
     this.#resolveFinished();
     this.#wake?.();

@@ -14,7 +14,7 @@ import type { Encoded } from "./codec.ts";
 import { encodeMessage } from "./codec.ts";
 import { FrameDecoder, writeFrame } from "./framing.ts";
 import { encodeGrpcMessage, GrpcStatus, http2Codes } from "./status.ts";
-import { parseGrpcTimeout } from "./timeout.ts";
+import { parseGrpcTimeout, startDeadlineTimer } from "./timeout.ts";
 import type { HandlerContext, ServiceRegistration } from "./types.ts";
 import { methodPath } from "./types.ts";
 
@@ -175,15 +175,15 @@ export class RpcServer {
     const controller = new AbortController();
     const untrack = this.track(controller);
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    if (timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        controller.abort(new PluginError("DEADLINE_EXCEEDED", "deadline exceeded"));
-        respondError(stream, GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded");
-      }, timeoutMs);
-    }
+    const stopTimer =
+      timeoutMs === undefined
+        ? undefined
+        : startDeadlineTimer(timeoutMs, () => {
+            controller.abort(new PluginError("DEADLINE_EXCEEDED", "deadline exceeded"));
+            respondError(stream, GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded");
+          });
     const onClose = () => {
-      if (timer !== undefined) clearTimeout(timer);
+      stopTimer?.();
       untrack();
       if (!controller.signal.aborted && !responded.has(stream)) {
         controller.abort(new PluginError("CANCELLED", "call cancelled by the caller"));

@@ -7,6 +7,7 @@ import type { Encoded } from "../codec.ts";
 import { encodedSize, encodeMessage } from "../codec.ts";
 import { defaultMaxMessageBytes } from "../server.ts";
 import { GrpcStatus } from "../status.ts";
+import { startDeadlineTimer } from "../timeout.ts";
 import type { CallOptions, Channel } from "../types.ts";
 import { methodPath } from "../types.ts";
 import { Credit, Inbox } from "./flow.ts";
@@ -41,6 +42,8 @@ export class FastChannel implements Channel {
   readonly #maxReceive: number;
   readonly #maxSend: number;
   #connection: Connection | undefined;
+  /** Every connection with calls on it: the current one, and older ones still finishing calls. */
+  readonly #connections = new Set<Connection>();
   #closed: PluginError | undefined;
 
   constructor(options: FastChannelOptions) {
@@ -53,11 +56,12 @@ export class FastChannel implements Channel {
     return this.#closed !== undefined;
   }
 
-  /** Fails pending and future calls with `reason` and closes the connection. Idempotent. */
+  /** Fails pending and future calls with `reason` and closes every connection. Idempotent. */
   close(reason = new PluginError("CLIENT_CLOSED", "the channel was closed")): void {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
-    this.#connection?.destroy(reason);
+    for (const connection of this.#connections) connection.destroy(reason);
+    this.#connections.clear();
     this.#connection = undefined;
   }
 
@@ -68,8 +72,11 @@ export class FastChannel implements Channel {
     if (signal?.aborted) throw abortError(signal);
     let connection = this.#connection;
     if (connection === undefined || !connection.usable) {
-      connection = new Connection(this.#options.connect(), this.#maxReceive);
-      this.#connection = connection;
+      const opened: Connection = new Connection(this.#options.connect(), this.#maxReceive, () =>
+        this.#connections.delete(opened),
+      );
+      this.#connections.add(opened);
+      this.#connection = connection = opened;
     }
     return new ClientCall(connection, method, options, this.#maxSend);
   }
@@ -129,7 +136,7 @@ class Connection {
   #error: Error | undefined;
   #ended = false;
 
-  constructor(socket: Duplex, maxReceive: number) {
+  constructor(socket: Duplex, maxReceive: number, onClosed: () => void) {
     this.#socket = socket;
     this.writer = new FrameWriter(socket);
     this.#reader = new FrameReader(maxReceive + headRoomBytes, {
@@ -171,6 +178,7 @@ class Connection {
       );
       for (const call of this.#calls.values()) call.fail(reason, false);
       this.#calls.clear();
+      onClosed();
     });
   }
 
@@ -240,7 +248,7 @@ class ClientCall {
   readonly #finished: Promise<void>;
   #inbox: Inbox<unknown> | undefined;
   #credit: Credit | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: (() => void) | undefined;
   #onAbort: (() => void) | undefined;
 
   constructor(
@@ -269,10 +277,15 @@ class ClientCall {
         this.#connection.writer.frame(FrameType.credit, id, encodeCredit(bytes)),
       );
     }
+    const timeoutMs = options?.timeoutMs;
+    // A deadline beyond what the u32 field holds (≈ 49.7 days) is not sent: the handler runs
+    // without one rather than being aborted early, and this side still enforces it.
+    const sentTimeoutMs =
+      timeoutMs !== undefined && timeoutMs <= 0xffffffff ? timeoutMs : undefined;
     this.#connection.writer.frame(
       FrameType.call,
       id,
-      encodeCallHead(methodPath(this.#method), flags, options?.timeoutMs, options?.headers),
+      encodeCallHead(methodPath(this.#method), flags, sentTimeoutMs, options?.headers),
       body,
     );
     const signal = options?.signal;
@@ -281,15 +294,12 @@ class ClientCall {
       this.#onAbort = onAbort;
       signal.addEventListener("abort", onAbort, { once: true });
     }
-    const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined) {
-      this.#timer = setTimeout(
-        () =>
-          this.fail(
-            new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`),
-            true,
-          ),
-        timeoutMs,
+      this.#stopTimer = startDeadlineTimer(timeoutMs, () =>
+        this.fail(
+          new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`),
+          true,
+        ),
       );
     }
   }
@@ -304,6 +314,17 @@ class ClientCall {
   }
 
   onReply(payload: Buffer): void {
+    if (this.#inbox !== undefined) {
+      // A protocol violation: a streaming response ends with a status frame, never a reply.
+      this.fail(
+        new PluginError(
+          "INTERNAL",
+          "the plugin answered a streaming call with a reply frame (a fast-wire protocol violation)",
+        ),
+        true,
+      );
+      return;
+    }
     try {
       this.#response = fromBinary(this.#method.output, payload);
     } catch (error) {
@@ -343,10 +364,17 @@ class ClientCall {
     this.#credit?.add(bytes);
   }
 
+  /** Ends the call for good; a response stream still open ends too, so no reader waits forever. */
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#inbox !== undefined && !this.#inbox.ended) {
+      this.#inbox.end(
+        this.#error ??
+          new PluginError("INTERNAL", "the call ended without a status for its stream"),
+      );
+    }
+    this.#stopTimer?.();
     if (this.#onAbort !== undefined)
       this.#options?.signal?.removeEventListener("abort", this.#onAbort);
     this.#credit?.release();

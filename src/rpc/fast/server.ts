@@ -6,6 +6,7 @@ import type { Encoded } from "../codec.ts";
 import { encodedSize, encodeMessage } from "../codec.ts";
 import type { Route, RpcServer } from "../server.ts";
 import { GrpcStatus } from "../status.ts";
+import { startDeadlineTimer } from "../timeout.ts";
 import type { HandlerContext } from "../types.ts";
 import { Credit, Inbox } from "./flow.ts";
 import type { Frame, FrameTypeNumber } from "./frames.ts";
@@ -284,7 +285,7 @@ class ServerCall {
   readonly #controller = new AbortController();
   readonly #context: HandlerContext;
   readonly #untrack: () => void;
-  #timer: NodeJS.Timeout | undefined;
+  #stopTimer: (() => void) | undefined;
   #inbox: Inbox<unknown> | undefined;
   #credit: Credit | undefined;
   #done = false;
@@ -314,10 +315,10 @@ class ServerCall {
       broker: rpc.broker,
     };
     if (timeoutMs !== undefined) {
-      this.#timer = setTimeout(() => {
+      this.#stopTimer = startDeadlineTimer(timeoutMs, () => {
         this.#controller.abort(new PluginError("DEADLINE_EXCEEDED", "deadline exceeded"));
         this.fail(GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded");
-      }, timeoutMs);
+      });
     }
   }
 
@@ -419,7 +420,7 @@ class ServerCall {
   /** Marks the call done; `abortReason` when it did not end by the handler's own completion. */
   #finish(abortReason?: PluginError): void {
     this.#done = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#stopTimer?.();
     this.#untrack();
     this.#connection.release(this.#id);
     this.#credit?.release();
