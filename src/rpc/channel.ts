@@ -23,6 +23,12 @@ export interface RpcChannelOptions {
   maxReceiveMessageBytes?: number | undefined;
   /** Largest message this side sends. Default 256 MiB. */
   maxSendMessageBytes?: number | undefined;
+  /**
+   * After a call ends locally (deadline, cancel) the session is pinged; one that does not answer
+   * within this many ms is abandoned: its calls fail UNAVAILABLE, new ones get a new session.
+   * Default 5000.
+   */
+  pingTimeoutMs?: number | undefined;
 }
 
 /** HTTP/2 flow-control windows: large enough that a 16 MiB message is not stalled by acks. */
@@ -40,6 +46,7 @@ export class RpcChannel implements Channel {
   readonly #calls = new Set<ClientCall>();
   #session: ClientHttp2Session | undefined;
   #closed: PluginError | undefined;
+  readonly #probing = new WeakSet<ClientHttp2Session>();
 
   constructor(options: RpcChannelOptions) {
     this.#options = options;
@@ -87,18 +94,49 @@ export class RpcChannel implements Channel {
   }
 
   /**
+   * Checks that `session` still answers after a call was cancelled or timed out locally: a peer
+   * that ended the session without the host noticing (node:http2 over TLS after a GOAWAY,
+   * docs/transport.md) or that stopped reading would otherwise take every later call with it.
+   */
+  #probe(session: ClientHttp2Session): void {
+    if (this.#closed !== undefined || session.destroyed || this.#probing.has(session)) return;
+    this.#probing.add(session);
+    const timeoutMs = this.#options.pingTimeoutMs ?? 5000;
+    const timer = setTimeout(() => {
+      if (this.#session === session) this.#session = undefined;
+      session.destroy(new Error(`the plugin did not answer a ping within ${timeoutMs} ms`));
+    }, timeoutMs);
+    timer.unref();
+    const answered = () => {
+      clearTimeout(timer);
+      this.#probing.delete(session);
+      session.off("close", answered);
+    };
+    session.once("close", answered);
+    try {
+      // A session still connecting cannot be pinged yet: the timer alone decides then.
+      if (!session.connecting) session.ping(answered);
+    } catch {
+      // Too many pings in flight: one is already probing this session.
+    }
+  }
+
+  /**
    * Opens a call; the caller writes requests and reads responses through the returned object.
    * @internal
    */
   start(method: DescMethod, ownOptions: CallOptions | undefined): ClientCall {
     if (this.#closed !== undefined) throw this.#closed;
     const options = inheritCallOptions(ownOptions);
-    const call = new ClientCall(method, this.#maxReceive, this.#maxSend, options, () =>
-      this.#calls.delete(call),
-    );
+    let session: ClientHttp2Session | undefined;
+    const call = new ClientCall(method, this.#maxReceive, this.#maxSend, options, () => {
+      this.#calls.delete(call);
+      if (call.endedLocally && session !== undefined) this.#probe(session);
+    });
     this.#calls.add(call);
     try {
-      call.open(this.#getSession());
+      session = this.#getSession();
+      call.open(session);
     } catch (error) {
       // No stream was opened (the connection could not even be attempted): nothing to clean up.
       this.#calls.delete(call);
@@ -160,6 +198,7 @@ class ClientCall {
   #statusMessage = "";
   #error: PluginError | undefined;
   #done = false;
+  #endedLocally = false;
   #stopTimer: (() => void) | undefined;
   readonly #startedAt = performance.now();
   readonly #finished: Promise<void>;
@@ -224,10 +263,16 @@ class ClientCall {
   /** Ends the call locally with `error` (cancel, deadline, plugin gone); the peer sees RST_STREAM CANCEL. */
   fail(error: PluginError): void {
     if (this.#done) return;
+    this.#endedLocally = true;
     this.#error = error;
     this.#status = undefined;
     if (!this.#stream.destroyed) this.#stream.close(http2Codes.NGHTTP2_CANCEL);
     this.#finish();
+  }
+
+  /** The call was ended on this side (deadline, cancel, channel closed), not by the peer. */
+  get endedLocally(): boolean {
+    return this.#endedLocally;
   }
 
   #encode(message: unknown): Encoded {
