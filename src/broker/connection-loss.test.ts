@@ -18,14 +18,20 @@ const connectionLost = (error: unknown) =>
   /connection to the plugin was lost/.test(error.message);
 
 describe("a connection lost while the plugin lives", () => {
-  for (const fastWire of [true, false]) {
-    it(`fails the client with CLIENT_CLOSED and stops the plugin (${fastWire ? "fast wire" : "gRPC"})`, async () => {
+  const modes = [
+    { label: "fast wire", fastWire: true, multiplex: false },
+    { label: "gRPC", fastWire: false, multiplex: false },
+    { label: "gRPC, multiplexed", fastWire: false, multiplex: true },
+  ];
+  for (const { label, fastWire, multiplex } of modes) {
+    it(`fails the client with CLIENT_CLOSED and stops the plugin (${label})`, async () => {
       await using plugin = await startPlugin({
         cmd: process.execPath,
         args: ["--conditions=plugwire-source", dropPlugin],
         handshake: testHandshake,
         plugins: testPlugins,
         fastWire,
+        multiplex,
         startTimeoutMs: 20_000,
       });
       assert.equal(plugin.wire, fastWire ? "fast" : "grpc");
