@@ -2,7 +2,8 @@
 // plugin's stdout and stderr is killed when the plugin exits by itself, and neither its socket
 // directory nor the host's pipe fds stay (test/fixtures/hostile/tree-plugin.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
@@ -15,6 +16,7 @@ import {
   running,
 } from "../../test/fixtures/hostile/leftovers.ts";
 import { repoRoot, testHandshake, waitFor } from "../../test/support/fixture.ts";
+import { sweepStaleSocketDirs } from "../platform/socket-dirs.ts";
 import { guardTree } from "../platform/tree-guard.ts";
 import { startPlugin } from "./start.ts";
 
@@ -73,6 +75,25 @@ describe("process trees", { timeout: 60_000 }, () => {
       await waitFor(() => nothingLeft(leftovers(pids, marker, [dir])), 5000, "the tree");
     } finally {
       rmSync(temp, { recursive: true, force: true });
+    }
+  });
+
+  it("stale socket directories of dead hosts are swept, a live host's never", async () => {
+    const base = mkdtempSync(join(tmpdir(), "pw-sweep-"));
+    try {
+      const gone = spawnSync("/bin/true").pid; // a pid that no longer runs
+      const stale = join(base, `plugwire-${gone}-AbC123`);
+      const live = join(base, `plugwire-${process.ppid}-XyZ789`);
+      const mine = join(base, `plugwire-${process.pid}-QwE456`);
+      for (const dir of [stale, live, mine]) mkdirSync(dir);
+      writeFileSync(join(stale, "plugin.sock"), "");
+      assert.deepEqual(sweepStaleSocketDirs(base), [stale]);
+      assert.deepEqual(
+        [existsSync(stale), existsSync(live), existsSync(mine)],
+        [false, true, true],
+      );
+    } finally {
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });
