@@ -34,7 +34,8 @@ export class StderrTail {
 /**
  * Reads the plugin's stderr to EOF and mirrors each line into the host logger, as go-plugin does
  * (hclog JSON with levels and fields, `[LEVEL]` text prefixes, panic mode), never throwing on odd
- * input. Resolves when stderr ends.
+ * input. Resolves when stderr ends. Holds at most one line (`lineBytes`) and what the raw sink
+ * buffers up to its high-water mark: reading pauses while the sink is full.
  */
 export function mirrorStderr(
   stream: Readable,
@@ -63,8 +64,20 @@ export function mirrorStderr(
   };
 
   stream.setEncoding("utf8");
+  const sink = options.stderr;
+  // Back-pressure: while the raw copy's sink is full, the plugin's stderr pipe is not read, so
+  // the plugin blocks on its own writes (as with any pipe) instead of the host buffering them.
+  const resume = () => {
+    sink?.off("drain", resume);
+    sink?.off("close", resume);
+    stream.resume();
+  };
   stream.on("data", (chunk: string) => {
-    options.stderr?.write(chunk);
+    if (sink !== undefined && !sink.destroyed && !sink.write(chunk)) {
+      stream.pause();
+      sink.on("drain", resume);
+      sink.once("close", resume);
+    }
     pending += chunk;
     for (;;) {
       const newline = pending.indexOf("\n");
