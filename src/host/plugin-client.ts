@@ -353,7 +353,9 @@ export class PluginClient<
               : data.channel === StdioData_Channel.STDERR
                 ? syncStderr
                 : undefined;
-          target?.write(data.data);
+          // Back-pressure: while the sink is full this stream is not read, so the plugin's own
+          // writes wait (credit on the fast wire, the HTTP/2 window on gRPC).
+          if (target !== undefined && !target.write(data.data)) await drained(target, signal);
         }
       } catch (error) {
         if (!signal.aborted)
@@ -498,4 +500,19 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 
 export function defaultName(options: Pick<StartOptions<PluginSet>, "name" | "cmd">): string {
   return options.name ?? basename(options.cmd);
+}
+
+/** Resolves when `sink` drains, closes, or `signal` aborts. */
+function drained(sink: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.removeListener("drain", done);
+      sink.removeListener("close", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    sink.on("drain", done);
+    sink.on("close", done);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
