@@ -28,14 +28,18 @@ export function callTimeoutMs(value: unknown): number | undefined {
 
 /**
  * Calls `onExpire` once `timeoutMs` have passed, however long that is: beyond Node's maximum the
- * timer is re-armed in steps. Returns the function that cancels it.
+ * timer is re-armed in steps of at most `stepMs`. Returns the function that cancels it.
  */
-export function startDeadlineTimer(timeoutMs: number, onExpire: () => void): () => void {
+export function startDeadlineTimer(
+  timeoutMs: number,
+  onExpire: () => void,
+  stepMs = maxTimerMs,
+): () => void {
   const due = performance.now() + timeoutMs;
   let timer: NodeJS.Timeout;
   const arm = () => {
     const left = due - performance.now();
-    timer = left > maxTimerMs ? setTimeout(arm, maxTimerMs) : setTimeout(onExpire, left);
+    timer = left > stepMs ? setTimeout(arm, stepMs) : setTimeout(onExpire, Math.max(0, left));
   };
   arm();
   return () => clearTimeout(timer);

@@ -41,6 +41,39 @@ func scenarioDeadline(ctx context.Context, s *session) (any, error) {
 	return res, sleepUntilAborted(ctx, callCtx, tc.Fixture, res, "DeadlineExceeded")
 }
 
+// longDeadline is longer than Node's largest timer (2^31-1 ms, about 24.8 days): grpc-go sends
+// it as "2592000S", and a plugin that armed a plain timer with it would abort the call at once.
+const longDeadline = 30 * 24 * time.Hour
+
+// scenarioLongDeadline calls Sleep(200 ms) with a 30-day deadline: it must succeed, and the
+// handler must have seen about 30 days left. The scenario's own bound still cancels the call.
+func scenarioLongDeadline(ctx context.Context, s *session) (any, error) {
+	tc, err := s.testClients()
+	if err != nil {
+		return nil, err
+	}
+	res := &deadlineResult{}
+	// context.WithTimeout(ctx, …) would keep ctx's shorter deadline; drop it, keep its cancel.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), longDeadline)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	t0 := time.Now()
+	resp, err := tc.Fixture.Sleep(callCtx, &fixturepb.SleepRequest{DurationMs: 200})
+	res.ElapsedMs = ms(time.Since(t0))
+	if err != nil {
+		st := status.Convert(err)
+		res.Code, res.Message = st.Code().String(), st.Message()
+		return res, fmt.Errorf("Sleep(200 ms) with a 30-day deadline: %w", err)
+	}
+	res.Code = "OK"
+	res.DeadlineRemainingMs = resp.GetDeadlineRemainingMs()
+	if left := time.Duration(res.DeadlineRemainingMs) * time.Millisecond; left < longDeadline-time.Minute {
+		return res, fmt.Errorf("the handler saw %s left, want about %s", left, longDeadline)
+	}
+	return res, nil
+}
+
 func scenarioCancel(ctx context.Context, s *session) (any, error) {
 	tc, err := s.testClients()
 	if err != nil {

@@ -26,6 +26,7 @@ var scenarios = map[string]scenarioFunc{
 	"negotiate":        scenarioNegotiate,
 	"shutdown":         scenarioShutdown,
 	"deadline":         scenarioDeadline,
+	"long-deadline":    scenarioLongDeadline,
 	"cancel":           scenarioCancel,
 	"stream":           scenarioStream,
 	"bidirectional":    scenarioBidirectional,
