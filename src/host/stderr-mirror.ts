@@ -45,25 +45,28 @@ export function mirrorStderr(
   const max = options.lineBytes ?? 64 * 1024;
   const state = { panicMode: false };
   const reported = new Set<string>();
-  let pending = "";
 
   const emit = (line: string, forceRaw: boolean) => {
     tail.push(line);
     const entry: ParsedLogLine = forceRaw
       ? { level: "debug", message: line, fields: {}, problem: "line too long" }
       : parseLogLine(line, state);
-    if (entry.problem !== undefined) {
-      const kind = forceRaw ? "long" : "malformed";
-      if (!reported.has(kind)) {
-        reported.add(kind);
-        options.onProblem?.(entry.problem);
-      }
-    }
+    if (entry.problem !== undefined) report(forceRaw ? "long" : "malformed", entry.problem);
     options.onEntry?.(entry);
-    options.logger?.[entry.level](entry.message, { plugin: options.name, ...entry.fields });
+    try {
+      options.logger?.[entry.level](entry.message, { plugin: options.name, ...entry.fields });
+    } catch (error) {
+      // This runs in a stream listener: a logger that throws on what a plugin wrote must not
+      // take the host down.
+      report("logger", `the host's logger threw on a mirrored line: ${(error as Error).message}`);
+    }
+  };
+  const report = (kind: string, problem: string) => {
+    if (reported.has(kind)) return;
+    reported.add(kind);
+    options.onProblem?.(problem);
   };
 
-  stream.setEncoding("utf8");
   const sink = options.stderr;
   // Back-pressure: while the raw copy's sink is full, the plugin's stderr pipe is not read, so
   // the plugin blocks on its own writes (as with any pipe) instead of the host buffering them.
@@ -72,30 +75,35 @@ export function mirrorStderr(
     sink?.off("close", resume);
     stream.resume();
   };
-  stream.on("data", (chunk: string) => {
+  // Bytes, not text: the raw copy is byte for byte, and line limits count bytes.
+  let pending: Buffer = Buffer.alloc(0);
+  stream.on("data", (chunk: Buffer) => {
     if (sink !== undefined && !sink.destroyed && !sink.write(chunk)) {
       stream.pause();
       sink.on("drain", resume);
       sink.once("close", resume);
     }
-    pending += chunk;
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let start = 0;
     for (;;) {
-      const newline = pending.indexOf("\n");
+      const newline = pending.indexOf(0x0a, start);
       if (newline < 0) break;
-      const line = pending.slice(0, newline).replace(/\r$/, "");
-      pending = pending.slice(newline + 1);
-      if (Buffer.byteLength(line) > max) for (const piece of split(line, max)) emit(piece, true);
-      else emit(line, false);
+      const end = newline > start && pending[newline - 1] === 0x0d ? newline - 1 : newline;
+      if (end - start > max) for (const piece of split(pending, start, end, max)) emit(piece, true);
+      else emit(pending.toString("utf8", start, end), false);
+      start = newline + 1;
     }
-    while (Buffer.byteLength(pending) > max) {
-      emit(pending.slice(0, max), true);
-      pending = pending.slice(max);
+    while (pending.length - start > max) {
+      const cut = charBoundary(pending, start + max, start);
+      emit(pending.toString("utf8", start, cut), true);
+      start = cut;
     }
+    pending = pending.subarray(start);
   });
   return new Promise((resolve) => {
     const done = () => {
-      if (pending !== "") emit(pending, false);
-      pending = "";
+      if (pending.length > 0) emit(pending.toString("utf8"), false);
+      pending = Buffer.alloc(0);
       resolve();
     };
     stream.once("end", done);
@@ -104,8 +112,20 @@ export function mirrorStderr(
   });
 }
 
-function split(line: string, size: number): string[] {
+/** `bytes[start, end)` in pieces of at most `size` bytes, never splitting a UTF-8 character. */
+function split(bytes: Buffer, start: number, end: number, size: number): string[] {
   const pieces: string[] = [];
-  for (let i = 0; i < line.length; i += size) pieces.push(line.slice(i, i + size));
+  for (let at = start; at < end; ) {
+    const cut = at + size >= end ? end : charBoundary(bytes, at + size, at);
+    pieces.push(bytes.toString("utf8", at, cut));
+    at = cut;
+  }
   return pieces;
+}
+
+/** The last position at or before `at` (and after `floor`) that does not cut a UTF-8 sequence. */
+function charBoundary(bytes: Buffer, at: number, floor: number): number {
+  let cut = at;
+  while (cut > floor + 1 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+  return cut;
 }

@@ -120,7 +120,28 @@ function parseHclogJson(line: string): ParsedLogLine | undefined {
   if (timestamp !== undefined && !hclogTime.test(timestamp)) {
     return raw(`@timestamp "${timestamp}" is not in hclog's format (six fractional digits)`);
   }
+  if (!withinDepth(rest, maxFieldDepth))
+    return raw(`fields nested deeper than ${maxFieldDepth} levels`);
   const fields: Record<string, unknown> = { ...rest };
   if (timestamp !== undefined) fields.timestamp = timestamp;
   return { level: normalized as LogLevel, message: message ?? "", fields };
+}
+
+/**
+ * How deep an entry's fields may nest. A loggers' `JSON.stringify` recurses once per level, so a
+ * 64 KiB line of `[[[[…]]]]` would overflow the host's stack where it is logged; no real log
+ * entry comes near this.
+ */
+const maxFieldDepth = 64;
+
+/** Whether `value` nests at most `depth` objects or arrays deep (iterative: no recursion). */
+function withinDepth(value: unknown, depth: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, level] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (level >= depth) return false;
+    for (const child of Object.values(item)) stack.push([child, level + 1]);
+  }
+  return true;
 }
