@@ -244,7 +244,9 @@ export class FrameReader {
       const id = data.readUInt32BE(offset + 5);
       const start = offset + headerBytes;
       const available = data.byteLength - start;
-      const limit = carriesMessage(type) ? this.#maxPayloadBytes : maxControlPayloadBytes;
+      const limit = carriesMessage(type)
+        ? this.#maxPayloadBytes
+        : Math.min(maxControlPayloadBytes, this.#maxPayloadBytes);
       if (length > limit) {
         this.#handlers.oversize(type, id, length);
         if (available < length) {
@@ -339,10 +341,7 @@ export function decodeCallHead(payload: Buffer): CallHead {
   let metadata: Record<string, string> | undefined;
   if ((flags & CallFlag.metadata) !== 0) {
     const length = payload.readUInt32BE(offset);
-    metadata = JSON.parse(payload.toString("utf8", offset + 4, offset + 4 + length)) as Record<
-      string,
-      string
-    >;
+    metadata = stringMap(JSON.parse(payload.toString("utf8", offset + 4, offset + 4 + length)));
     offset += 4 + length;
   }
   if (offset > payload.byteLength) throw new RangeError("call frame shorter than its head");
@@ -353,6 +352,15 @@ export function decodeCallHead(payload: Buffer): CallHead {
     metadata,
     messageOffset: offset,
   };
+}
+
+/** Call metadata as a peer sent it: a JSON object of strings, or a RangeError. */
+function stringMap(value: unknown): Record<string, string> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new RangeError("call metadata is not a JSON object");
+  for (const item of Object.values(value))
+    if (typeof item !== "string") throw new RangeError("call metadata values must be strings");
+  return value as Record<string, string>;
 }
 
 /** `u8 status code | UTF-8 message`. */
