@@ -1,4 +1,3 @@
-import { once } from "node:events";
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
 import type { TlsOptions } from "node:tls";
 import type { RpcServer } from "../rpc/server.ts";
@@ -91,7 +90,9 @@ async function closeSessions(sessions: Set<ServerHttp2Session>, graceMs: number)
   const closing = [...sessions]
     .filter((session) => !session.destroyed)
     .map((session) => {
-      const closed = once(session, "close").then(() => {});
+      // Not events.once: it rejects on an 'error' before 'close' (a peer resetting the session
+      // as we shut down), and that rejection crashed the plugin. 'close' always follows.
+      const closed = new Promise<void>((resolve) => session.once("close", () => resolve()));
       session.close();
       return closed;
     });
