@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, chownSync, rmSync } from "node:fs";
 import { connect as netConnect } from "node:net";
-import { MuxRouter } from "../broker/mux-transport.ts";
+import { asConnection, MuxRouter } from "../broker/mux-transport.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { afterLoopTurn, settlesWithin } from "../internal/settle.ts";
@@ -168,8 +168,11 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
       );
       const session = mux.session;
       channel = new RpcChannel({
-        connect: () =>
-          tls === undefined ? session.open() : secureClient(tls, { socket: session.open() }),
+        // A yamux stream ends as a connection does (see asConnection), as brokered ones do.
+        connect: () => {
+          const stream = asConnection(session.open());
+          return tls === undefined ? stream : secureClient(tls, { socket: stream });
+        },
         tls: tls !== undefined,
         maxReceiveMessageBytes: options.maxReceiveMessageBytes,
         maxSendMessageBytes: options.maxSendMessageBytes,
