@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PluginError } from "../../src/errors/plugin-error.ts";
+import { checkAddress } from "../../src/net/address.ts";
 import { parseHandshake } from "../../src/protocol/handshake-line.ts";
 import { certPemFromHandshake } from "../../src/tls/auto-mtls.ts";
 import type { Rng } from "./support.ts";
@@ -153,18 +154,16 @@ describe("fuzz: handshake lines", () => {
     });
   });
 
-  // Issue 14, defects 1 and 2: the host must refuse what it cannot or should not dial (a port
-  // beyond 65535, a unix path beyond sun_path's 107 bytes, a TCP address that is not loopback)
-  // before dialling. Until the address check lands (it may live in parseHandshake or in the
-  // dialler), this records the property without failing CI.
-  it("accepts only dialable, loopback addresses (issue 14 #1, #2)", {
-    todo: "address validation before dialling is being added (issue 14)",
-  }, () => {
+  // Issue 14, defects 1 and 2: the host refuses what it cannot or should not dial (a port beyond
+  // 65535, a unix path beyond sun_path's 107 bytes, a TCP address that is not loopback) before
+  // dialling. The line parses; the dialler's address check refuses it.
+  it("every announced address is checked before dialling: dialable and loopback only (issue 14 #1, #2)", () => {
     for (const name of ["bad-port-99999", "unix-path-too-long", "tcp-not-loopback"]) {
       const line = corpus.find((c) => c.name === name)!.data.toString();
+      const handshake = parseHandshake(line, { versions: [1], multiplex: false });
       assert.throws(
-        () => parseHandshake(line, { versions: [1], multiplex: false }),
-        PluginError,
+        () => checkAddress(handshake.network, handshake.address),
+        (error: unknown) => error instanceof PluginError && error.code === "HANDSHAKE_INVALID",
         name,
       );
     }
