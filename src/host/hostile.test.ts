@@ -6,8 +6,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { after, describe, it } from "node:test";
-import { processAlive, repoRoot, testHandshake, testPlugins } from "../../test/support/fixture.ts";
+import {
+  processAlive,
+  repoRoot,
+  testHandshake,
+  testPlugins,
+  waitFor,
+} from "../../test/support/fixture.ts";
 import type { PluginErrorCode } from "../errors/plugin-error.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { StartOptions } from "./options.ts";
@@ -180,6 +187,32 @@ describe("a hostile fast-wire plugin's frames", () => {
         error instanceof PluginError &&
         error.code === "INTERNAL" &&
         /streaming call with a reply frame/.test(error.message),
+    );
+  });
+
+  it("a plugin that ignores the host's credit has its stream reset, not buffered (RESOURCE_EXHAUSTED)", {
+    timeout: 30_000,
+  }, async () => {
+    const stderr = new PassThrough();
+    let said = "";
+    stderr.on("data", (chunk: Buffer) => {
+      said += chunk.toString();
+    });
+    await using plugin = await startHostile("fast-wire.ts", ["flood"], {
+      autoMtls: false,
+      killGraceMs: 100,
+      stderr,
+    });
+    const stream = plugin.dispense("fixture").count({ n: 3 })[Symbol.asyncIterator]();
+    await stream.next(); // the call is open; from here on the host reads nothing
+    // 4 MiB arrive against a 1 MiB window: the host resets the call and tells the plugin.
+    await waitFor(() => /cancelled \d+/.test(said), 20_000, "the host to reset the flooded stream");
+    await assert.rejects(
+      stream.next(),
+      (error: unknown) =>
+        error instanceof PluginError &&
+        error.code === "RESOURCE_EXHAUSTED" &&
+        /beyond its flow-control window/.test(error.message),
     );
   });
 

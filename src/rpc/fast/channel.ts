@@ -21,6 +21,7 @@ import {
   FrameType,
   FrameWriter,
   fastWirePreface,
+  initialCreditBytes,
 } from "./frames.ts";
 
 export interface FastChannelOptions {
@@ -339,6 +340,18 @@ class ClientCall {
     const inbox = this.#inbox;
     if (inbox === undefined) {
       this.fail(new PluginError("INTERNAL", "a stream message arrived for a unary response"), true);
+      return;
+    }
+    if (!inbox.acceptsMore) {
+      // The plugin sent beyond the window this side granted: reset the call instead of
+      // buffering whatever it sends (a plugin may not make the host hold unbounded data).
+      this.fail(
+        new PluginError(
+          "RESOURCE_EXHAUSTED",
+          `the plugin sent beyond its flow-control window of ${initialCreditBytes} bytes on this stream`,
+        ),
+        true,
+      );
       return;
     }
     try {
