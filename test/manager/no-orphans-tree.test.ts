@@ -40,6 +40,32 @@ describe("no orphans: process trees", { timeout: 120_000 }, () => {
     });
   }
 
+  // Handled signals (the host's exit cleanup runs) and one it does not handle (SIGQUIT: only the
+  // tree guard is left to act): every death ends the trees.
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const) {
+    it(`plain: a host killed by ${signal} leaves no plugin, no grandchild and no socket directory`, async () => {
+      using temp = tempDir();
+      const marker = `plugwire-hostile-gc-${process.pid}-${signal}-${Date.now()}`;
+      const pidFile = join(temp.dir, "pids");
+      const host = spawn(node, ["--conditions=plugwire-source", treeHost, "plain", "1"], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, HOSTILE_MARKER: marker, HOSTILE_PIDS: pidFile },
+      });
+      const [line] = (await once(createInterface({ input: host.stdout! }), "line")) as [string];
+      const { dirs } = JSON.parse(line) as { pids: number[]; dirs: string[] };
+      const recorded = recordedPids(pidFile);
+      assert.equal(recorded.grandchild.length, 1);
+      host.kill(signal);
+      await once(host, "exit");
+      const all = [...recorded.plugin, ...recorded.grandchild];
+      await waitFor(() => nothingLeft(leftovers(all, marker, dirs)), 5000, "the tree to go").catch(
+        (error: Error) => {
+          throw new Error(`${error.message}: ${JSON.stringify(leftovers(all, marker, dirs))}`);
+        },
+      );
+    });
+  }
+
   it("manager: on SIGTERM the host stops its supervised plugins and restarts none", async () => {
     using temp = tempDir();
     const marker = `plugwire-hostile-gc-${process.pid}-sigterm-${Date.now()}`;
