@@ -262,10 +262,13 @@ describe("the packed package installed in a fresh project", { timeout: 900_000 }
     );
   });
 
-  it("the installed CLI answers --version and --help", () => {
+  it("the installed CLI answers --version and --help, on the oldest supported Node too", () => {
     const bin = join(project, "node_modules/.bin/plugwire");
     assert.equal(run(bin, ["--version"], project).trim(), ownPackage.version);
     assert.match(run(bin, ["--help"], project), /init \[options\] <dir>/);
+    // Compiled JavaScript: the oldest supported Node runs it too, with no type stripping.
+    const cli = join(project, "node_modules/plugwire/bin/plugwire.js");
+    assert.equal(run(oldestNode, [cli, "--version"], project).trim(), ownPackage.version);
   });
 
   it("plugwire init scaffolds a project whose own npm install && npm test pass", {
