@@ -1,11 +1,12 @@
 // Signatures made by the real OpenSSH ssh-keygen verify in plugwire, and plugwire's verify in
 // ssh-keygen; every refusal asserts its code.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { sshKeygen, sshKeygenVerify } from "../../test/support/ssh-keygen.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { parsePrivateKey } from "./ssh-keys.ts";
 import { parseSignature, signMessage } from "./sshsig.ts";
@@ -14,7 +15,6 @@ import type { TrustPolicy } from "./trust-policy.ts";
 import { verifyArtifact } from "./trust-policy.ts";
 import { parseTrustedKeys } from "./trusted-keys.ts";
 
-const sshKeygen = "/usr/bin/ssh-keygen";
 let dir: string;
 const path = (name: string) => join(dir, name);
 const keygen = (...args: string[]) =>
@@ -84,21 +84,11 @@ describe("SSHSIG signatures", () => {
       path("allowed_signers"),
       `release@example.com namespaces="plugwire" ${readFileSync(path("release.pub"), "utf8")}`,
     );
-    const check = spawnSync(
-      sshKeygen,
-      [
-        "-Y",
-        "verify",
-        "-f",
-        path("allowed_signers"),
-        "-I",
-        "release@example.com",
-        "-n",
-        "plugwire",
-        "-s",
-        path("mine.sig"),
-      ],
-      { input: readFileSync(path("mine")), encoding: "utf8" },
+    const check = sshKeygenVerify(
+      path("allowed_signers"),
+      "release@example.com",
+      path("mine"),
+      path("mine.sig"),
     );
     assert.equal(check.status, 0, check.stderr);
     assert.match(check.stdout, /Good "plugwire" signature for release@example.com/);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { repoRoot } from "../support/fixture.ts";
+import { sshKeygenVerify } from "../support/ssh-keygen.ts";
 
 const cli = join(repoRoot, "bin/plugwire.js");
 let dir: string;
@@ -45,21 +46,11 @@ describe("plugwire sign / verify", () => {
       signed.stdout,
       /^signed .*plugin_linux_amd64 → .*plugin_linux_amd64\.sig \(SHA256:/,
     );
-    const ssh = spawnSync(
-      "/usr/bin/ssh-keygen",
-      [
-        "-Y",
-        "verify",
-        "-f",
-        path("allowed_signers"),
-        "-I",
-        "release@example.com",
-        "-n",
-        "plugwire",
-        "-s",
-        path("plugin_linux_amd64.sig"),
-      ],
-      { input: readFileSync(path("plugin_linux_amd64")), encoding: "utf8" },
+    const ssh = sshKeygenVerify(
+      path("allowed_signers"),
+      "release@example.com",
+      path("plugin_linux_amd64"),
+      path("plugin_linux_amd64.sig"),
     );
     assert.equal(ssh.status, 0, ssh.stderr);
     const verified = plugwire(
@@ -135,21 +126,11 @@ describe("plugwire sign / verify", () => {
         encoding: "utf8",
       }),
     );
-    const ssh = spawnSync(
-      "/usr/bin/ssh-keygen",
-      [
-        "-Y",
-        "verify",
-        "-f",
-        path("allowed_signers"),
-        "-I",
-        "release@example.com",
-        "-n",
-        "plugwire",
-        "-s",
-        path("SHA256SUMS.sig"),
-      ],
-      { input: readFileSync(path("SHA256SUMS")), encoding: "utf8" },
+    const ssh = sshKeygenVerify(
+      path("allowed_signers"),
+      "release@example.com",
+      path("SHA256SUMS"),
+      path("SHA256SUMS.sig"),
     );
     assert.equal(ssh.status, 0, ssh.stderr);
     const ok = plugwire(
