@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ManagedPluginOptions } from "../../src/manager/index.ts";
 import { launchProcess, ManagedPlugin } from "../../src/manager/index.ts";
-
+import { running } from "../fixtures/hostile/leftovers.ts";
 import { managerHandshake } from "./fixtures/handshake.ts";
 
 export { managerHandshake };
@@ -67,11 +67,10 @@ export function managedFixture(
 
 export { waitFor } from "../support/fixture.ts";
 
+/**
+ * Whether the process still runs. A zombie does not: a killed plugin whose parent (the host) is
+ * gone waits for PID 1 to reap it, which can take a while on a loaded machine.
+ */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return running(pid);
 }
