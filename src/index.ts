@@ -6,14 +6,18 @@ import "./internal/check-node.ts";
 
 // Host: launch, attach, call, stop.
 export type { AttachOptions, CommonOptions, PluginSet, StartOptions } from "./host/options.ts";
-export type { HostEnvPolicy } from "./host/environment.ts";
-export type { ExitInfo, PluginClientEvents, PluginClientState } from "./host/plugin-client.ts";
-export { PluginClient } from "./host/plugin-client.ts";
-export { attachPlugin, startPlugin } from "./host/start.ts";
-export type { SecureConfig } from "./host/checksum.ts";
-export { cleanupPlugins } from "./host/managed.ts";
-export type { ReattachConfig } from "./host/reattach.ts";
-export { formatReattachConfig, parseReattachConfigs } from "./host/reattach.ts";
+export type { HostEnvPolicy } from "./host/start/environment.ts";
+export type {
+  ExitInfo,
+  PluginClientEvents,
+  PluginClientState,
+} from "./host/client/plugin-client.ts";
+export { PluginClient } from "./host/client/plugin-client.ts";
+export { attachPlugin, startPlugin } from "./host/start/start.ts";
+export type { SecureConfig } from "./host/start/checksum.ts";
+export { cleanupPlugins } from "./host/client/managed.ts";
+export type { ReattachConfig } from "./host/start/reattach.ts";
+export { formatReattachConfig, parseReattachConfigs } from "./host/start/reattach.ts";
 
 // Typed services and calls.
 export type {
@@ -28,31 +32,31 @@ export type {
   ServiceImpl,
   ServiceRegistration,
   Shape,
-} from "./rpc/types.ts";
-export { implement } from "./rpc/types.ts";
+} from "./rpc/core/types.ts";
+export { implement } from "./rpc/core/types.ts";
 
 // Errors and logging.
 export type { PluginErrorCode, PluginErrorOptions } from "./errors/plugin-error.ts";
 export { ErrorCode, PluginError } from "./errors/plugin-error.ts";
-export type { GrpcStatusName } from "./rpc/status.ts";
-export { GrpcStatus } from "./rpc/status.ts";
-export type { ConsoleLoggerOptions } from "./host/console-logger.ts";
-export { createConsoleLogger } from "./host/console-logger.ts";
+export type { GrpcStatusName } from "./rpc/core/status.ts";
+export { GrpcStatus } from "./rpc/core/status.ts";
+export type { ConsoleLoggerOptions } from "./host/client/console-logger.ts";
+export { createConsoleLogger } from "./host/client/console-logger.ts";
 export type { Logger, LogLevel } from "./protocol/hclog.ts";
 export { logLevels } from "./protocol/hclog.ts";
 
 // The plugin side, also at `plugwire/plugin` (which is what a plugin should import).
 export type { PluginLoggerOptions } from "./plugin/logger.ts";
 export { createPluginLogger } from "./plugin/logger.ts";
-export type { PluginServer, ServeOptions } from "./plugin/serve.ts";
-export { serve } from "./plugin/serve.ts";
+export type { PluginServer, ServeOptions } from "./plugin/serve/serve.ts";
+export { serve } from "./plugin/serve/serve.ts";
 export type { HandshakeConfig } from "./protocol/env.ts";
 
 // Building blocks for libraries built on plugwire.
 export type { BrokeredServer, BrokerOptions } from "./broker/broker.ts";
 export { Broker } from "./broker/broker.ts";
 export type { ConnInfo, ConnInfo_Knock } from "./gen/plugin/grpc_broker_pb.js";
-export type { ServerTls } from "./net/grpc-server.ts";
+export type { ServerTls } from "./rpc/grpc/http2-server.ts";
 export type {
   Handshake,
   Network,
@@ -61,10 +65,10 @@ export type {
   WireProtocol,
 } from "./protocol/handshake-line.ts";
 export { formatHandshake, parseHandshake } from "./protocol/handshake-line.ts";
-export type { RpcChannelOptions } from "./rpc/channel.ts";
-export { RpcChannel } from "./rpc/channel.ts";
-export { createClient } from "./rpc/client.ts";
-export type { RpcServerOptions } from "./rpc/server.ts";
-export { RpcServer } from "./rpc/server.ts";
-export type { TlsIdentity } from "./tls/auto-mtls.ts";
-export { generateTlsIdentity } from "./tls/auto-mtls.ts";
+export type { RpcChannelOptions } from "./rpc/grpc/channel.ts";
+export { RpcChannel } from "./rpc/grpc/channel.ts";
+export { createClient } from "./rpc/core/client.ts";
+export type { RpcServerOptions } from "./rpc/grpc/server.ts";
+export { RpcServer } from "./rpc/grpc/server.ts";
+export type { TlsIdentity } from "./transport/auto-mtls.ts";
+export { generateTlsIdentity } from "./transport/auto-mtls.ts";

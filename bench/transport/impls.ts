@@ -37,7 +37,7 @@ export async function listen(impl: Impl, socket: string): Promise<void> {
   switch (impl) {
     case "plugwire": {
       const { createServer } = await import("node:http2");
-      const { RpcServer } = await import("../../src/rpc/server.ts");
+      const { RpcServer } = await import("../../src/rpc/grpc/server.ts");
       const { echoOnly } = await protobuf();
       const server = createServer({ settings: { initialWindowSize: 4 * 1024 * 1024 } });
       new RpcServer()
@@ -141,8 +141,8 @@ export async function connect(impl: Impl, socket: string): Promise<Echo> {
   switch (impl) {
     case "plugwire": {
       const { connect: netConnect } = await import("node:net");
-      const { RpcChannel } = await import("../../src/rpc/channel.ts");
-      const { createClient } = await import("../../src/rpc/client.ts");
+      const { RpcChannel } = await import("../../src/rpc/grpc/channel.ts");
+      const { createClient } = await import("../../src/rpc/core/client.ts");
       const { Fixture } = await protobuf();
       const channel = new RpcChannel({ connect: () => netConnect(socket) });
       const client = createClient(Fixture, channel);

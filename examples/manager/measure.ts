@@ -6,9 +6,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileCacheImport } from "../../src/discovery/package-manifest.ts";
 import { Provider } from "../../src/gen/plugwire/manifest/v1/manifest_pb.js";
 import { PluginRegistry } from "../../src/manager/index.ts";
-import { compileCacheImport } from "../../src/manager/package-manifest.ts";
 import { waitForState } from "../../src/testing/index.ts";
 import { providerHandshake } from "./providers/handshake.ts";
 

@@ -13,7 +13,7 @@ import { Fixture } from "../../test/fixtures/gen/fixture_pb.js";
 import { PingPong } from "../../test/fixtures/gen/grpctest_pb.js";
 import { startFixture, waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import { implement } from "../rpc/types.ts";
+import { implement } from "../rpc/core/types.ts";
 import { inProcessClient } from "../testing/index.ts";
 
 describe("broker (TS host ↔ TS plugin)", () => {

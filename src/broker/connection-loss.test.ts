@@ -7,8 +7,8 @@ import { describe, it } from "node:test";
 import { PingPong } from "../../test/fixtures/gen/grpctest_pb.js";
 import { repoRoot, testHandshake, testPlugins, waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import { startPlugin } from "../host/start.ts";
-import { implement } from "../rpc/types.ts";
+import { startPlugin } from "../host/start/start.ts";
+import { implement } from "../rpc/core/types.ts";
 
 const dropPlugin = join(repoRoot, "test/fixtures/drop-connection-plugin.ts");
 

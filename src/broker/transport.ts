@@ -3,9 +3,9 @@ import type { Duplex } from "node:stream";
 import { create } from "@bufbuild/protobuf";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
-import { dialer } from "../net/dial.ts";
-import { listen } from "../net/listen.ts";
 import type { Network } from "../protocol/handshake-line.ts";
+import { dialer } from "../transport/dial.ts";
+import { listen } from "../transport/listen.ts";
 
 /** What the broker needs from the connection it runs on: how brokered connections are made. */
 export interface BrokerTransport {

@@ -1,8 +1,8 @@
+import type { HostConfig } from "../config/config.ts";
+import { loadConfig } from "../config/config.ts";
+import type { DiscoveryRun } from "../discovery/candidates.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import type { HostEnvPolicy } from "../host/environment.ts";
-import type { DiscoveryRun } from "../manager/candidates.ts";
-import type { HostConfig } from "../manager/config.ts";
-import { loadConfig } from "../manager/config.ts";
+import type { HostEnvPolicy } from "../host/start/environment.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 
 /** Options every command shares. */

@@ -1,12 +1,12 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { ServiceManager } from "../config/service-manager.ts";
+import { classify } from "../discovery/candidates.ts";
+import { candidateSpec } from "../discovery/discovery.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import { classify } from "../manager/candidates.ts";
-import { candidateSpec } from "../manager/discovery.ts";
-import { launchProcess } from "../manager/launch-process.ts";
-import { ManagedPlugin } from "../manager/managed-plugin.ts";
-import { fetchManifest } from "../manager/manifest.ts";
-import { ServiceManager } from "../manager/service-manager.ts";
+import { fetchManifest } from "../providers/manifest.ts";
+import { launchProcess } from "../supervisor/launch-process.ts";
+import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
 import type { CliContext } from "./context.ts";
 import { requireHandshake } from "./context.ts";
 

@@ -2,10 +2,10 @@ import type { Writable } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
-import type { TlsIdentity } from "../tls/auto-mtls.ts";
-import type { SecureConfig } from "./checksum.ts";
-import type { HostEnvPolicy } from "./environment.ts";
-import type { ReattachConfig } from "./reattach.ts";
+import type { TlsIdentity } from "../transport/auto-mtls.ts";
+import type { SecureConfig } from "./start/checksum.ts";
+import type { HostEnvPolicy } from "./start/environment.ts";
+import type { ReattachConfig } from "./start/reattach.ts";
 
 /** Named services a host dispenses, like go-plugin's PluginSet (names never go on the wire). */
 export type PluginSet = Readonly<Record<string, DescService>>;

@@ -1,6 +1,6 @@
 import { dirname, isAbsolute, join } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
-import type { SecureConfig } from "../host/checksum.ts";
+import type { SecureConfig } from "../host/start/checksum.ts";
 import { sha256File } from "../trust/sha256sums.ts";
 import type { LockEntry } from "./lock-file.ts";
 

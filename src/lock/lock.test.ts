@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PluginError } from "../errors/plugin-error.ts";
-import { startPlugin } from "../host/start.ts";
+import { startPlugin } from "../host/start/start.ts";
 import { sha256File } from "../trust/sha256sums.ts";
 import { secureFromLock, verifyLaunch } from "./launch-check.ts";
 import type { LockEntry, Lockfile } from "./lock-file.ts";

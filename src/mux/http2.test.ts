@@ -19,11 +19,11 @@ import { fixtureService } from "../../test/fixtures/fixture-service.ts";
 import { Fixture } from "../../test/fixtures/gen/fixture_pb.js";
 import { waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import { RpcChannel } from "../rpc/channel.ts";
-import { createClient } from "../rpc/client.ts";
-import { RpcServer } from "../rpc/server.ts";
-import type { TlsIdentity } from "../tls/auto-mtls.ts";
-import { generateTlsIdentity } from "../tls/auto-mtls.ts";
+import { createClient } from "../rpc/core/client.ts";
+import { RpcChannel } from "../rpc/grpc/channel.ts";
+import { RpcServer } from "../rpc/grpc/server.ts";
+import type { TlsIdentity } from "../transport/auto-mtls.ts";
+import { generateTlsIdentity } from "../transport/auto-mtls.ts";
 import { YamuxSession } from "./session.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pw-mux-h2-"));

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { pluginEnvironment } from "../host/environment.ts";
+import { pluginEnvironment } from "../host/start/environment.ts";
 import { formatHclogLine, hclogTimestamp, parseLogLine } from "./hclog.ts";
 import { negotiateVersion } from "./negotiate.ts";
 

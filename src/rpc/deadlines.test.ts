@@ -11,7 +11,7 @@ import {
   maxTimerMs,
   parseGrpcTimeout,
   startDeadlineTimer,
-} from "./timeout.ts";
+} from "./core/timeout.ts";
 
 const day = 86_400_000;
 

@@ -11,14 +11,14 @@ import { Fixture } from "../../test/fixtures/gen/fixture_pb.js";
 import { waitFor } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
-import { RpcChannel } from "./channel.ts";
-import { createClient } from "./client.ts";
+import { createClient } from "./core/client.ts";
+import type { Channel } from "./core/types.ts";
+import { implement } from "./core/types.ts";
 import { FastChannel } from "./fast/channel.ts";
 import { fastWirePreface } from "./fast/frames.ts";
 import { FastServerConnection } from "./fast/server.ts";
-import { RpcServer } from "./server.ts";
-import type { Channel } from "./types.ts";
-import { implement } from "./types.ts";
+import { RpcChannel } from "./grpc/channel.ts";
+import { RpcServer } from "./grpc/server.ts";
 
 const limit = 1024 * 1024;
 

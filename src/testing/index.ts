@@ -3,20 +3,20 @@
 import "../internal/check-node.ts";
 import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
-import type { Connection } from "../manager/connection.ts";
-import { connectInProcess } from "../manager/in-process.ts";
-import type { ProcessSpec } from "../manager/launch-process.ts";
-import { launchProcess } from "../manager/launch-process.ts";
-import type { ManagedPluginOptions, ManagedPluginState } from "../manager/managed-plugin.ts";
-import { ManagedPlugin } from "../manager/managed-plugin.ts";
-import { entryCommand } from "../manager/package-manifest.ts";
-import type { ProviderServicesOptions } from "../manager/provider-services.ts";
-import { providerServices } from "../manager/provider-services.ts";
+import type { Connection } from "../supervisor/connection.ts";
+import { connectInProcess } from "../supervisor/in-process.ts";
+import type { ProcessSpec } from "../supervisor/launch-process.ts";
+import { launchProcess } from "../supervisor/launch-process.ts";
+import type { ManagedPluginOptions, ManagedPluginState } from "../supervisor/managed-plugin.ts";
+import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
+import { entryCommand } from "../discovery/package-manifest.ts";
+import type { ProviderServicesOptions } from "../providers/provider-services.ts";
+import { providerServices } from "../providers/provider-services.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
-import type { Client, ServiceImpl, ServiceRegistration } from "../rpc/types.ts";
-import { implement } from "../rpc/types.ts";
+import type { Client, ServiceImpl, ServiceRegistration } from "../rpc/core/types.ts";
+import { implement } from "../rpc/core/types.ts";
 
-export type { InProcessOptions } from "../manager/in-process.ts";
+export type { InProcessOptions } from "../supervisor/in-process.ts";
 export { connectInProcess };
 
 /** A typed client over an implementation served in this process; dispose it to stop. */

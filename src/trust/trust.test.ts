@@ -284,7 +284,7 @@ describe("trusted keys and trust config", () => {
 
 describe("plugwire.toml keys", () => {
   it("reads [trust], [services.<name>.trust] and version; a bad value names the file, line and key", async () => {
-    const { parseConfig } = await import("../manager/config.ts");
+    const { parseConfig } = await import("../config/config.ts");
     const config = parseConfig(
       [
         "[trust]",

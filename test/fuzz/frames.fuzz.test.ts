@@ -1,12 +1,12 @@
 // Fuzzes the two framings a peer reads: the fast wire's FrameReader and call head decoder
-// (src/rpc/fast/frames.ts) and gRPC's length-prefixed FrameDecoder (src/rpc/framing.ts). Inputs
+// (src/rpc/fast/frames.ts) and gRPC's length-prefixed FrameDecoder (src/rpc/grpc/framing.ts). Inputs
 // are valid frame sequences, mutations of them and the corpus, fed in random splits.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PluginError } from "../../src/errors/plugin-error.ts";
 import type { Frame } from "../../src/rpc/fast/frames.ts";
 import { decodeCallHead, decodeStatus, FrameReader } from "../../src/rpc/fast/frames.ts";
-import { FrameDecoder } from "../../src/rpc/framing.ts";
+import { FrameDecoder } from "../../src/rpc/grpc/framing.ts";
 import {
   fuzz,
   fuzzIterations,

@@ -1,12 +1,12 @@
 // Fuzzes go-plugin's handshake line parser (src/protocol/handshake-line.ts) and the certificate
-// field's decoder (src/tls/auto-mtls.ts): every input either parses into a checked handshake or
+// field's decoder (src/transport/auto-mtls.ts): every input either parses into a checked handshake or
 // fails with a PluginError whose code docs/handshake.md lists, quickly, with a bounded message.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PluginError } from "../../src/errors/plugin-error.ts";
-import { checkAddress } from "../../src/net/address.ts";
 import { parseHandshake } from "../../src/protocol/handshake-line.ts";
-import { certPemFromHandshake } from "../../src/tls/auto-mtls.ts";
+import { checkAddress } from "../../src/transport/address.ts";
+import { certPemFromHandshake } from "../../src/transport/auto-mtls.ts";
 import type { Rng } from "./support.ts";
 import { fuzz, fuzzIterations, loadCorpus, mutate } from "./support.ts";
 

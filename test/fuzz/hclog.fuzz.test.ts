@@ -1,11 +1,11 @@
 // Fuzzes the host's log mirror: parseLogLine (src/protocol/hclog.ts) on single lines, and
-// mirrorStderr (src/host/stderr-mirror.ts) on whole streams cut at random points. Never a throw,
+// mirrorStderr (src/host/client/stderr-mirror.ts) on whole streams cut at random points. Never a throw,
 // levels from hclog's five, messages no longer than their line, the stream always settles.
 import assert from "node:assert/strict";
 import { PassThrough, Writable } from "node:stream";
 import { describe, it } from "node:test";
-import { createConsoleLogger } from "../../src/host/console-logger.ts";
-import { mirrorStderr, StderrTail } from "../../src/host/stderr-mirror.ts";
+import { createConsoleLogger } from "../../src/host/client/console-logger.ts";
+import { mirrorStderr, StderrTail } from "../../src/host/client/stderr-mirror.ts";
 import type { ParsedLogLine } from "../../src/protocol/hclog.ts";
 import { logLevels, parseLogLine } from "../../src/protocol/hclog.ts";
 import type { Rng } from "./support.ts";

@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { UserProvider } from "../../examples/manager/users/gen/users_pb.js";
 import { jsonUserProvider } from "../../examples/manager/users/json-driver.ts";
+import { parseConfig } from "../../src/config/config.ts";
+import { ServiceManager } from "../../src/config/service-manager.ts";
 import { Provider } from "../../src/gen/plugwire/manifest/v1/manifest_pb.js";
 import { PluginError } from "../../src/index.ts";
-import { parseConfig } from "../../src/manager/config.ts";
-import { ServiceManager } from "../../src/manager/service-manager.ts";
 import { git, startGitDaemon } from "./git-daemon.ts";
 import { repoRoot, tempDir } from "./support.ts";
 

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { ServiceManager } from "../../src/config/service-manager.ts";
 import { Provider } from "../../src/gen/plugwire/manifest/v1/manifest_pb.js";
 import type { PluginError } from "../../src/index.ts";
 import { buildSource } from "../../src/manager/index.ts";
-import { ServiceManager } from "../../src/manager/service-manager.ts";
 import { git, startGitDaemon } from "./git-daemon.ts";
 import { tempDir } from "./support.ts";
 

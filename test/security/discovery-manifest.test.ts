@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { listCandidates } from "../../src/manager/candidates.ts";
+import { listCandidates } from "../../src/discovery/candidates.ts";
 import { discoverPlugins } from "../../src/manager/index.ts";
 import {
   fixtureExecutable,

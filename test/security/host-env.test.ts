@@ -2,10 +2,10 @@
 // allow-list of names and PREFIX_* patterns; checked in real plugin processes.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { HostEnvPolicy } from "../../src/host/environment.ts";
-import { hostEnvFilter, pluginEnvironment } from "../../src/host/environment.ts";
+import { parseConfig } from "../../src/config/config.ts";
+import type { HostEnvPolicy } from "../../src/host/start/environment.ts";
+import { hostEnvFilter, pluginEnvironment } from "../../src/host/start/environment.ts";
 import { PluginError } from "../../src/index.ts";
-import { parseConfig } from "../../src/manager/config.ts";
 import { launchProcess } from "../../src/manager/index.ts";
 import { fixturePlugin, recordingLogger, startFixture, testHandshake } from "../support/fixture.ts";
 

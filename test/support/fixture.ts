@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { processAlive } from "../../src/host/reattach.ts";
+import { processAlive } from "../../src/host/start/reattach.ts";
 import type { Logger, LogLevel, StartOptions } from "../../src/index.ts";
 import { startPlugin } from "../../src/index.ts";
 import { Fixture } from "../fixtures/gen/fixture_pb.js";

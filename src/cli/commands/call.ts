@@ -4,10 +4,10 @@ import { createFileRegistry, fromBinary, fromJson, toJson } from "@bufbuild/prot
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { Provider } from "../../gen/plugwire/manifest/v1/manifest_pb.js";
-import { findService } from "../../manager/json-call.ts";
-import type { ManagedPlugin } from "../../manager/managed-plugin.ts";
+import { findService } from "../../providers/json-call.ts";
+import type { CallOptions } from "../../rpc/core/types.ts";
 import { ReflectionClient } from "../../rpc/reflection/client.ts";
-import type { CallOptions } from "../../rpc/types.ts";
+import type { ManagedPlugin } from "../../supervisor/managed-plugin.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../context.ts";
 import { printJson } from "../output.ts";

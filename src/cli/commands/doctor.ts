@@ -1,5 +1,5 @@
 import { relative, resolve } from "node:path";
-import { discoverPlugins } from "../../manager/discovery.ts";
+import { discoverPlugins } from "../../discovery/discovery.ts";
 import type { CliContext } from "../context.ts";
 import { requireHandshake, UsageError } from "../context.ts";
 import { printJson, progress, progressLine, stderrTail } from "../output.ts";

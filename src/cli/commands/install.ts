@@ -2,12 +2,12 @@ import { existsSync, statSync } from "node:fs";
 import { chmod, cp, mkdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { classify } from "../../discovery/candidates.ts";
+import { discoverPlugins } from "../../discovery/discovery.ts";
+import { findPackageManifest, readPackageManifest } from "../../discovery/package-manifest.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { classify } from "../../manager/candidates.ts";
-import { discoverPlugins } from "../../manager/discovery.ts";
-import { findPackageManifest, readPackageManifest } from "../../manager/package-manifest.ts";
-import { buildSource, sourceLanguage } from "../../manager/sources/build-source.ts";
-import { fetchGit, isGitUrl } from "../../manager/sources/git-source.ts";
+import { buildSource, sourceLanguage } from "../../sources/build-source.ts";
+import { fetchGit, isGitUrl } from "../../sources/git-source.ts";
 import type { CliContext } from "../context.ts";
 import { printJson, progress, progressLine, stderrTail } from "../output.ts";
 

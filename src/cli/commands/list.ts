@@ -1,7 +1,7 @@
 import { relative } from "node:path";
-import type { ManagedPlugin } from "../../manager/managed-plugin.ts";
-import { PluginRegistry } from "../../manager/registry.ts";
-import { ServiceManager } from "../../manager/service-manager.ts";
+import { ServiceManager } from "../../config/service-manager.ts";
+import { PluginRegistry } from "../../discovery/registry.ts";
+import type { ManagedPlugin } from "../../supervisor/managed-plugin.ts";
 import type { CliContext } from "../context.ts";
 import { requireHandshake } from "../context.ts";
 import { printJson, progress, progressLine, stderrTail, table } from "../output.ts";

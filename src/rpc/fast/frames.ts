@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
-import type { Encoded } from "../codec.ts";
-import { encodedSize } from "../codec.ts";
+import type { Encoded } from "../core/codec.ts";
+import { encodedSize } from "../core/codec.ts";
 
 /**
  * plugwire's fast wire (docs/fast-wire.md): gRPC's calls, statuses, deadlines and cancellation

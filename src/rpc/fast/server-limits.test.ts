@@ -15,10 +15,10 @@ import {
   SleepRequestSchema,
 } from "../../../test/fixtures/gen/fixture_pb.js";
 import { waitFor } from "../../../test/support/fixture.ts";
-import { createDualListener } from "../../plugin/listener.ts";
-import { RpcServer } from "../server.ts";
-import { GrpcStatus } from "../status.ts";
-import { implement } from "../types.ts";
+import { createDualListener } from "../../transport/dual-listener.ts";
+import { GrpcStatus } from "../core/status.ts";
+import { implement } from "../core/types.ts";
+import { RpcServer } from "../grpc/server.ts";
 import type { Frame } from "./frames.ts";
 import {
   CallFlag,

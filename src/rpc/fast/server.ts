@@ -1,13 +1,13 @@
 import type { Duplex } from "node:stream";
 import { fromBinary } from "@bufbuild/protobuf";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { currentCall } from "../call-context.ts";
-import type { Encoded } from "../codec.ts";
-import { encodedSize, encodeMessage } from "../codec.ts";
-import type { Route, RpcServer } from "../server.ts";
-import { GrpcStatus } from "../status.ts";
-import { startDeadlineTimer } from "../timeout.ts";
-import type { HandlerContext } from "../types.ts";
+import { currentCall } from "../core/call-context.ts";
+import type { Encoded } from "../core/codec.ts";
+import { encodedSize, encodeMessage } from "../core/codec.ts";
+import { GrpcStatus } from "../core/status.ts";
+import { startDeadlineTimer } from "../core/timeout.ts";
+import type { HandlerContext } from "../core/types.ts";
+import type { Route, RpcServer } from "../grpc/server.ts";
 import { Credit, Inbox } from "./flow.ts";
 import type { Frame, FrameTypeNumber } from "./frames.ts";
 import {

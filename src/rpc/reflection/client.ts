@@ -10,8 +10,8 @@ import type {
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionAlpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { AsyncQueue } from "../../internal/async-queue.ts";
-import { createClient } from "../client.ts";
-import type { CallOptions, Channel, Client } from "../types.ts";
+import { createClient } from "../core/client.ts";
+import type { CallOptions, Channel, Client } from "../core/types.ts";
 import { fileRegistryOf } from "./file-set.ts";
 
 /** Anything that makes typed clients: a `Channel`, a `PluginClient`, a manager `Connection`. */

@@ -7,9 +7,9 @@ import type {
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionAlpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { GrpcStatus } from "../status.ts";
-import type { ServiceImpl, ServiceRegistration } from "../types.ts";
-import { implement } from "../types.ts";
+import { GrpcStatus } from "../core/status.ts";
+import type { ServiceImpl, ServiceRegistration } from "../core/types.ts";
+import { implement } from "../core/types.ts";
 import type { FileIndex } from "./index-files.ts";
 import { indexFiles, withDependencies } from "./index-files.ts";
 

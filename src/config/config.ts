@@ -1,0 +1,278 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { parse as parseToml, TomlError } from "smol-toml";
+import type { DiscoveryRun } from "../discovery/candidates.ts";
+import { PluginError } from "../errors/plugin-error.ts";
+import type { HostEnvPolicy } from "../host/start/environment.ts";
+import { hostEnvFilter } from "../host/start/environment.ts";
+import type { HandshakeConfig } from "../protocol/env.ts";
+import type { TrustSettings } from "../trust/trust-config.ts";
+import { parseTrustSettings } from "../trust/trust-config.ts";
+import { checkRange } from "../versions/constraint.ts";
+import { locateKey } from "./config-locate.ts";
+
+/**
+ * A host's plugwire.toml, as Reva configures its drivers:
+ *
+ * ```toml
+ * [manager]
+ * plugin_dirs = ["plugins"]
+ * cache_dir = ".cache/plugwire"
+ * start_timeout_ms = 5000
+ * discovery = "manifest"          # run only plugin packages found in plugin_dirs (default "all")
+ * host_env = ["PATH", "HOME"]     # host variables discovered plugins get (default: all)
+ * [manager.handshake]
+ * magic_cookie_key = "USERS_PLUGIN"
+ * magic_cookie_value = "users"
+ *
+ * [services.userprovider]
+ * driver = "json"                 # in-process name | ./binary | ./source-dir | git URL
+ * ref = "v1.0.0"                  # git only: branch, tag or commit
+ * version = "^1.2"                # semver range (resolved by the registry sources; docs/trust.md)
+ * allow_install_scripts = false   # TypeScript sources: run the dependencies' install scripts
+ * host_env = ["PATH", "AWS_*"]    # host variables this plugin gets (default: all; "none")
+ * [services.userprovider.drivers.json]
+ * users = "users.json"            # the driver's own settings, handed to it
+ *
+ * [trust]                         # signatures (docs/trust.md); also [services.<name>.trust]
+ * signatures = "required"         # required | if-present (default) | off
+ * trusted_keys = ["keys/release.pub"]
+ * ```
+ */
+export interface HostConfig {
+  readonly file: string;
+  readonly manager: ManagerConfig;
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+  /** The `[trust]` table: signature policy and trusted keys for every source. */
+  readonly trust: TrustSettings | undefined;
+}
+
+export interface ManagerConfig {
+  /** Plugin directories (and globs) to discover, absolute. */
+  readonly pluginDirs: readonly string[];
+  /** Where source builds and git checkouts are cached, absolute. */
+  readonly cacheDir: string;
+  readonly startTimeoutMs: number;
+  readonly handshake: HandshakeConfig | undefined;
+  readonly versions: readonly number[] | undefined;
+  /** What discovery in `pluginDirs` may run (`discovery`). Default "all". */
+  readonly discovery: DiscoveryRun;
+  /** The host variables discovered plugins receive (`host_env`). Default "all". */
+  readonly hostEnv: HostEnvPolicy | undefined;
+}
+
+export interface ServiceConfig {
+  readonly name: string;
+  /** As written: a name, a path or a URL. */
+  readonly driver: string;
+  readonly ref: string | undefined;
+  /** `version`: the semver range the source must resolve within, as written. */
+  readonly version: string | undefined;
+  /** `[services.<name>.trust]`: this source's policy and keys, over the global `[trust]`. */
+  readonly trust: TrustSettings | undefined;
+  /** TypeScript sources: let npm run the dependencies' install scripts. Default false. */
+  readonly allowInstallScripts: boolean;
+  /** The table `drivers.<driver name>`: the driver's own settings. */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly handshake: HandshakeConfig | undefined;
+  /** The host variables this service's plugin receives (`host_env`). Default "all". */
+  readonly hostEnv: HostEnvPolicy | undefined;
+  /** Where `driver` is set, for messages. */
+  readonly line: number;
+}
+
+/** Reads and checks a host config file; errors name the file, line and key. */
+export async function loadConfig(file: string): Promise<HostConfig> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new PluginError("CONFIG_INVALID", `cannot read ${path}: ${(error as Error).message}`, {
+      cause: error,
+      details: { file: path },
+    });
+  }
+  return parseConfig(text, path);
+}
+
+/** Parses config text; `file` is used for messages and to resolve relative paths. */
+export function parseConfig(text: string, file: string): HostConfig {
+  let data: Record<string, unknown>;
+  try {
+    data = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError)
+      throw new PluginError(
+        "CONFIG_INVALID",
+        `${file}:${error.line}:${error.column}: invalid TOML: ${error.message.split("\n")[0]}`,
+        { cause: error, details: { file, line: error.line } },
+      );
+    throw error;
+  }
+  const base = dirname(file);
+  const fail = (path: string[], message: string): never => {
+    const line = locateKey(text, path);
+    throw new PluginError(
+      "CONFIG_INVALID",
+      `${file}:${line}: key \`${path.join(".")}\`: ${message}`,
+      {
+        details: { file, line, key: path.join(".") },
+      },
+    );
+  };
+  const table = (value: unknown, path: string[]): Record<string, unknown> => {
+    if (value === undefined) return {};
+    if (
+      typeof value !== "object" ||
+      value === null ||
+      Array.isArray(value) ||
+      value instanceof Date
+    )
+      return fail(path, `expected a table, got ${JSON.stringify(value)}`);
+    return value as Record<string, unknown>;
+  };
+  const known = (t: Record<string, unknown>, path: string[], keys: string[]) => {
+    for (const key of Object.keys(t))
+      if (!keys.includes(key))
+        fail([...path, key], `unknown key (expected one of: ${keys.join(", ")})`);
+  };
+  const string = (value: unknown, path: string[]): string =>
+    typeof value === "string" && value !== ""
+      ? value
+      : fail(path, `expected a non-empty string, got ${JSON.stringify(value)}`);
+  const handshake = (value: unknown, path: string[]): HandshakeConfig | undefined => {
+    if (value === undefined) return undefined;
+    const t = table(value, path);
+    known(t, path, ["magic_cookie_key", "magic_cookie_value", "protocol_version"]);
+    const version = t.protocol_version ?? 1;
+    if (!Number.isInteger(version))
+      fail([...path, "protocol_version"], `expected an integer, got ${JSON.stringify(version)}`);
+    return {
+      magicCookieKey: string(t.magic_cookie_key, [...path, "magic_cookie_key"]),
+      magicCookieValue: string(t.magic_cookie_value, [...path, "magic_cookie_value"]),
+      protocolVersion: version as number,
+    };
+  };
+  const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  const hostEnv = (value: unknown, path: string[]): HostEnvPolicy | undefined => {
+    if (value === undefined) return undefined;
+    try {
+      hostEnvFilter(value as HostEnvPolicy);
+    } catch (error) {
+      return fail(
+        path,
+        `expected "all", "none" or an array of variable names and PREFIX_* patterns (${(error as Error).message})`,
+      );
+    }
+    return value as HostEnvPolicy;
+  };
+
+  known(data, [], ["manager", "services", "trust"]);
+  const m = table(data.manager, ["manager"]);
+  known(
+    m,
+    ["manager"],
+    [
+      "plugin_dirs",
+      "cache_dir",
+      "start_timeout_ms",
+      "handshake",
+      "versions",
+      "discovery",
+      "host_env",
+    ],
+  );
+  const discovery = m.discovery ?? "all";
+  if (discovery !== "all" && discovery !== "manifest")
+    fail(
+      ["manager", "discovery"],
+      `expected "all" or "manifest", got ${JSON.stringify(discovery)}`,
+    );
+  const dirs = m.plugin_dirs ?? [];
+  if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== "string"))
+    fail(["manager", "plugin_dirs"], `expected an array of paths, got ${JSON.stringify(dirs)}`);
+  const timeout = m.start_timeout_ms ?? 5000;
+  if (typeof timeout !== "number" || !(timeout > 0))
+    fail(
+      ["manager", "start_timeout_ms"],
+      `expected a positive number of milliseconds, got ${JSON.stringify(timeout)}`,
+    );
+  const versions = m.versions;
+  if (
+    versions !== undefined &&
+    (!Array.isArray(versions) || versions.some((v) => !Number.isInteger(v)))
+  )
+    fail(["manager", "versions"], `expected an array of integers, got ${JSON.stringify(versions)}`);
+  const manager: ManagerConfig = {
+    pluginDirs: (dirs as string[]).map(abs),
+    cacheDir: abs(
+      m.cache_dir === undefined ? ".cache/plugwire" : string(m.cache_dir, ["manager", "cache_dir"]),
+    ),
+    startTimeoutMs: timeout as number,
+    handshake: handshake(m.handshake, ["manager", "handshake"]),
+    versions: versions as number[] | undefined,
+    discovery: discovery as DiscoveryRun,
+    hostEnv: hostEnv(m.host_env, ["manager", "host_env"]),
+  };
+
+  const services: Record<string, ServiceConfig> = {};
+  const s = table(data.services, ["services"]);
+  for (const [name, value] of Object.entries(s)) {
+    const path = ["services", name];
+    const t = table(value, path);
+    known(t, path, [
+      "driver",
+      "ref",
+      "version",
+      "allow_install_scripts",
+      "handshake",
+      "drivers",
+      "host_env",
+      "trust",
+    ]);
+    const driver = string(t.driver, [...path, "driver"]);
+    const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
+    const version = t.version === undefined ? undefined : string(t.version, [...path, "version"]);
+    if (version !== undefined)
+      try {
+        checkRange(version, "version", name);
+      } catch (error) {
+        fail(
+          [...path, "version"],
+          (error as { rawMessage: string }).rawMessage.replace(/^version: /, ""),
+        );
+      }
+    const scripts = t.allow_install_scripts ?? false;
+    if (typeof scripts !== "boolean")
+      fail(
+        [...path, "allow_install_scripts"],
+        `expected true or false, got ${JSON.stringify(scripts)}`,
+      );
+    const drivers = table(t.drivers, [...path, "drivers"]);
+    const key = driverKey(driver);
+    services[name] = {
+      name,
+      driver,
+      ref,
+      version,
+      trust: parseTrustSettings(t.trust, [...path, "trust"], base, fail),
+      allowInstallScripts: scripts as boolean,
+      settings: table(drivers[key], [...path, "drivers", key]),
+      handshake: handshake(t.handshake, [...path, "handshake"]),
+      hostEnv: hostEnv(t.host_env, [...path, "host_env"]),
+      line: locateKey(text, [...path, "driver"]),
+    };
+  }
+  return { file, manager, services, trust: parseTrustSettings(data.trust, ["trust"], base, fail) };
+}
+
+/**
+ * The name a driver's settings table goes by (Reva's `drivers.<name>`): the driver itself when it
+ * is a name, else the last path or URL segment without `.git`.
+ */
+export function driverKey(driver: string): string {
+  const trimmed = driver.replace(/\/+$/, "");
+  const last = trimmed.slice(Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf(":")) + 1);
+  return last.replace(/\.git$/, "") || driver;
+}

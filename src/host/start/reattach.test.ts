@@ -1,0 +1,77 @@
+// Debug mode and reattach (go-plugin's test mode and TF_REATTACH_PROVIDERS).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { statSync } from "node:fs";
+import { dirname } from "node:path";
+import { describe, it } from "node:test";
+import {
+  fixturePlugin,
+  processAlive,
+  socketDir,
+  startFixture,
+  testPlugins,
+  waitFor,
+} from "../../../test/support/fixture.ts";
+import { formatReattachConfig, parseReattachConfigs } from "./reattach.ts";
+import { attachPlugin } from "./start.ts";
+
+describe("debug mode and reattach", () => {
+  it("a plugin in debug mode prints a TF_REATTACH_PROVIDERS-shaped config a host attaches to", async () => {
+    const child = spawn(fixturePlugin, ["debug"], { stdio: ["ignore", "pipe", "ignore"] });
+    let output = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      output += chunk;
+    });
+    try {
+      await waitFor(() => output.includes("PLUGWIRE_REATTACH='"), 20_000, "the reattach line");
+      assert.match(
+        output,
+        /^Plugin started. To attach a host, set the PLUGWIRE_REATTACH environment variable/,
+      );
+      const json = /PLUGWIRE_REATTACH='(.*)'/.exec(output)![1]!;
+      const configs = parseReattachConfigs(json);
+      const config = configs["registry.plugwire.dev/test/fixture"]!;
+      assert.equal(config.pid, child.pid);
+      assert.equal(config.test, true);
+      assert.equal(config.protocolVersion, 1);
+      assert.deepEqual(parseReattachConfigs(formatReattachConfig("x", config)).x, config);
+
+      const first = await attachPlugin({ reattach: config, plugins: testPlugins, name: "fixture" });
+      assert.equal(first.negotiatedVersion, 1);
+      assert.equal((await first.dispense("test").double({ Input: 8 })).Output, 16);
+      await first.kill(); // a debug-mode plugin is not ours to stop
+      assert.ok(processAlive(child.pid!));
+      const second = await attachPlugin({ reattach: config, plugins: testPlugins });
+      await second.ping();
+      await second.kill();
+
+      child.kill("SIGINT");
+      await once(child, "exit");
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  it("TestSetGroup: the host's private socket directory gets the group and mode 0770", async () => {
+    await using plugin = await startFixture("test-grpc", { unixSocketGroup: "root" });
+    const dir = statSync(dirname(plugin.address));
+    assert.equal(dir.mode & 0o777, 0o770);
+    assert.equal(dir.gid, 0);
+  });
+
+  for (const group of ["0", "root"]) {
+    it(`TestUnixSocketGroupPermissions: PLUGIN_UNIX_SOCKET_GROUP=${group} gives the socket that group and mode 0660`, async () => {
+      using sockets = socketDir();
+      await using plugin = await startFixture("test-grpc", {
+        unixSocketDir: sockets.dir,
+        unixSocketGroup: group,
+      });
+      const stat = statSync(plugin.address);
+      assert.ok(stat.isSocket());
+      assert.equal(stat.mode & 0o777, 0o660);
+      assert.equal(stat.gid, 0);
+    });
+  }
+});

@@ -1,0 +1,115 @@
+import type {
+  DescMessage,
+  DescMethod,
+  DescService,
+  MessageInitShape,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import type { Broker } from "../../broker/broker.ts";
+import type { PluginError } from "../../errors/plugin-error.ts";
+
+/** Per-call options every client method accepts. */
+export interface CallOptions {
+  /** Aborting cancels the call on both sides: the plugin's handler sees its signal fire. */
+  signal?: AbortSignal | undefined;
+  /** Deadline for the whole call, sent to the peer as `grpc-timeout`. */
+  timeoutMs?: number | undefined;
+  /** Extra request metadata (lower-case keys). */
+  headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * A connection that carries calls, whatever the wire: `RpcChannel` (gRPC over HTTP/2) or
+ * `FastChannel` (plugwire's fast wire). Typed clients are built on it with `createClient`.
+ */
+export interface Channel {
+  readonly closed: boolean;
+  /** Fails pending and future calls with `reason` and closes the connection. Idempotent. */
+  close(reason?: PluginError): void;
+  unary(method: DescMethod, request: unknown, options?: CallOptions): Promise<unknown>;
+  serverStream(method: DescMethod, request: unknown, options?: CallOptions): AsyncIterable<unknown>;
+  clientStream(
+    method: DescMethod,
+    requests: AsyncIterable<unknown>,
+    options?: CallOptions,
+  ): Promise<unknown>;
+  bidiStream(
+    method: DescMethod,
+    requests: AsyncIterable<unknown>,
+    options?: CallOptions,
+  ): AsyncIterable<unknown>;
+}
+
+/** What a handler learns about its call. */
+export interface HandlerContext {
+  /** Fires when the caller cancels, the deadline passes, the connection drops or the server stops. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline (epoch milliseconds) the caller set, if any. */
+  readonly deadline: number | undefined;
+  /** Request metadata as received. */
+  readonly requestHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** Milliseconds until the deadline, or undefined without one. */
+  timeRemainingMs(): number | undefined;
+  /** The go-plugin broker of this connection, to dial callbacks the caller handed over by id. */
+  readonly broker: Broker | undefined;
+}
+
+/** The request message descriptor of a method. */
+export type In<M extends DescMethod> = M["input"];
+/** The response message descriptor of a method. */
+export type Out<M extends DescMethod> = M["output"];
+/** What a caller may pass for a message: any subset of its fields. */
+export type Init<D extends DescMessage> = MessageInitShape<D>;
+/** A message as received, every field present. */
+export type Shape<D extends DescMessage> = MessageShape<D>;
+/** A value or a promise of it. */
+export type Awaitable<T> = T | Promise<T>;
+
+// biome-ignore format: reads best as a table
+/** The typed client for a service: promises for unary calls, async iterables for streams. */
+export type Client<S extends DescService> = {
+  [K in keyof S["method"]]:
+    S["method"][K] extends { methodKind: "unary" } & DescMethod
+      ? (request: Init<In<S["method"][K]>>, options?: CallOptions) => Promise<Shape<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "server_streaming" } & DescMethod
+      ? (request: Init<In<S["method"][K]>>, options?: CallOptions) => AsyncIterable<Shape<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "client_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Init<In<S["method"][K]>>>, options?: CallOptions) => Promise<Shape<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "bidi_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Init<In<S["method"][K]>>>, options?: CallOptions) => AsyncIterable<Shape<Out<S["method"][K]>>>
+    : never;
+};
+
+// biome-ignore format: reads best as a table
+/** What a plugin author implements for a service: one handler per method. */
+export type ServiceImpl<S extends DescService> = {
+  [K in keyof S["method"]]:
+    S["method"][K] extends { methodKind: "unary" } & DescMethod
+      ? (request: Shape<In<S["method"][K]>>, context: HandlerContext) => Awaitable<Init<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "server_streaming" } & DescMethod
+      ? (request: Shape<In<S["method"][K]>>, context: HandlerContext) => AsyncIterable<Init<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "client_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Shape<In<S["method"][K]>>>, context: HandlerContext) => Awaitable<Init<Out<S["method"][K]>>>
+    : S["method"][K] extends { methodKind: "bidi_streaming" } & DescMethod
+      ? (requests: AsyncIterable<Shape<In<S["method"][K]>>>, context: HandlerContext) => AsyncIterable<Init<Out<S["method"][K]>>>
+    : never;
+};
+
+/** A service descriptor paired with its implementation, as servers register them. */
+export interface ServiceRegistration<S extends DescService = DescService> {
+  readonly service: S;
+  readonly impl: ServiceImpl<S>;
+}
+
+/** Pairs a service with its implementation, checking the implementation's type. */
+export function implement<S extends DescService>(
+  service: S,
+  impl: ServiceImpl<S>,
+): ServiceRegistration<S> {
+  return { service, impl };
+}
+
+/** `/package.Service/Method`, the HTTP/2 path of a method. */
+export function methodPath(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}

@@ -1,0 +1,99 @@
+import { connect as netConnect } from "node:net";
+import { Duplex } from "node:stream";
+import type { Network } from "../protocol/handshake-line.ts";
+import { RpcChannel } from "../rpc/grpc/channel.ts";
+import type { DialTarget } from "./address.ts";
+import { checkAddress } from "./address.ts";
+import type { TlsIdentity } from "./auto-mtls.ts";
+
+export interface ConnectOptions {
+  readonly network: Network;
+  readonly address: string;
+  /** Our identity and the certificate we trust (AutoMTLS); plain text without. */
+  readonly tls?: { readonly identity: TlsIdentity; readonly peerCertPem: string } | undefined;
+  readonly maxReceiveMessageBytes?: number | undefined;
+  readonly maxSendMessageBytes?: number | undefined;
+  /** Dial a TCP address that is not loopback. Default false. */
+  readonly allowRemoteTcp?: boolean | undefined;
+}
+
+export type ClientTls = NonNullable<ConnectOptions["tls"]>;
+
+/**
+ * TLS as go-plugin's AutoMTLS client: our certificate, trusting exactly the peer's, verified for
+ * the name `localhost` whatever the address (go-plugin-protocol §14.36), ALPN h2. Over a new
+ * connection to a checked `target`, or over an existing stream (a yamux stream in multiplexed
+ * mode). The socket underneath is ours and has its error listener before it does any I/O, so a
+ * failure reaches the caller as 'error' and 'close' on the returned stream, never as a crash.
+ */
+export function secureClient(
+  tls: ClientTls,
+  target: { socket: Duplex } | DialTarget,
+  alpn = "h2",
+): Duplex {
+  const socket = "socket" in target ? target.socket : openSocket(target);
+  try {
+    // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
+    return guarded(
+      process.getBuiltinModule("node:tls").connect({
+        socket,
+        servername: "localhost",
+        ca: [tls.peerCertPem],
+        cert: tls.identity.certPem,
+        key: tls.identity.keyPem,
+        ALPNProtocols: [alpn],
+        minVersion: "TLSv1.2",
+      }),
+    );
+  } catch (error) {
+    socket.destroy();
+    return failedStream(error);
+  }
+}
+
+/**
+ * Opens byte streams to a go-plugin address (unix path or host:port), with TLS when given;
+ * `alpn` names the protocol negotiated under TLS (gRPC's "h2" unless told otherwise). The address
+ * is checked here, before anything is dialled (`checkAddress`): a bad one throws HANDSHAKE_INVALID.
+ */
+export function dialer(options: ConnectOptions, alpn = "h2"): () => Duplex {
+  const target = checkAddress(options.network, options.address, options);
+  const tls = options.tls;
+  if (tls === undefined) return () => openSocket(target);
+  return () => secureClient(tls, target, alpn);
+}
+
+/** A gRPC channel to a plugin's address (checked first, as by `dialer`). */
+export function connectChannel(options: ConnectOptions): RpcChannel {
+  return new RpcChannel({
+    connect: dialer(options),
+    tls: options.tls !== undefined,
+    maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+    maxSendMessageBytes: options.maxSendMessageBytes,
+  });
+}
+
+/** A socket to a checked target, listening for errors before it connects. */
+function openSocket(target: DialTarget): Duplex {
+  try {
+    return guarded(netConnect(target as never));
+  } catch (error) {
+    return failedStream(error);
+  }
+}
+
+/**
+ * A stream's errors surface through the listeners its user adds and through 'close'; this one
+ * makes sure an 'error' nobody else listens for (yet) never becomes an uncaught exception.
+ */
+function guarded<T extends Duplex>(stream: T): T {
+  stream.on("error", () => {});
+  return stream;
+}
+
+/** A stream that fails with `error` as soon as its user listens, as a failed connect does. */
+function failedStream(error: unknown): Duplex {
+  const stream = guarded(new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() }));
+  process.nextTick(() => stream.destroy(error instanceof Error ? error : new Error(String(error))));
+  return stream;
+}

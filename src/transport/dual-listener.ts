@@ -1,0 +1,110 @@
+import type { Server, Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { fastWireAlpn, fastWirePreface } from "../rpc/fast/frames.ts";
+import { FastServerConnection } from "../rpc/fast/server.ts";
+import type { GrpcServer, ServerTls } from "../rpc/grpc/http2-server.ts";
+import { createGrpcServer, serverTlsOptions } from "../rpc/grpc/http2-server.ts";
+import type { RpcServer } from "../rpc/grpc/server.ts";
+
+/** The plugin's main listener when the host offered the fast wire. */
+export interface DualListener {
+  /** The server to bind (unix or TCP). */
+  readonly server: Server;
+  /** Ends every connection (calls may finish for `graceMs`), then stops listening. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * One address serving both wires (docs/fast-wire.md): a connection that starts with the fast
+ * wire's preface (under AutoMTLS: that negotiated the fast wire's ALPN name) gets the fast wire,
+ * every other one gets gRPC. `node:http2` is loaded only when a gRPC client actually connects.
+ */
+export function createDualListener(
+  rpc: RpcServer,
+  tls: ServerTls | undefined,
+  onTlsError?: (error: Error) => void,
+): DualListener {
+  const fast = new Set<FastServerConnection>();
+  let grpc: GrpcServer | undefined;
+  const toGrpc = (socket: Socket) => {
+    socket.setTimeout(0);
+    grpc ??= createGrpcServer(rpc, undefined);
+    grpc.server.emit("connection", socket);
+  };
+  const toFast = (socket: Socket, rest: Buffer) => {
+    socket.setTimeout(0); // the connection keeps its own idle timeout
+    const connection = new FastServerConnection(rpc, socket, rest);
+    fast.add(connection);
+    void connection.closed.then(() => fast.delete(connection));
+  };
+  // A connection that never sends its first bytes is not kept (docs/fast-wire.md).
+  const idleMs = rpc.idleTimeoutMs;
+  const watchIdle = (socket: Socket) => {
+    if (idleMs <= 0) return;
+    socket.setTimeout(idleMs);
+    socket.once("timeout", () => socket.destroy());
+  };
+  const onSocket = (socket: Socket) => {
+    socket.on("error", () => {});
+    watchIdle(socket);
+    sniff(socket, toFast, toGrpc);
+  };
+  let server: Server;
+  if (tls === undefined) {
+    server = createNetServer(onSocket);
+  } else {
+    const { createServer: createTlsServer } = process.getBuiltinModule("node:tls");
+    server = createTlsServer(
+      {
+        ...serverTlsOptions(tls),
+        ALPNProtocols: [fastWireAlpn, "h2"],
+        ...(idleMs > 0 ? { handshakeTimeout: idleMs } : {}),
+      },
+      (socket: TLSSocket) => {
+        socket.on("error", () => {});
+        watchIdle(socket);
+        if (socket.alpnProtocol === fastWireAlpn) sniff(socket, toFast, () => socket.destroy());
+        else toGrpc(socket);
+      },
+    );
+    server.on("tlsClientError", (error: Error) => onTlsError?.(error));
+  }
+  return {
+    server,
+    async close(graceMs = 500) {
+      await Promise.all([
+        ...[...fast].map((connection) => connection.close(graceMs)),
+        grpc?.close(graceMs),
+      ]);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Reads just enough of a new connection to tell the fast wire's preface from anything else. */
+function sniff(
+  socket: Socket,
+  onFast: (socket: Socket, rest: Buffer) => void,
+  onOther: (socket: Socket) => void,
+): void {
+  let seen: Buffer | undefined;
+  const onData = (chunk: Buffer) => {
+    const data = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
+    const compared = Math.min(data.byteLength, fastWirePreface.byteLength);
+    if (data.compare(fastWirePreface, 0, compared, 0, compared) !== 0) {
+      socket.off("data", onData);
+      socket.pause();
+      socket.unshift(data);
+      onOther(socket);
+      return;
+    }
+    if (data.byteLength < fastWirePreface.byteLength) {
+      seen = data;
+      return;
+    }
+    socket.off("data", onData);
+    onFast(socket, data.subarray(fastWirePreface.byteLength));
+  };
+  socket.on("data", onData);
+}
