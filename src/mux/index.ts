@@ -9,6 +9,6 @@ export {
   initialStreamWindowBytes,
   yamuxVersion,
 } from "./frame.ts";
-export type { YamuxRole, YamuxSessionOptions } from "./session.ts";
 export { YamuxSession } from "./session.ts";
+export type { YamuxRole, YamuxSessionOptions } from "./session-options.ts";
 export { YamuxStream } from "./stream.ts";
