@@ -101,7 +101,6 @@ export class FrameReader {
     if (stream === undefined || this.#session.failure !== undefined) return;
     if ((header.flags & Flag.FIN) !== 0) stream[streamFrames].fin();
     if ((header.flags & Flag.RST) !== 0) {
-      this.#table.release(stream);
       stream[streamFrames].reset(
         new PluginError("UNAVAILABLE", `yamux stream ${stream.id} was reset by the peer`, {
           details: { streamId: stream.id },

@@ -398,6 +398,19 @@ describe("yamux session, TypeScript on both ends", () => {
     await client.close();
   });
 
+  it("forgets the opens that GoAway failed before their SYN went out", async () => {
+    const { client, server } = await sessionPair({ acceptBacklog: 1 });
+    const first = client.open();
+    first.on("error", () => {});
+    const waiting = [client.open(), client.open()];
+    const errors = waiting.map(streamError);
+    assert.equal(client.streamCount, 3);
+    server.goAway();
+    await Promise.all(errors);
+    assert.equal(client.streamCount, 1, "only the stream whose SYN went out is left");
+    await client.close();
+  });
+
   it("a stream whose peer never closes its side is reset after streamCloseTimeoutMs", async () => {
     const { client, server } = await sessionPair({ streamCloseTimeoutMs: 50 });
     const accepted = server.accept();

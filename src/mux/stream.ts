@@ -1,6 +1,10 @@
 import { Duplex } from "node:stream";
 import { PluginError } from "../errors/plugin-error.ts";
+import { streamClosedError } from "./errors.ts";
 import { Flag, FrameType, initialStreamWindowBytes } from "./frame.ts";
+import type { PendingWrite } from "./pending-write.ts";
+import { pendingWrite, take } from "./pending-write.ts";
+import { unrefTimeout } from "./timer.ts";
 
 /** Largest Data frame this side sends; smaller frames interleave streams more fairly. */
 export const maxDataFrameBytes = 64 * 1024;
@@ -48,22 +52,16 @@ export interface StreamFrames {
   payload(chunk: Buffer): void;
   windowUpdate(delta: number): void;
   fin(): void;
-  /** The peer reset the stream (or, for a SYN not sent yet, refused all new streams). */
+  /**
+   * The peer reset the stream (or, for a SYN not sent yet, refused all new streams): the stream
+   * is released from the session and destroyed.
+   */
   reset(reason: PluginError): void;
   /** The session ended: with `reason` after a failure it detected, without one otherwise. */
   sessionClosed(reason: PluginError | undefined): void;
 }
 
 export const streamFrames = Symbol("plugwire.yamux.streamFrames");
-
-/** One `_write` or `_writev` batch being sent: `chunks[index]` from `offset` on is still to go. */
-interface PendingWrite {
-  readonly chunks: Buffer[];
-  index: number;
-  offset: number;
-  remaining: number;
-  readonly callback: (error?: Error | null) => void;
-}
 
 /** `origin` of a stream: opened by this side (sends SYN) or by the peer (sends ACK on accept). */
 export type StreamOrigin = "local" | "remote";
@@ -151,16 +149,13 @@ export class YamuxStream extends Duplex {
         if (!this.destroyed) this.#drain();
       },
       reset: (reason) => {
-        this.#forget();
-        if (this.destroyed) return;
-        // A remote stream nobody accepted yet has nobody to tell (and no 'error' listener).
-        if (origin === "remote" && !this.#established) this.destroy();
-        else this.destroy(reason);
+        this.#release();
+        this.#abandon(reason);
       },
       sessionClosed: (reason) => {
+        // The session has forgotten its streams already.
         this.#forget();
-        if (reason === undefined || (origin === "remote" && !this.#established)) this.destroy();
-        else this.destroy(reason);
+        this.#abandon(reason);
       },
     };
   }
@@ -184,7 +179,7 @@ export class YamuxStream extends Duplex {
     _encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ): void {
-    this.#write = { chunks: [chunk], index: 0, offset: 0, remaining: chunk.length, callback };
+    this.#write = pendingWrite([chunk], callback);
     this.#pump();
   }
 
@@ -193,10 +188,10 @@ export class YamuxStream extends Duplex {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    const buffers = chunks.map((c) => c.chunk);
-    let remaining = 0;
-    for (const buffer of buffers) remaining += buffer.length;
-    this.#write = { chunks: buffers, index: 0, offset: 0, remaining, callback };
+    this.#write = pendingWrite(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
     this.#pump();
   }
 
@@ -211,7 +206,7 @@ export class YamuxStream extends Duplex {
       return;
     }
     if (this.#released) {
-      callback(new PluginError("UNAVAILABLE", `yamux stream ${this.id} is closed`));
+      callback(streamClosedError(this.id));
       return;
     }
     this.#sendFin();
@@ -251,8 +246,7 @@ export class YamuxStream extends Duplex {
       this.#release();
     } else if (this.#link.closeTimeoutMs > 0) {
       // hashicorp/yamux's StreamCloseTimeout: a peer that never answers our FIN gets a RST.
-      this.#closeTimer = setTimeout(() => this.#closeTimedOut(), this.#link.closeTimeoutMs);
-      this.#closeTimer.unref();
+      this.#closeTimer = unrefTimeout(this.#link.closeTimeoutMs, () => this.#closeTimedOut());
     }
   }
 
@@ -280,6 +274,16 @@ export class YamuxStream extends Duplex {
     return flags;
   }
 
+  /**
+   * Destroyed from the wire or the session: with `reason`, except a remote stream nobody accepted
+   * yet, which has nobody to tell (and no 'error' listener).
+   */
+  #abandon(reason: PluginError | undefined): void {
+    if (this.destroyed) return;
+    if (reason === undefined || (this.#origin === "remote" && !this.#established)) this.destroy();
+    else this.destroy(reason);
+  }
+
   /** Done on the wire: the session forgets the stream. */
   #release(): void {
     this.#forget();
@@ -300,9 +304,7 @@ export class YamuxStream extends Duplex {
       const failure = this.#link.failure;
       if (failure !== undefined || this.#released) {
         this.#write = undefined;
-        write.callback(
-          failure ?? new PluginError("UNAVAILABLE", `yamux stream ${this.id} is closed`),
-        );
+        write.callback(failure ?? streamClosedError(this.id));
         return;
       }
       if (!this.#established || this.#sendWindow === 0 || this.#waitingWritable) return;
@@ -371,24 +373,4 @@ export class YamuxStream extends Duplex {
     this.#recvWindow += delta;
     this.#link.send(FrameType.WINDOW_UPDATE, this.#takeFlags(), this.id, delta);
   }
-}
-
-/** The next `n` bytes of a pending write: a view when they lie in one chunk, else a copy. */
-function take(write: PendingWrite, n: number): Buffer {
-  write.remaining -= n;
-  const pieces: Buffer[] = [];
-  let needed = n;
-  while (needed > 0) {
-    const chunk = write.chunks[write.index]!;
-    const available = chunk.length - write.offset;
-    const piece = chunk.subarray(write.offset, write.offset + Math.min(available, needed));
-    pieces.push(piece);
-    needed -= piece.length;
-    write.offset += piece.length;
-    if (write.offset === chunk.length) {
-      write.index++;
-      write.offset = 0;
-    }
-  }
-  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, n);
 }
