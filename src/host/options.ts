@@ -106,6 +106,13 @@ export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
 /** Options for attaching to a plugin that is already running. */
 export interface AttachOptions<P extends PluginSet> extends CommonOptions<P> {
   reattach: ReattachConfig;
+  /**
+   * How long the plugin's address may take to accept the attach's first connection (a stopped or
+   * swamped plugin never does): REATTACH_NOT_FOUND after it. Default 10000.
+   */
+  attachTimeoutMs?: number | undefined;
+  /** Cancels the attach (CANCELLED). */
+  signal?: AbortSignal | undefined;
 }
 
 export function checkNonNegative(

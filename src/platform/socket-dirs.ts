@@ -5,6 +5,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processAlive } from "./process.ts";
 
 const pattern = /^plugwire-(\d+)-[A-Za-z0-9]{6}$/;
 let swept = false;
@@ -36,7 +37,7 @@ export function sweepStaleSocketDirs(base = tmpdir()): string[] {
     const match = pattern.exec(name);
     if (match === null) continue;
     const pid = Number(match[1]);
-    if (pid === process.pid || running(pid)) continue;
+    if (pid === process.pid || processAlive(pid)) continue;
     const path = join(base, name);
     try {
       const stat = statSync(path);
@@ -48,14 +49,4 @@ export function sweepStaleSocketDirs(base = tmpdir()): string[] {
     }
   }
   return removed;
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: a live process of another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

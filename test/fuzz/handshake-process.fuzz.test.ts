@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { PluginError } from "../../src/errors/plugin-error.ts";
-import { processAlive } from "../../src/host/start/reattach.ts";
 import { startPlugin } from "../../src/index.ts";
+import { processAlive } from "../../src/platform/process.ts";
 import { fuzz, fuzzIterations, loadCorpus, mutate } from "./support.ts";
 
 const printLine = fileURLToPath(new URL("./fixtures/print-line", import.meta.url));

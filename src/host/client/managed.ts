@@ -1,3 +1,5 @@
+import { onProcessExit } from "../../platform/process.ts";
+
 /**
  * Managed plugins (go-plugin's Managed + CleanupClients): every one is stopped when the host
  * exits, whether it returns normally, throws, or receives SIGINT/SIGTERM/SIGHUP.
@@ -40,7 +42,7 @@ export async function cleanupPlugins(): Promise<void> {
 function install(): void {
   if (installed) return;
   installed = true;
-  process.on("exit", () => {
+  onProcessExit(() => {
     shuttingDown = true;
     for (const client of clients) client.killNow();
   });

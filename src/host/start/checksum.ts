@@ -2,6 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { closeSync, fstatSync, openSync, read } from "node:fs";
 import { promisify } from "node:util";
 import { PluginError } from "../../errors/plugin-error.ts";
+import type { Step } from "../../internal/step.ts";
+import { stepError } from "../../internal/step.ts";
 
 /** The expected digest of a plugin executable (go-plugin's SecureConfig). */
 export interface SecureConfig {
@@ -34,11 +36,14 @@ const readAt = promisify(read);
  * mismatch means the file is not the one the host trusts, so it is never run. On a match the open
  * file is returned: launching it by descriptor runs exactly the bytes that were hashed, whatever
  * happens to the path meanwhile (go-plugin re-opens the path, a swap in between runs unverified).
+ * The hashing stops between reads once `step`'s signal fires (a large executable takes a while),
+ * rejecting with the step's error and closing the file.
  */
 export async function openVerified(
   path: string,
   config: SecureConfig,
   plugin: string,
+  step?: Step,
 ): Promise<VerifiedFile> {
   const algorithm = config.hash ?? "sha256";
   if (!/^[0-9a-fA-F]+$/.test(config.checksum) || config.checksum.length % 2 !== 0) {
@@ -57,6 +62,7 @@ export async function openVerified(
     const hash = createHash(algorithm);
     const buffer = Buffer.allocUnsafe(1 << 20);
     for (;;) {
+      if (step?.signal.aborted === true) throw stepError(step.signal, "start").withPlugin(plugin);
       // Sequential reads from the open file: the bytes hashed are the bytes of that inode.
       const { bytesRead } = await readAt(fd, buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
@@ -65,6 +71,7 @@ export async function openVerified(
     actual = hash.digest();
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
+    if (error instanceof PluginError) throw error; // the step's signal fired
     throw new PluginError("SPAWN_FAILED", `error verifying checksum: ${(error as Error).message}`, {
       plugin,
       cause: error,

@@ -4,9 +4,8 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { settlesWithin } from "../../internal/settle.ts";
+import { signalGroup } from "../../platform/process.ts";
 import { guardTree } from "../../platform/tree-guard.ts";
-import { cookieMismatchMessage } from "../../protocol/env.ts";
-import type { StderrTail } from "../client/stderr-mirror.ts";
 
 export interface SpawnOptions {
   readonly name: string;
@@ -114,14 +113,9 @@ const pipeDrainMs = 500;
  */
 export async function endTreeWithProcess(child: ChildProcess, end: TreeEnd): Promise<void> {
   await end.exited;
-  // The group outlives its leader while members remain, and its id is not reused meanwhile.
-  if (end.processGroup && child.pid !== undefined) {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // the group is already empty
-    }
-  }
+  // The group outlives its leader while members remain, and its id is not reused meanwhile
+  // (where there are no groups, the pid alone could be someone else's by now).
+  if (end.processGroup && process.platform !== "win32") signalGroup(child.pid, "SIGKILL");
   if (!(await settlesWithin(end.pipes, pipeDrainMs))) {
     child.stdout?.destroy();
     child.stderr?.destroy();
@@ -174,131 +168,4 @@ function spawnFailed(options: SpawnOptions, error: unknown): PluginError {
       details: { path: options.cmd },
     },
   );
-}
-
-export interface HandshakeWait {
-  readonly child: ChildProcess;
-  readonly name: string;
-  readonly startTimeoutMs: number;
-  /** How long is left of the start timeout when the wait begins. */
-  readonly waitMs: number;
-  readonly signal?: AbortSignal | undefined;
-  /** Settles when the process has exited. */
-  readonly exited: Promise<unknown>;
-  readonly stderrTail: StderrTail;
-  /** Settles when stderr reached EOF (so the tail is complete). */
-  readonly stderrDone: Promise<void>;
-}
-
-const maxLineBytes = 64 * 1024;
-
-/**
- * Waits for the first stdout line, the process's exit, the start timeout or an abort, whichever
- * comes first (go-plugin client.go Start). After the line, stdout keeps being drained and
- * discarded, as go-plugin does. Errors carry the stderr tail.
- */
-export function readHandshakeLine(wait: HandshakeWait): Promise<string> {
-  const { child, name } = wait;
-  const stdout = child.stdout!;
-  return new Promise<string>((resolve, reject) => {
-    let buffered = "";
-    let settled = false;
-    const finish = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      wait.signal?.removeEventListener("abort", onAbort);
-      stdout.off("data", onData);
-      stdout.resume(); // keep draining so the plugin never blocks on a full pipe
-      outcome();
-    };
-    const onData = (chunk: string) => {
-      buffered += chunk;
-      const newline = buffered.indexOf("\n");
-      if (newline >= 0) finish(() => resolve(buffered.slice(0, newline).replace(/\r$/, "")));
-      else if (buffered.length > maxLineBytes) finish(() => resolve(buffered));
-    };
-    const onAbort = () =>
-      finish(() =>
-        reject(
-          new PluginError("CANCELLED", "start was cancelled before the plugin's handshake", {
-            plugin: name,
-            cause: wait.signal?.reason,
-          }),
-        ),
-      );
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(
-            withTail(
-              new PluginError(
-                "HANDSHAKE_TIMEOUT",
-                `timeout while waiting for plugin to start (${wait.startTimeoutMs} ms). The plugin printed no handshake line; ` +
-                  "check that it calls serve() (or plugin.Serve) and does not block before it.",
-                { plugin: name },
-              ),
-              wait.stderrTail,
-            ),
-          ),
-        ),
-      wait.waitMs,
-    );
-    stdout.setEncoding("utf8");
-    stdout.on("data", onData);
-    wait.signal?.addEventListener("abort", onAbort, { once: true });
-    stdout.once("end", () => {
-      // No line at all: wait for the exit (bounded by the timer) to tell why.
-      void wait.exited.then(async () => {
-        await wait.stderrDone;
-        finish(() => reject(exitedBeforeHandshake(wait, buffered)));
-      });
-    });
-  });
-}
-
-function exitedBeforeHandshake(wait: HandshakeWait, partial: string): PluginError {
-  const tail = wait.stderrTail.text();
-  const { exitCode, signalCode } = wait.child;
-  const how = signalCode !== null ? `killed by ${signalCode}` : `exit status ${exitCode}`;
-  if (tail.includes(cookieMismatchMessage.split("\n")[0]!)) {
-    return new PluginError(
-      "COOKIE_MISMATCH",
-      `the plugin refused to start (${how}): it did not receive the magic cookie it expects. ` +
-        "The host's handshake config (magicCookieKey/magicCookieValue) does not match the plugin's; use the plugin built for this host.",
-      { plugin: wait.name, details: { stderr: tail, exitCode, signal: signalCode } },
-    );
-  }
-  const partialNote =
-    partial === "" ? "" : ` It printed ${JSON.stringify(partial)} without a newline.`;
-  return withTail(
-    new PluginError(
-      "PLUGIN_EXITED",
-      `plugin exited before we could connect (${how}).${partialNote} See its stderr for why.`,
-      { plugin: wait.name, details: { exitCode, signal: signalCode } },
-    ),
-    wait.stderrTail,
-  );
-}
-
-/** Appends what the plugin last wrote to stderr to an error's message. */
-export function withTail(error: PluginError, tail: StderrTail): PluginError {
-  const text = tail.text();
-  if (text === "") return error;
-  return new PluginError(
-    error.code,
-    `${error.rawMessage}\nPlugin stderr (last lines):\n${indent(text)}`,
-    {
-      plugin: error.plugin,
-      cause: error.cause,
-      details: { ...error.details, stderr: text },
-    },
-  );
-}
-
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((line) => `  ${line}`)
-    .join("\n");
 }

@@ -1,5 +1,9 @@
+import { connect as netConnect } from "node:net";
 import { PluginError } from "../../errors/plugin-error.ts";
+import type { Step } from "../../internal/step.ts";
+import { stepError } from "../../internal/step.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
+import type { DialTarget } from "../../transport/address.ts";
 
 /** Where a running plugin can be reached (go-plugin's ReattachConfig). */
 export interface ReattachConfig {
@@ -75,13 +79,44 @@ export function formatReattachConfig(name: string, config: ReattachConfig): stri
   });
 }
 
-/** Whether a process exists (signal 0); EPERM means it exists but is not ours. */
-export function processAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+/** A dial target as a person reads it: `unix:/path`, `tcp:127.0.0.1:1234`, `tcp:[::1]:1234`. */
+export function where(target: DialTarget): string {
+  if ("path" in target) return `unix:${target.path}`;
+  return target.host.includes(":")
+    ? `tcp:[${target.host}]:${target.port}`
+    : `tcp:${target.host}:${target.port}`;
+}
+
+/**
+ * Proves something listens at a reattach address before a client is made for it: one connection,
+ * closed at once. Nothing listening is REATTACH_NOT_FOUND; the step's signal ends the wait (a
+ * stopped plugin's full backlog never answers) with the step's error, the socket destroyed.
+ */
+export function probe(target: DialTarget, name: string, step: Step): Promise<void> {
+  if (step.signal.aborted) return Promise.reject(stepError(step.signal, "attach").withPlugin(name));
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(target as never);
+    socket.on("error", () => {}); // one error settles the probe; none may crash the host after it
+    let settled = false;
+    const settle = (error?: PluginError) => {
+      if (settled) return;
+      settled = true;
+      step.signal.removeEventListener("abort", onAbort);
+      socket.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onAbort = () => settle(stepError(step.signal, "attach").withPlugin(name));
+    step.signal.addEventListener("abort", onAbort, { once: true });
+    socket.once("connect", () => settle());
+    socket.once("error", (error) =>
+      settle(
+        new PluginError(
+          "REATTACH_NOT_FOUND",
+          `reattachment process not found: nothing listens at ${where(target)} (${error.message})`,
+          { plugin: name, cause: error },
+        ),
+      ),
+    );
+  });
 }
