@@ -89,15 +89,30 @@ describe("cancellation and deadlines through callbacks", () => {
   it("aborting the host's call cancels the plugin's handler and the callback it is making into the host", async () => {
     await using plugin = await startFixture("test-grpc");
     const hostSide = fixtureService();
-    const served = await plugin.broker.serve(hostSide);
+    // Abort only once the plugin's callback has reached the host's Sleep: aborting earlier would
+    // cancel the plugin's handler before it calls back, and no callback would see the cancel.
+    const callbackStarted = Promise.withResolvers<void>();
+    const served = await plugin.broker.serve(
+      implement(Fixture, {
+        ...hostSide.impl,
+        sleep: (request, context) => {
+          callbackStarted.resolve();
+          return hostSide.impl.sleep(request, context);
+        },
+      }),
+    );
     await using counters = inProcessClient(Fixture, hostSide.impl);
     const hostClient = counters.client;
     const controller = new AbortController();
-    const call = plugin
-      .dispense("fixture")
-      .callBack({ brokerId: served.id, durationMs: 30_000 }, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 300);
-    await assert.rejects(call, (e: unknown) => e instanceof PluginError && e.code === "CANCELLED");
+    const call = assert.rejects(
+      plugin
+        .dispense("fixture")
+        .callBack({ brokerId: served.id, durationMs: 30_000 }, { signal: controller.signal }),
+      (e: unknown) => e instanceof PluginError && e.code === "CANCELLED",
+    );
+    await callbackStarted.promise;
+    controller.abort();
+    await call;
     await waitFor(
       async () => (await hostClient.cancelled({})).cancelled === 1,
       5000,

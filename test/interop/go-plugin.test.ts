@@ -98,7 +98,8 @@ describe("TypeScript host → Go plugin", () => {
       });
 
       it("carries deadlines and cancellation into Go handlers", async () => {
-        await using plugin = await startGo({ autoMtls });
+        const { logger, entries } = recordingLogger();
+        await using plugin = await startGo({ autoMtls, logger });
         const fixture = plugin.dispense("fixture");
         const probe = await fixture.sleep({ durationMs: 0 }, { timeoutMs: 2000 });
         assert.ok(
@@ -109,12 +110,18 @@ describe("TypeScript host → Go plugin", () => {
           fixture.sleep({ durationMs: 30_000 }, { timeoutMs: 200 }),
           (e: unknown) => e instanceof PluginError && e.code === "DEADLINE_EXCEEDED",
         );
+        // Abort once the Go handler has logged that it started, not on a timer: under load a
+        // timer can fire before the request arrives, and then no handler sees the cancel. The
+        // log lines arrive in order but late, so count them all: this is the third Sleep.
+        const started = () => entries.filter((e) => e.message === "Sleep started").length;
         const controller = new AbortController();
-        setTimeout(() => controller.abort(), 100);
-        await assert.rejects(
+        const call = assert.rejects(
           fixture.sleep({ durationMs: 30_000 }, { signal: controller.signal }),
           (e: unknown) => e instanceof PluginError && e.code === "CANCELLED",
         );
+        await waitFor(() => started() === 3, 5000, "the third Go Sleep handler to start");
+        controller.abort();
+        await call;
         await waitFor(
           async () => (await fixture.cancelled({})).cancelled === 2,
           5000,

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/status"
 
 	"plugwire.dev/interop/gen/fixturepb"
@@ -16,6 +17,10 @@ import (
 // context end (deadline or cancel), so a host can check that cancellation crossed the wire.
 type fixtureServer struct {
 	fixturepb.UnimplementedFixtureServer
+
+	// Sleep logs "Sleep started" through it: a host that cancels a Sleep waits for that line, so
+	// its cancel cannot land before the request reaches the handler.
+	logger hclog.Logger
 
 	mu         sync.Mutex
 	cancelled  uint32
@@ -33,6 +38,7 @@ func (f *fixtureServer) noteCancelled(ctx context.Context) error {
 }
 
 func (f *fixtureServer) Sleep(ctx context.Context, req *fixturepb.SleepRequest) (*fixturepb.SleepResponse, error) {
+	f.logger.Debug("Sleep started", "duration_ms", req.GetDurationMs())
 	resp := &fixturepb.SleepResponse{}
 	if deadline, ok := ctx.Deadline(); ok {
 		resp.DeadlineRemainingMs = uint32(max(time.Until(deadline).Milliseconds(), 0))

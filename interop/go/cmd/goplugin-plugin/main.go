@@ -58,7 +58,7 @@ func main() {
 		}
 	case plugins.TestName:
 		// One fixture instance across versions: its cancellation counter is process-wide.
-		fx := &fixtureServer{}
+		fx := &fixtureServer{logger: logger}
 		set = func() plugin.PluginSet {
 			return plugin.PluginSet{plugins.TestName: &plugins.Test{
 				Register: func(b *plugin.GRPCBroker, s *grpc.Server) { registerTest(s, b, logger, fx) },
