@@ -51,18 +51,21 @@ class GoPeer {
     });
   }
 
-  async waitFor(match: (e: PeerEvent) => boolean, what: string): Promise<PeerEvent> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const found = this.events.find(match);
-      if (found !== undefined) return found;
-      if (this.process.exitCode !== null || Date.now() > deadline) {
-        throw new Error(
-          `yamux-peer: no ${what}; events ${JSON.stringify(this.events)}; stderr ${this.stderr}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+  /** The first event `match` accepts; fails at once when the peer exits without printing it. */
+  waitFor(match: (e: PeerEvent) => boolean, what: string): Promise<PeerEvent> {
+    const seen = () => `events ${JSON.stringify(this.events)}; stderr ${this.stderr}`;
+    const gone = () => this.process.exitCode !== null || this.process.signalCode !== null;
+    return waitFor(
+      () => {
+        const found = this.events.find(match);
+        if (found === undefined && gone())
+          throw new Error(`yamux-peer exited without printing its ${what}; ${seen()}`);
+        return found;
+      },
+      20_000,
+      `yamux-peer's ${what}`,
+      seen,
+    );
   }
 }
 

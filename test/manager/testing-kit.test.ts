@@ -11,7 +11,7 @@ import {
   waitForState,
 } from "../../src/testing/index.ts";
 import { PingPong } from "../fixtures/gen/grpctest_pb.js";
-import { managerHandshake, providerFixture } from "./support.ts";
+import { managerHandshake, providerFixture, waitFor } from "./support.ts";
 
 describe("plugwire/testing", () => {
   it("runs an implementation in process behind the typed client, deadlines included", async () => {
@@ -36,7 +36,7 @@ describe("plugwire/testing", () => {
     await assert.rejects(kv.client.get({ key: "slow" }, { timeoutMs: 50 }), {
       code: "DEADLINE_EXCEEDED",
     });
-    await waitForCondition(() => sawAbort);
+    await waitFor(() => sawAbort, 2000, "the slow handler to see its call aborted");
     assert.equal(kv.connection.info.transport, "in-process");
   });
 
@@ -76,11 +76,3 @@ describe("plugwire/testing", () => {
     assert.equal(msg, `pong from ${plugin.info.pid}`);
   });
 });
-
-async function waitForCondition(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met");
-    await delay(5);
-  }
-}

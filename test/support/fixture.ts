@@ -3,11 +3,12 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { processAlive } from "../../src/host/start/reattach.ts";
 import type { Logger, LogLevel, StartOptions } from "../../src/index.ts";
 import { startPlugin } from "../../src/index.ts";
+import { processAlive } from "../../src/platform/process.ts";
 import { Fixture } from "../fixtures/gen/fixture_pb.js";
 import { PingPong, Test } from "../fixtures/gen/grpctest_pb.js";
+import { waitFor } from "./wait.ts";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const fixturePlugin = join(repoRoot, "test/fixtures/fixture-plugin");
@@ -60,20 +61,9 @@ export function startFixture(
   });
 }
 
-/** Polls `condition` until it holds or `timeoutMs` passes (no fixed sleeps in tests). */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-  what = "condition",
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor };
 
+/** Waits until process `pid` is gone (a zombie still counts as running until it is reaped). */
 export async function waitForExit(pid: number, timeoutMs = 5000): Promise<void> {
   await waitFor(() => !processAlive(pid), timeoutMs, `process ${pid} to exit`);
 }
