@@ -1,7 +1,7 @@
 // The plugin manager: discovery, registry, supervision, drivers from config, sources.
 import "../internal/check-node.ts";
 
-export type { BreakerPolicy, RestartPolicy } from "../supervisor/backoff.ts";
+export type { BreakerPolicy, RestartPolicy } from "../supervisor/restart-policy.ts";
 export type { Candidate, DiscoveryRun, SkipReason } from "../discovery/candidates.ts";
 export { classify, listCandidates } from "../discovery/candidates.ts";
 export type { HostConfig, ManagerConfig, ServiceConfig } from "../config/config.ts";
@@ -22,7 +22,8 @@ export type { InProcessOptions } from "../supervisor/in-process.ts";
 export { connectInProcess } from "../supervisor/in-process.ts";
 export { callJson, findService } from "../providers/json-call.ts";
 export type { ProcessSpec } from "../supervisor/launch-process.ts";
-export { launchProcess, settingsEnv } from "../supervisor/launch-process.ts";
+export { launchProcess } from "../supervisor/launch-process.ts";
+export { driverSettings, settingsEnv } from "../providers/driver-settings.ts";
 export type {
   ManagedPluginEvents,
   ManagedPluginOptions,
@@ -43,7 +44,7 @@ export { providerServices } from "../providers/provider-services.ts";
 export type { JsonValue } from "../discovery/registry.ts";
 export { PluginRegistry } from "../discovery/registry.ts";
 export type { ServeProvidersOptions } from "../providers/serve-providers.ts";
-export { driverSettings, serveProviders } from "../providers/serve-providers.ts";
+export { serveProviders } from "../providers/serve-providers.ts";
 export type { ServiceManagerOptions } from "../config/service-manager.ts";
 export { ServiceManager } from "../config/service-manager.ts";
 export type { BuildOptions, BuildResult, SourceLanguage } from "../sources/build-source.ts";

@@ -5,8 +5,7 @@ import { PluginError } from "../errors/plugin-error.ts";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { PluginInfo, Provider } from "../gen/plugwire/manifest/v1/manifest_pb.js";
 import type { CallOptions } from "../rpc/core/types.ts";
-import type { Connection } from "../supervisor/connection.ts";
-import type { PluginManifest } from "./manifest.ts";
+import type { PluginManifest, ServiceClients } from "./manifest.ts";
 
 const builtin: readonly DescService[] = [Health, PluginInfo, Provider];
 
@@ -24,7 +23,7 @@ export function findService(manifest: PluginManifest, name: string): DescService
  * descriptors the plugin publishes in its manifest: no generated code on the host.
  */
 export async function callJson(
-  connection: Connection,
+  connection: ServiceClients,
   manifest: PluginManifest,
   target: string,
   input: JsonValue,

@@ -1,10 +1,19 @@
+import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import type {
   Manifest,
   ProviderDescriptor as ProviderDescriptorMessage,
 } from "../gen/plugwire/manifest/v1/manifest_pb.js";
 import { PluginInfo } from "../gen/plugwire/manifest/v1/manifest_pb.js";
-import type { Connection } from "../supervisor/connection.ts";
+import type { Client } from "../rpc/core/types.ts";
+
+/**
+ * What manifests and JSON calls need of a running plugin: its typed clients. A supervisor's
+ * `Connection` and a `PluginClient` both are one.
+ */
+export interface ServiceClients {
+  client<S extends DescService>(service: S): Client<S>;
+}
 
 /** A named provider a plugin exposes (scafctl's provider descriptor). */
 export interface ProviderInfo {
@@ -97,15 +106,16 @@ export function manifestFromMessage(message: Manifest, fallback: PluginManifest)
 
 /**
  * Asks a running plugin for its manifest (plugwire.manifest.v1.PluginInfo). Plugins that do not
- * serve it (go-plugin plugins in Go, for one) keep `fallback`.
+ * serve it (go-plugin plugins in Go, for one) keep `fallback`. `signal` cancels the call.
  */
 export async function fetchManifest(
-  connection: Connection,
+  connection: ServiceClients,
   fallback: PluginManifest,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<PluginManifest> {
   try {
-    const message = await connection.client(PluginInfo).getManifest({}, { timeoutMs });
+    const message = await connection.client(PluginInfo).getManifest({}, { timeoutMs, signal });
     return manifestFromMessage(message, fallback);
   } catch (error) {
     const failure = PluginError.from(error);

@@ -1,6 +1,5 @@
 import type { PluginServer, ServeOptions } from "../plugin/serve/serve.ts";
 import { serve } from "../plugin/serve/serve.ts";
-import { settingsEnv } from "../supervisor/launch-process.ts";
 import type { ProviderServicesOptions } from "./provider-services.ts";
 import { providerServices } from "./provider-services.ts";
 
@@ -22,14 +21,4 @@ export interface ServeProvidersOptions
 export function serveProviders(options: ServeProvidersOptions): Promise<PluginServer> {
   const { manifest, providers, services, ...rest } = options;
   return serve({ ...rest, services: providerServices({ manifest, providers, services }) });
-}
-
-/**
- * The settings the host configured for this plugin (its driver's TOML table), passed as JSON in
- * PLUGWIRE_DRIVER_SETTINGS. Empty object when none.
- */
-export function driverSettings<T = Record<string, unknown>>(env = process.env): T {
-  const raw = env[settingsEnv];
-  if (raw === undefined || raw === "") return {} as T;
-  return JSON.parse(raw) as T;
 }

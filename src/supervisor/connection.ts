@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ExitInfo, PluginClient } from "../host/client/plugin-client.ts";
 import type { PluginSet } from "../host/options.ts";
+import { processAlive } from "../platform/process.ts";
 import type { Client } from "../rpc/core/types.ts";
 
 /** How a connection reaches its plugin. */
@@ -51,16 +52,7 @@ export function processConnection(client: PluginClient<PluginSet>): Connection {
     kill: () => client.kill(),
     // The process is reaped (and its calls failed) a moment before `exited` settles, which also
     // waits for its pipes to drain; a signal-0 probe sees the death at once.
-    isAlive: () => client.state.t !== "exited" && pidAlive(client.pid),
+    isAlive: () => client.state.t !== "exited" && processAlive(client.pid),
     terminate: () => void client.terminate(),
   };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

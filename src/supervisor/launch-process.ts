@@ -4,13 +4,11 @@ import type { SecureConfig } from "../host/start/checksum.ts";
 import { startPlugin } from "../host/start/start.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
+import { settingsEnv } from "../providers/driver-settings.ts";
 import type { TlsIdentity } from "../transport/auto-mtls.ts";
 import { generateTlsIdentity } from "../transport/auto-mtls.ts";
 import type { Connection } from "./connection.ts";
 import { processConnection } from "./connection.ts";
-
-/** Environment variable carrying a driver's settings (its TOML table, as JSON) to the plugin. */
-export const settingsEnv = "PLUGWIRE_DRIVER_SETTINGS";
 
 /** How to start one plugin process. */
 export interface ProcessSpec {

@@ -3,35 +3,26 @@ import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import { hostShuttingDown } from "../host/client/managed.ts";
 import type { ExitInfo } from "../host/client/plugin-client.ts";
+import type { RestartMessage } from "../internal/diagnostics.ts";
+import { restartChannel } from "../internal/diagnostics.ts";
+import { startStep } from "../internal/step.ts";
 import type { PluginManifest } from "../providers/manifest.ts";
-import { fetchManifest, minimalManifest } from "../providers/manifest.ts";
-import type { Client } from "../rpc/core/types.ts";
-import type { BreakerPolicy, RestartPolicy } from "./backoff.ts";
-import {
-  CrashWindow,
-  defaultBreakerPolicy,
-  defaultRestartPolicy,
-  restartDelayMs,
-} from "./backoff.ts";
-import type { Connection, ConnectionInfo } from "./connection.ts";
-import { supervisedClient } from "./supervised-client.ts";
+import { minimalManifest } from "../providers/manifest.ts";
+import { createClient } from "../rpc/core/client.ts";
+import type { Channel, Client } from "../rpc/core/types.ts";
+import type { Connection } from "./connection.ts";
+import type { HealthOptions } from "./health-check.ts";
+import { watchHealth } from "./health-check.ts";
+import { nextState } from "./next-state.ts";
+import type { ManagedPluginState, Phase, Running, Starting } from "./phase.ts";
+import { leave, stateOf } from "./phase.ts";
+import type { BreakerPolicy, RestartPolicy } from "./restart-policy.ts";
+import { CrashPolicy } from "./restart-policy.ts";
+import type { StartAttemptOptions, Started } from "./start-attempt.ts";
+import { attemptStart } from "./start-attempt.ts";
+import { supervisedChannel } from "./supervised-channel.ts";
 
-/** The lifecycle of a supervised plugin, as a tagged union. */
-export type ManagedPluginState =
-  | { readonly t: "stopped" }
-  | { readonly t: "starting" }
-  | { readonly t: "running"; readonly info: ConnectionInfo; readonly sinceMs: number }
-  | {
-      readonly t: "crashed";
-      readonly error: PluginError;
-      readonly exit: ExitInfo | undefined;
-      /** Crashes inside the breaker's window, this one included. */
-      readonly crashes: number;
-    }
-  | { readonly t: "restarting"; readonly attempt: number; readonly delayMs: number }
-  | { readonly t: "disabled"; readonly error: PluginError };
-
-export type ManagedPluginStateName = ManagedPluginState["t"];
+export type { ManagedPluginState, ManagedPluginStateName } from "./phase.ts";
 
 export interface ManagedPluginEvents {
   state: [ManagedPluginState];
@@ -68,6 +59,9 @@ export interface ManagedPluginOptions {
   callWaitMs?: number | undefined;
 }
 
+/** Node's timers fire at once past this (≈ 24.8 days): a longer wait is no bound at all. */
+const longestTimerMs = 2_147_483_647;
+
 /**
  * One supervised plugin: started lazily on first use, pinged, restarted with backoff and jitter
  * after a crash, disabled by a crash-loop breaker. Calls go through `client(service)`: a call made
@@ -77,37 +71,45 @@ export interface ManagedPluginOptions {
 export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
   readonly id: string;
   readonly #options: ManagedPluginOptions;
-  readonly #restart: RestartPolicy;
-  readonly #crashes: CrashWindow;
-  readonly #maxCrashes: number;
-  readonly #windowMs: number;
-  #state: ManagedPluginState = { t: "stopped" };
+  readonly #start: StartAttemptOptions;
+  readonly #health: HealthOptions;
+  readonly #policy: CrashPolicy;
+  readonly #channel: Channel;
+  #phase: Phase = { t: "stopped" };
+  /** The last manifest known; kept through crashes and stops. */
   #manifest: PluginManifest;
-  #connection: Connection | undefined;
-  #starting: Promise<Connection> | undefined;
-  #startAbort: AbortController | undefined;
-  #generation = 0;
-  #restartTimer: NodeJS.Timeout | undefined;
-  #healthTimer: NodeJS.Timeout | undefined;
-  #closed = false;
   #restarts = 0;
 
   constructor(options: ManagedPluginOptions) {
     super();
     this.id = options.id;
     this.#options = options;
-    this.#restart = { ...defaultRestartPolicy, ...options.restart };
-    const breaker = { ...defaultBreakerPolicy, ...options.breaker };
-    this.#maxCrashes = breaker.maxCrashes;
-    this.#windowMs = breaker.windowMs;
-    this.#crashes = new CrashWindow(breaker);
+    this.#start = {
+      launch: options.launch,
+      fetchManifest: options.fetchManifest !== false,
+      manifestTimeoutMs: options.manifestTimeoutMs ?? 2000,
+    };
+    this.#health = {
+      intervalMs: options.healthIntervalMs ?? 5000,
+      timeoutMs: options.healthTimeoutMs ?? 2000,
+      unhealthyAfter: options.unhealthyAfter ?? 2,
+    };
+    this.#policy = new CrashPolicy(options.restart, options.breaker);
     this.#manifest = options.manifest ?? minimalManifest(options.id);
+    const closed = () => this.#phase.t === "closed";
+    this.#channel = supervisedChannel((waitMs, signal) => this.ready(waitMs, signal), {
+      get closed() {
+        return closed();
+      },
+      // The plugin's lifetime is this object's (close() ends it), not that of one client.
+      close: () => {},
+    });
     // Unhandled 'error'-like events must never crash the host; 'crash' is informational.
     this.on("crash", () => {});
   }
 
   get state(): ManagedPluginState {
-    return this.#state;
+    return stateOf(this.#phase);
   }
 
   /** The last manifest known; survives crashes and stops. */
@@ -122,34 +124,29 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
 
   /** The live connection, if running. */
   get connection(): Connection | undefined {
-    return this.#state.t === "running" ? this.#connection : undefined;
+    return this.#phase.t === "running" ? this.#phase.connection : undefined;
   }
 
   /** A typed client whose calls start the plugin on first use and wait out restarts. */
   client<S extends DescService>(service: S): Client<S> {
-    return supervisedClient(service, (waitMs, signal) => this.ready(waitMs, signal));
+    return createClient(service, this.#channel);
   }
 
   /** Starts the plugin now (otherwise it starts on first use). Rejects with the start failure. */
   start(): Promise<Connection> {
-    if (this.#closed) return Promise.reject(this.#closedError());
+    const phase = this.#phase;
+    if (phase.t === "closed") return Promise.reject(this.#closedError());
     if (hostShuttingDown()) return Promise.reject(this.#shutdownError());
-    if (this.#state.t === "disabled") return Promise.reject(this.#state.error);
-    if (this.#state.t === "running" && this.#connection !== undefined)
-      return Promise.resolve(this.#connection);
-    if (this.#starting === undefined) {
-      const starting = this.#launch();
-      this.#starting = starting;
-      void starting.then(
-        () => {
-          if (this.#starting === starting) this.#starting = undefined;
-        },
-        () => {
-          if (this.#starting === starting) this.#starting = undefined;
-        },
-      );
+    switch (phase.t) {
+      case "disabled":
+        return Promise.reject(phase.error);
+      case "running":
+        return Promise.resolve(phase.connection);
+      case "starting":
+        return phase.started;
+      default:
+        return this.#launch();
     }
-    return this.#starting;
   }
 
   /**
@@ -157,21 +154,22 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
    * most `waitMs`, default `callWaitMs`), fails at once when it is disabled.
    */
   async ready(waitMs?: number, signal?: AbortSignal): Promise<Connection> {
-    const bound = waitMs ?? this.#options.callWaitMs ?? 10_000;
-    const deadline = Date.now() + bound;
+    const boundMs = waitMs ?? this.#options.callWaitMs ?? 10_000;
+    using step = startStep(boundMs <= longestTimerMs ? boundMs : undefined, signal, () =>
+      this.#unavailableError(boundMs),
+    );
     for (;;) {
-      if (this.#closed) throw this.#closedError();
       signal?.throwIfAborted();
-      const state = this.#state;
-      switch (state.t) {
-        case "running": {
-          const connection = this.#connection;
-          if (connection?.isAlive() === true) return connection;
-          if (connection !== undefined) this.#lost(connection, undefined);
-          break;
-        }
+      const phase = this.#phase;
+      switch (phase.t) {
+        case "closed":
+          throw this.#closedError();
+        case "running":
+          if (phase.connection.isAlive()) return phase.connection;
+          this.#lost(phase, undefined); // a crash: look again at what that made of it
+          continue;
         case "disabled":
-          throw state.error;
+          throw phase.error;
         case "stopped":
           return this.start();
         case "crashed":
@@ -181,29 +179,21 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
         case "restarting":
           break;
       }
-      await this.#nextState(deadline, bound, signal);
+      await nextState(this.id, (listener) => this.#onStateOnce(listener), step);
     }
   }
 
-  /** Stops the plugin; the next call starts it again. */
+  /** Stops the plugin; the next call starts it again. A disabled plugin stays disabled. */
   async stop(): Promise<void> {
-    this.#generation++;
-    this.#clearTimers();
-    this.#startAbort?.abort(
-      new PluginError("CANCELLED", "the plugin was stopped while starting", { plugin: this.id }),
-    );
-    const connection = this.#connection;
-    const starting = this.#starting;
-    this.#connection = undefined;
-    this.#starting = undefined;
-    if (this.#state.t !== "disabled") this.#setState({ t: "stopped" });
-    await Promise.allSettled([connection?.kill(), starting]);
+    if (this.#phase.t === "disabled") return;
+    await this.#halt({ t: "stopped" });
   }
 
   /** Stops the plugin for good: further calls fail with CLIENT_CLOSED. */
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.stop();
+    const phase = this.#phase;
+    if (phase.t === "closed") return;
+    await this.#halt({ t: "closed", shown: phase.t === "disabled" ? phase : { t: "stopped" } });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -212,49 +202,16 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
 
   /** Stops the plugin and refuses calls until `enable()`. */
   async disable(reason = "disabled by the host"): Promise<void> {
+    if (this.#phase.t === "closed") return;
     const error = new PluginError("PLUGIN_DISABLED", reason, { plugin: this.id });
-    await this.stop();
-    this.#disable(error);
+    await this.#halt({ t: "disabled", error });
   }
 
   /** Re-arms a disabled plugin (clears the crash history); it starts on next use. */
   enable(): void {
-    if (this.#state.t !== "disabled") return;
-    this.#crashes.reset();
-    this.#setState({ t: "stopped" });
-  }
-
-  async #launch(): Promise<Connection> {
-    const generation = this.#generation;
-    const abort = new AbortController();
-    this.#startAbort = abort;
-    this.#setState({ t: "starting" });
-    let connection: Connection;
-    try {
-      connection = await this.#options.launch(abort.signal);
-      if (this.#options.fetchManifest !== false) {
-        this.#manifest = await fetchManifest(
-          connection,
-          this.#manifest,
-          this.#options.manifestTimeoutMs ?? 2000,
-        ).catch(async (error: unknown) => {
-          await connection.kill();
-          throw error;
-        });
-      }
-    } catch (error) {
-      const failure = PluginError.from(error).withPlugin(this.id);
-      if (generation === this.#generation && !this.#closed) this.#onCrash(failure, undefined);
-      throw failure;
-    }
-    if (generation !== this.#generation || this.#closed) {
-      await connection.kill();
-      throw new PluginError("CANCELLED", "the plugin was stopped while starting", {
-        plugin: this.id,
-      });
-    }
-    this.#run(connection, generation);
-    return connection;
+    if (this.#phase.t !== "disabled") return;
+    this.#policy.reset();
+    this.#enter({ t: "stopped" });
   }
 
   /**
@@ -262,33 +219,84 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
    * them over running). Only for a stopped plugin.
    */
   adopt(connection: Connection, manifest?: PluginManifest): void {
-    if (this.#state.t !== "stopped" || this.#closed)
-      throw new PluginError("CONFIG_INVALID", `cannot adopt a connection while ${this.#state.t}`, {
+    if (this.#phase.t !== "stopped")
+      throw new PluginError("CONFIG_INVALID", `cannot adopt a connection while ${this.#phase.t}`, {
         plugin: this.id,
       });
     if (manifest !== undefined) this.#manifest = manifest;
-    this.#run(connection, this.#generation);
+    this.#run(connection);
   }
 
-  #run(connection: Connection, generation: number): void {
-    this.#connection = connection;
-    this.#setState({ t: "running", info: connection.info, sinceMs: Date.now() });
-    this.#watch(connection, generation);
-    this.#startHealth(connection, generation);
+  /**
+   * Enters `next` (stopped, closed or disabled) at once, so nothing restarts or answers a call
+   * meanwhile, then ends what the phase it left was doing: resolves once its plugin is gone.
+   */
+  async #halt(next: Extract<Phase, { t: "stopped" | "closed" | "disabled" }>): Promise<void> {
+    const phase = this.#phase;
+    this.#enter(next);
+    if (next.t === "disabled") this.emit("disabled", next.error);
+    if (phase.t === "running") await phase.connection.kill();
+    if (phase.t === "starting") {
+      phase.abort.abort(
+        new PluginError("CANCELLED", "the plugin was stopped while starting", { plugin: this.id }),
+      );
+      await Promise.allSettled([phase.started]);
+    }
   }
 
-  #watch(connection: Connection, generation: number): void {
-    void connection.exited.then((exit) => {
-      if (generation !== this.#generation || this.#closed) return; // stopped by the host
-      this.#lost(connection, exit);
-    });
+  /** Begins a start; its outcome moves the plugin on (running, or crashed). */
+  #launch(): Promise<Connection> {
+    // A start that ends a scheduled restart is that restart, whoever asked for it first.
+    if (this.#phase.t === "restarting") this.#restarts++;
+    const { promise, resolve, reject } = Promise.withResolvers<Connection>();
+    // Whoever started it sees a failure; a restart nobody waits for must not be an unhandled one.
+    promise.catch(() => {});
+    const phase: Starting = { t: "starting", started: promise, abort: new AbortController() };
+    this.#enter(phase);
+    this.#attempt(phase).then(resolve, reject);
+    return promise;
+  }
+
+  async #attempt(phase: Starting): Promise<Connection> {
+    let started: Started;
+    try {
+      const step = { signal: phase.abort.signal, deadline: Number.POSITIVE_INFINITY };
+      started = await attemptStart(this.id, this.#start, this.#manifest, step);
+    } catch (error) {
+      const failure = PluginError.from(error).withPlugin(this.id);
+      if (this.#phase === phase) this.#onCrash(failure, undefined);
+      throw failure;
+    }
+    if (this.#phase !== phase) {
+      await started.connection.kill();
+      throw new PluginError("CANCELLED", "the plugin was stopped while starting", {
+        plugin: this.id,
+      });
+    }
+    this.#manifest = started.manifest;
+    this.#run(started.connection);
+    return started.connection;
+  }
+
+  #run(connection: Connection): void {
+    const phase: Running = {
+      t: "running",
+      connection,
+      sinceMs: Date.now(),
+      stopHealth: watchHealth(connection, this.#health, (error) => {
+        if (this.#phase !== phase) return false;
+        this.emit("unhealthy", PluginError.from(error).withPlugin(this.id));
+        return true;
+      }),
+    };
+    this.#enter(phase);
+    // An exit the host asked for finds the plugin in another phase already: not a crash.
+    void connection.exited.then((exit) => this.#lost(phase, exit));
   }
 
   /** The running connection died (seen by its exit, or by a call finding it dead): a crash. */
-  #lost(connection: Connection, exit: ExitInfo | undefined): void {
-    if (this.#connection !== connection) return; // already handled
-    this.#connection = undefined;
-    this.#clearTimers();
+  #lost(phase: Running, exit: ExitInfo | undefined): void {
+    if (this.#phase !== phase) return; // already handled, or stopped by the host
     const how =
       exit === undefined
         ? "the process is gone"
@@ -307,85 +315,67 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
   #onCrash(error: PluginError, exit: ExitInfo | undefined): void {
     if (hostShuttingDown()) {
       // The host is stopping its plugins: this exit is the host's doing, not a crash.
-      this.#clearTimers();
-      this.#setState({ t: "stopped" });
+      this.#enter({ t: "stopped" });
       return;
     }
-    const crashes = this.#crashes.record();
-    this.#setState({ t: "crashed", error, exit, crashes });
+    const verdict = this.#policy.crashed(this.id, error);
+    const crashed: Phase = { t: "crashed", error, exit, crashes: verdict.crashes };
+    this.#enter(crashed);
     this.emit("crash", error);
-    if (this.#crashes.tripped()) {
-      this.#disable(
-        new PluginError(
-          "PLUGIN_DISABLED",
-          `disabled after ${crashes} crashes within ${this.#windowMs} ms (limit ${this.#maxCrashes}); last: ${error.rawMessage}. ` +
-            "Fix the plugin, then call enable() (or restart the host) to try again.",
-          { plugin: this.id, cause: error, details: { crashes } },
-        ),
-      );
-      return;
+    if (this.#phase !== crashed) return; // a listener stopped or closed it
+    if (verdict.t === "disable") {
+      this.#enter({ t: "disabled", error: verdict.error });
+      this.emit("disabled", verdict.error);
+    } else if (this.#options.autoRestart !== false) {
+      this.#scheduleRestart(verdict.crashes, verdict.delayMs, error);
     }
-    if (this.#options.autoRestart === false) return;
-    const delayMs = restartDelayMs(this.#restart, crashes);
-    const generation = this.#generation;
-    this.#setState({ t: "restarting", attempt: crashes, delayMs });
-    this.#restartTimer = setTimeout(() => {
-      this.#restartTimer = undefined;
-      if (generation !== this.#generation || this.#closed || hostShuttingDown()) return;
-      this.#restarts++;
-      this.start().catch(() => {}); // a failure is one more crash, handled in #launch
-    }, delayMs);
-    this.#restartTimer.unref();
   }
 
-  #disable(error: PluginError): void {
-    this.#clearTimers();
-    this.#setState({ t: "disabled", error });
-    this.emit("disabled", error);
+  #scheduleRestart(attempt: number, delayMs: number, reason: PluginError): void {
+    const phase: Phase = {
+      t: "restarting",
+      attempt,
+      delayMs,
+      timer: setTimeout(() => {
+        if (this.#phase !== phase) return;
+        // Once the host shuts down nothing is restarted: the plugin counts as stopped.
+        if (hostShuttingDown()) this.#enter({ t: "stopped" });
+        else this.#launch().catch(() => {}); // a failure is one more crash, handled in #attempt
+      }, delayMs).unref(),
+    };
+    this.#enter(phase);
+    if (restartChannel.hasSubscribers)
+      restartChannel.publish({
+        plugin: this.id,
+        attempt,
+        delayMs,
+        reason: reason.rawMessage,
+      } satisfies RestartMessage);
   }
 
-  #startHealth(connection: Connection, generation: number): void {
-    const intervalMs = this.#options.healthIntervalMs ?? 5000;
-    if (intervalMs <= 0) return;
-    const timeoutMs = this.#options.healthTimeoutMs ?? 2000;
-    const limit = this.#options.unhealthyAfter ?? 2;
-    let failures = 0;
-    let busy = false;
-    this.#healthTimer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      connection
-        .ping({ timeoutMs })
-        .then(
-          () => {
-            failures = 0;
-          },
-          (error: unknown) => {
-            if (generation !== this.#generation || this.#connection !== connection) return;
-            failures++;
-            const failure = PluginError.from(error).withPlugin(this.id);
-            this.emit("unhealthy", failure);
-            // Killing it (without a stop request) turns a hung plugin into a crash: restart.
-            if (failures >= limit) connection.terminate();
-          },
-        )
-        .finally(() => {
-          busy = false;
-        });
-    }, intervalMs);
-    this.#healthTimer.unref();
+  /** The one place the plugin changes phase: what the old phase did ends, listeners hear of it. */
+  #enter(next: Phase): void {
+    const previous = this.#phase;
+    leave(previous);
+    this.#phase = next;
+    const shown = stateOf(next);
+    // Closing keeps the state shown (a disabled plugin stays disabled): nothing changed to tell.
+    if (shown !== stateOf(previous)) this.emit("state", shown);
   }
 
-  #clearTimers(): void {
-    if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
-    if (this.#healthTimer !== undefined) clearInterval(this.#healthTimer);
-    this.#restartTimer = undefined;
-    this.#healthTimer = undefined;
+  #onStateOnce(listener: () => void): () => void {
+    this.once("state", listener);
+    return () => this.off("state", listener);
   }
 
-  #setState(state: ManagedPluginState): void {
-    this.#state = state;
-    this.emit("state", state);
+  #unavailableError(boundMs: number): PluginError {
+    const { t } = this.#phase;
+    return new PluginError(
+      "PLUGIN_UNAVAILABLE",
+      `the plugin did not become ready within ${boundMs} ms (it is ${t}` +
+        (t === "crashed" || t === "restarting" ? "; it keeps crashing, see its logs)" : ")"),
+      { plugin: this.id },
+    );
   }
 
   #shutdownError(): PluginError {
@@ -400,43 +390,5 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
 
   #closedError(): PluginError {
     return new PluginError("CLIENT_CLOSED", "the plugin manager was closed", { plugin: this.id });
-  }
-
-  #nextState(deadline: number, boundMs: number, signal: AbortSignal | undefined): Promise<void> {
-    const remaining = deadline - Date.now();
-    const state = this.#state;
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.off("state", onState);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const onState = () => {
-        done();
-        resolve();
-      };
-      const onAbort = () => {
-        done();
-        reject(PluginError.from(signal?.reason, "CANCELLED").withPlugin(this.id));
-      };
-      const timer = setTimeout(
-        () => {
-          done();
-          reject(
-            new PluginError(
-              "PLUGIN_UNAVAILABLE",
-              `the plugin did not become ready within ${boundMs} ms (it is ${state.t}` +
-                (state.t === "crashed" || state.t === "restarting"
-                  ? "; it keeps crashing, see its logs)"
-                  : ")"),
-              { plugin: this.id },
-            ),
-          );
-        },
-        Math.max(0, remaining),
-      );
-      this.on("state", onState);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
   }
 }

@@ -1,3 +1,5 @@
+import { PluginError } from "../errors/plugin-error.ts";
+
 /** When to restart a crashed plugin: exponential backoff with jitter. */
 export interface RestartPolicy {
   /** Delay before the first restart. Default 100. */
@@ -64,5 +66,49 @@ export class CrashWindow {
 
   reset(): void {
     this.#times = [];
+  }
+}
+
+/** What follows a crash: a restart after a delay, or the breaker disabling the plugin. */
+export type CrashVerdict =
+  | { readonly t: "restart"; readonly crashes: number; readonly delayMs: number }
+  | { readonly t: "disable"; readonly crashes: number; readonly error: PluginError };
+
+/**
+ * The restart policy and the crash-loop breaker of one plugin together: each crash is recorded,
+ * and the verdict says whether to restart it (and after how long) or to give up on it.
+ */
+export class CrashPolicy {
+  readonly #restart: RestartPolicy;
+  readonly #breaker: BreakerPolicy;
+  readonly #crashes: CrashWindow;
+
+  constructor(restart?: Partial<RestartPolicy>, breaker?: Partial<BreakerPolicy>) {
+    this.#restart = { ...defaultRestartPolicy, ...restart };
+    this.#breaker = { ...defaultBreakerPolicy, ...breaker };
+    this.#crashes = new CrashWindow(this.#breaker);
+  }
+
+  /** Records a crash of `plugin` and decides what comes next. */
+  crashed(plugin: string, error: PluginError): CrashVerdict {
+    const crashes = this.#crashes.record();
+    if (!this.#crashes.tripped())
+      return { t: "restart", crashes, delayMs: restartDelayMs(this.#restart, crashes) };
+    const { maxCrashes, windowMs } = this.#breaker;
+    return {
+      t: "disable",
+      crashes,
+      error: new PluginError(
+        "PLUGIN_DISABLED",
+        `disabled after ${crashes} crashes within ${windowMs} ms (limit ${maxCrashes}); last: ${error.rawMessage}. ` +
+          "Fix the plugin, then call enable() (or restart the host) to try again.",
+        { plugin, cause: error, details: { crashes } },
+      ),
+    };
+  }
+
+  /** Forgets the crash history (a re-enabled plugin starts with a clean slate). */
+  reset(): void {
+    this.#crashes.reset();
   }
 }
