@@ -38,8 +38,8 @@ export { implement } from "./rpc/core/types.ts";
 // Errors and logging.
 export type { PluginErrorCode, PluginErrorOptions } from "./errors/plugin-error.ts";
 export { ErrorCode, PluginError } from "./errors/plugin-error.ts";
-export type { GrpcStatusName } from "./rpc/core/status.ts";
-export { GrpcStatus } from "./rpc/core/status.ts";
+export type { GrpcStatusName } from "./errors/grpc-status.ts";
+export { GrpcStatus } from "./errors/grpc-status.ts";
 export type { ConsoleLoggerOptions } from "./host/client/console-logger.ts";
 export { createConsoleLogger } from "./host/client/console-logger.ts";
 export type { Logger, LogLevel } from "./protocol/hclog.ts";

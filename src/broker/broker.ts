@@ -9,7 +9,12 @@ import { afterLoopTurn } from "../internal/settle.ts";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { createClient } from "../rpc/core/client.ts";
-import type { Client, ServiceRegistration } from "../rpc/core/types.ts";
+import type {
+  BrokeredServer,
+  Client,
+  HandlerBroker,
+  ServiceRegistration,
+} from "../rpc/core/types.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
 import type { ServerTls } from "../rpc/grpc/http2-server.ts";
 import { createGrpcServer, serverTlsOptions } from "../rpc/grpc/http2-server.ts";
@@ -36,11 +41,7 @@ export interface BrokerOptions {
   readonly maxSendMessageBytes?: number | undefined;
 }
 
-/** A service this side serves through the broker; `id` is what the peer dials. */
-export interface BrokeredServer {
-  readonly id: number;
-  close(): Promise<void>;
-}
+export type { BrokeredServer } from "../rpc/core/types.ts";
 
 interface Closable {
   close(): Promise<void> | void;
@@ -52,7 +53,7 @@ interface Closable {
  * other side dials the id. TLS is applied to every brokered connection as on the main one.
  * Everything brokered is closed with the broker.
  */
-export class Broker {
+export class Broker implements HandlerBroker {
   readonly #options: BrokerOptions;
   readonly #outgoing = new AsyncQueue<ConnInfo>();
   readonly #mailbox = new Mailbox();

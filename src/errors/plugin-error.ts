@@ -1,5 +1,5 @@
-import type { GrpcStatusName } from "../rpc/core/status.ts";
-import { GrpcStatus, grpcStatusName } from "../rpc/core/status.ts";
+import type { GrpcStatusName } from "./grpc-status.ts";
+import { GrpcStatus, grpcStatusName } from "./grpc-status.ts";
 
 /**
  * Stable codes for every failure plugwire reports. Lifecycle codes are plugwire's own; RPC failures

@@ -5,13 +5,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startFixture } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
-import {
-  callTimeoutMs,
-  formatGrpcTimeout,
-  maxTimerMs,
-  parseGrpcTimeout,
-  startDeadlineTimer,
-} from "./core/timeout.ts";
+import { callTimeoutMs, maxTimerMs, startDeadlineTimer } from "./core/deadline.ts";
+import { formatGrpcTimeout, parseGrpcTimeout } from "./grpc/timeout.ts";
 
 const day = 86_400_000;
 

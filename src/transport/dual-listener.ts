@@ -39,7 +39,7 @@ export function createDualListener(
     void connection.closed.then(() => fast.delete(connection));
   };
   // A connection that never sends its first bytes is not kept (docs/fast-wire.md).
-  const idleMs = rpc.idleTimeoutMs;
+  const idleMs = rpc.limits.idleTimeoutMs;
   const watchIdle = (socket: Socket) => {
     if (idleMs <= 0) return;
     socket.setTimeout(idleMs);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { callTimeoutMs } from "./timeout.ts";
+import { callTimeoutMs } from "./deadline.ts";
 import type { CallOptions, HandlerContext } from "./types.ts";
 
 /**

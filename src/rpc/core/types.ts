@@ -1,3 +1,4 @@
+import type { Readable, Writable } from "node:stream";
 import type {
   DescMessage,
   DescMethod,
@@ -5,7 +6,6 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import type { Broker } from "../../broker/broker.ts";
 import type { PluginError } from "../../errors/plugin-error.ts";
 
 /** Per-call options every client method accepts. */
@@ -51,7 +51,52 @@ export interface HandlerContext {
   /** Milliseconds until the deadline, or undefined without one. */
   timeRemainingMs(): number | undefined;
   /** The go-plugin broker of this connection, to dial callbacks the caller handed over by id. */
-  readonly broker: Broker | undefined;
+  readonly broker: HandlerBroker | undefined;
+}
+
+/** Options of a broker dial: how long to wait for the peer's announcement, and a way to give up. */
+export interface BrokerDialOptions {
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** A service served through the broker; `id` is what the peer dials. */
+export interface BrokeredServer {
+  readonly id: number;
+  close(): Promise<void>;
+}
+
+/**
+ * What a handler reaches through `context.broker`: go-plugin's broker of its connection (the
+ * `Broker` class implements it). Declared here, with the call types, so that the call core does
+ * not depend on the broker, which is built on the wires.
+ */
+export interface HandlerBroker {
+  /** A fresh id to serve something under (go-plugin's NextId). */
+  nextId(): number;
+  /** Serves `services` on a new brokered server; hand its `id` to the peer. */
+  serve(...services: ReadonlyArray<ServiceRegistration<DescService>>): Promise<BrokeredServer>;
+  /** Serves `services` under a given id (go-plugin's AcceptAndServe). */
+  acceptAndServe(
+    id: number,
+    ...services: ReadonlyArray<ServiceRegistration<DescService>>
+  ): Promise<BrokeredServer>;
+  /** Dials a service the peer serves under `id`: a channel for typed clients. */
+  dial(id: number, options?: BrokerDialOptions): Promise<Channel>;
+  /** A typed client for the service the peer serves under `id`. */
+  client<S extends DescService>(
+    id: number,
+    service: S,
+    options?: BrokerDialOptions,
+  ): Promise<Client<S>>;
+  /** Hands a byte source to the peer; returns the id it reads it by. */
+  serveReadable(source: Readable): Promise<number>;
+  /** Hands a byte sink to the peer; returns the id it writes it by. */
+  serveWritable(sink: Writable): Promise<number>;
+  /** Reads a byte source the peer served under `id`. */
+  dialReadable(id: number, options?: BrokerDialOptions): Promise<Readable>;
+  /** Writes into a byte sink the peer served under `id`; `end()` it when done. */
+  dialWritable(id: number, options?: BrokerDialOptions): Promise<Writable>;
 }
 
 /** The request message descriptor of a method. */

@@ -1,16 +1,13 @@
 import type { Duplex } from "node:stream";
-import type { DescMethod } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
+import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { abortError, inheritCallOptions } from "../core/call-context.ts";
+import { CallChannel, type ClientWire } from "../core/call-channel.ts";
+import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
-import { encodedSize, encodeMessage } from "../core/codec.ts";
-import { GrpcStatus } from "../core/status.ts";
-import { startDeadlineTimer } from "../core/timeout.ts";
-import type { CallOptions, Channel } from "../core/types.ts";
+import { encodedSize } from "../core/codec.ts";
+import { defaultMaxMessageBytes } from "../core/limits.ts";
 import { methodPath } from "../core/types.ts";
-import { defaultMaxMessageBytes } from "../grpc/server.ts";
-import { Credit, Inbox } from "./flow.ts";
+import { Credit, ReceiveWindow } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import {
   CallFlag,
@@ -35,42 +32,30 @@ export interface FastChannelOptions {
 
 /**
  * The client end of plugwire's fast wire (docs/fast-wire.md): the same calls as `RpcChannel`
- * (unary and the three streaming kinds, deadlines, cancellation, metadata, typed errors) on one
- * socket without HTTP/2. Opened lazily and reopened after it drops, like `RpcChannel`.
+ * (the call core does them, ../core/call-channel.ts) framed on one socket without HTTP/2.
+ * Opened lazily and reopened after it drops.
  */
-export class FastChannel implements Channel {
+export class FastChannel extends CallChannel {
+  constructor(options: FastChannelOptions) {
+    super(new FastWire(options), options);
+  }
+}
+
+/** Opens calls on the current connection, a new one when it is gone or told goaway. */
+class FastWire implements ClientWire {
+  readonly name = "fast";
   readonly #options: FastChannelOptions;
   readonly #maxReceive: number;
-  readonly #maxSend: number;
   #connection: Connection | undefined;
   /** Every connection with calls on it: the current one, and older ones still finishing calls. */
   readonly #connections = new Set<Connection>();
-  #closed: PluginError | undefined;
 
   constructor(options: FastChannelOptions) {
     this.#options = options;
     this.#maxReceive = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
-    this.#maxSend = options.maxSendMessageBytes ?? defaultMaxMessageBytes;
   }
 
-  get closed(): boolean {
-    return this.#closed !== undefined;
-  }
-
-  /** Fails pending and future calls with `reason` and closes every connection. Idempotent. */
-  close(reason = new PluginError("CLIENT_CLOSED", "the channel was closed")): void {
-    if (this.#closed !== undefined) return;
-    this.#closed = reason;
-    for (const connection of this.#connections) connection.destroy(reason);
-    this.#connections.clear();
-    this.#connection = undefined;
-  }
-
-  #open(method: DescMethod, own: CallOptions | undefined): ClientCall {
-    if (this.#closed !== undefined) throw this.#closed;
-    const options = inheritCallOptions(own);
-    const signal = options?.signal;
-    if (signal?.aborted) throw abortError(signal);
+  open(call: ClientCall, first: Encoded | undefined): ClientStream {
     let connection = this.#connection;
     if (connection === undefined || !connection.usable) {
       const opened: Connection = new Connection(this.#options.connect(), this.#maxReceive, () =>
@@ -79,47 +64,13 @@ export class FastChannel implements Channel {
       this.#connections.add(opened);
       this.#connection = connection = opened;
     }
-    return new ClientCall(connection, method, options, this.#maxSend);
+    return new FastClientStream(connection, call, first);
   }
 
-  async unary(method: DescMethod, request: unknown, options?: CallOptions): Promise<unknown> {
-    const body = encodeMessage(method.input, request, this.#maxSend);
-    const call = this.#open(method, options);
-    call.start(CallFlag.message | CallFlag.end, body);
-    return call.single();
-  }
-
-  async *serverStream(
-    method: DescMethod,
-    request: unknown,
-    options?: CallOptions,
-  ): AsyncGenerator<unknown> {
-    const body = encodeMessage(method.input, request, this.#maxSend);
-    const call = this.#open(method, options);
-    call.start(CallFlag.message | CallFlag.end, body);
-    yield* call.responses();
-  }
-
-  async clientStream(
-    method: DescMethod,
-    requests: AsyncIterable<unknown>,
-    options?: CallOptions,
-  ): Promise<unknown> {
-    const call = this.#open(method, options);
-    call.start(0, undefined);
-    void call.pump(requests);
-    return call.single();
-  }
-
-  async *bidiStream(
-    method: DescMethod,
-    requests: AsyncIterable<unknown>,
-    options?: CallOptions,
-  ): AsyncGenerator<unknown> {
-    const call = this.#open(method, options);
-    call.start(0, undefined);
-    void call.pump(requests);
-    yield* call.responses();
+  close(): void {
+    for (const connection of this.#connections) connection.destroy();
+    this.#connections.clear();
+    this.#connection = undefined;
   }
 }
 
@@ -131,7 +82,7 @@ class Connection {
   readonly #socket: Duplex;
   readonly writer: FrameWriter;
   readonly #reader: FrameReader;
-  readonly #calls = new Map<number, ClientCall>();
+  readonly #calls = new Map<number, FastClientStream>();
   #nextId = 1;
   #goaway = false;
   #error: Error | undefined;
@@ -146,12 +97,11 @@ class Connection {
         if (type === FrameType.message || type === FrameType.reply) {
           this.#calls
             .get(id)
-            ?.fail(
+            ?.call.fail(
               new PluginError(
                 "RESOURCE_EXHAUSTED",
                 `received message larger than max (${length} vs. ${maxReceive})`,
               ),
-              true,
             );
         }
       },
@@ -177,7 +127,7 @@ class Connection {
           : `connection to the plugin failed: ${this.#error.message}`,
         { cause: this.#error },
       );
-      for (const call of this.#calls.values()) call.fail(reason, false);
+      for (const stream of [...this.#calls.values()]) stream.call.lost(reason);
       this.#calls.clear();
       onClosed();
     });
@@ -188,10 +138,14 @@ class Connection {
     return !this.#goaway && !this.#ended && !this.#socket.destroyed;
   }
 
-  add(call: ClientCall): number {
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  add(stream: FastClientStream): number {
     const id = this.#nextId++;
     if (this.#nextId > 0xffffffff) this.#goaway = true; // ids exhausted: the next call reconnects
-    this.#calls.set(id, call);
+    this.#calls.set(id, stream);
     return id;
   }
 
@@ -200,8 +154,7 @@ class Connection {
     if (this.#goaway && this.#calls.size === 0) this.#socket.end();
   }
 
-  destroy(reason: PluginError): void {
-    for (const call of this.#calls.values()) call.fail(reason, false);
+  destroy(): void {
     this.#calls.clear();
     this.writer.close();
     this.#socket.destroy();
@@ -213,22 +166,22 @@ class Connection {
       if (this.#calls.size === 0) this.#socket.end();
       return;
     }
-    const call = this.#calls.get(frame.id);
-    if (call === undefined) return; // a late frame of a call that already ended
+    const stream = this.#calls.get(frame.id);
+    if (stream === undefined) return; // a late frame of a call that already ended
     switch (frame.type) {
       case FrameType.reply:
-        call.onReply(frame.payload);
+        stream.onReply(frame.payload);
         return;
       case FrameType.message:
-        call.onMessage(frame.payload);
+        stream.onMessage(frame.payload);
         return;
       case FrameType.status: {
         const { code, message } = decodeStatus(frame.payload);
-        call.onStatus(code, message);
+        stream.call.receiveStatus(code, message);
         return;
       }
       case FrameType.credit:
-        call.onCredit(frame.payload.readUInt32BE(0));
+        stream.credit?.add(frame.payload.readUInt32BE(0));
         return;
       default:
         return;
@@ -236,199 +189,109 @@ class Connection {
   }
 }
 
-class ClientCall {
+/** One call's frames: its id, the credit it may send with, the window it grants. */
+class FastClientStream implements ClientStream {
+  readonly call: ClientCall;
   readonly #connection: Connection;
-  readonly #method: DescMethod;
-  readonly #options: CallOptions | undefined;
-  readonly #maxSend: number;
-  #id = 0;
-  #done = false;
-  #response: unknown;
-  #error: PluginError | undefined;
-  #settle: (() => void) | undefined;
-  readonly #finished: Promise<void>;
-  #inbox: Inbox<unknown> | undefined;
-  #credit: Credit | undefined;
-  #stopTimer: (() => void) | undefined;
-  #onAbort: (() => void) | undefined;
+  readonly #id: number;
+  readonly #window: ReceiveWindow | undefined;
+  credit: Credit | undefined;
 
-  constructor(
-    connection: Connection,
-    method: DescMethod,
-    options: CallOptions | undefined,
-    maxSend: number,
-  ) {
+  constructor(connection: Connection, call: ClientCall, first: Encoded | undefined) {
+    this.call = call;
     this.#connection = connection;
-    this.#method = method;
-    this.#options = options;
-    this.#maxSend = maxSend;
-    this.#finished = new Promise((resolve) => {
-      this.#settle = resolve;
-    });
-  }
-
-  /** Sends the call frame, carrying the request when `body` is given. */
-  start(flags: number, body: Encoded | undefined): void {
-    const options = this.#options;
-    const id = this.#connection.add(this);
+    const id = connection.add(this);
     this.#id = id;
-    const kind = this.#method.methodKind;
+    const kind = call.method.methodKind;
     if (kind === "server_streaming" || kind === "bidi_streaming") {
-      this.#inbox = new Inbox<unknown>((bytes) =>
-        this.#connection.writer.frame(FrameType.credit, id, encodeCredit(bytes)),
+      this.#window = new ReceiveWindow((bytes) =>
+        connection.writer.frame(FrameType.credit, id, encodeCredit(bytes)),
       );
     }
-    const timeoutMs = options?.timeoutMs;
+    if (first === undefined) this.credit = new Credit();
+    const timeoutMs = call.options?.timeoutMs;
     // A deadline beyond what the u32 field holds (≈ 49.7 days) is not sent: the handler runs
     // without one rather than being aborted early, and this side still enforces it.
     const sentTimeoutMs =
       timeoutMs !== undefined && timeoutMs <= 0xffffffff ? timeoutMs : undefined;
-    this.#connection.writer.frame(
+    connection.writer.frame(
       FrameType.call,
       id,
-      encodeCallHead(methodPath(this.#method), flags, sentTimeoutMs, options?.headers),
-      body,
+      encodeCallHead(
+        methodPath(call.method),
+        first === undefined ? 0 : CallFlag.message | CallFlag.end,
+        sentTimeoutMs,
+        call.options?.headers,
+      ),
+      first,
     );
-    const signal = options?.signal;
-    if (signal !== undefined) {
-      const onAbort = () => this.fail(abortError(signal), true);
-      this.#onAbort = onAbort;
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    if (timeoutMs !== undefined) {
-      this.#stopTimer = startDeadlineTimer(timeoutMs, () =>
-        this.fail(
-          new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`),
-          true,
-        ),
-      );
-    }
   }
 
-  /** Ends the call locally with `error`; `tell` sends the server a cancel frame. */
-  fail(error: PluginError, tell: boolean): void {
-    if (this.#done) return;
-    this.#error = error;
-    if (tell) this.#connection.writer.frame(FrameType.cancel, this.#id);
-    this.#inbox?.fail(error);
-    this.#finish();
+  write(body: Encoded): Promise<void> | undefined {
+    const credit = this.credit!;
+    const send = () => {
+      credit.spend(encodedSize(body));
+      this.#connection.writer.frame(FrameType.message, this.#id, undefined, body);
+    };
+    if (credit.available) {
+      send();
+      return undefined;
+    }
+    return credit.wait().then(() => {
+      if (!this.call.done) send();
+    });
+  }
+
+  end(): void {
+    this.#connection.writer.frame(FrameType.end, this.#id);
+  }
+
+  cancel(): void {
+    if (!this.#connection.ended) this.#connection.writer.frame(FrameType.cancel, this.#id);
+  }
+
+  consumed(bytes: number): void {
+    this.#window?.taken(bytes);
+  }
+
+  release(): void {
+    this.credit?.release();
+    this.#connection.remove(this.#id);
   }
 
   onReply(payload: Buffer): void {
-    if (this.#inbox !== undefined) {
+    if (this.#window !== undefined) {
       // A protocol violation: a streaming response ends with a status frame, never a reply.
-      this.fail(
+      this.call.fail(
         new PluginError(
           "INTERNAL",
           "the plugin answered a streaming call with a reply frame (a fast-wire protocol violation)",
         ),
-        true,
       );
       return;
     }
-    try {
-      this.#response = fromBinary(this.#method.output, payload);
-    } catch (error) {
-      this.#error = new PluginError("INTERNAL", `cannot decode response: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    this.#finish();
+    this.call.receive(payload);
+    this.call.receiveStatus(GrpcStatus.OK, "");
   }
 
   onMessage(payload: Buffer): void {
-    const inbox = this.#inbox;
-    if (inbox === undefined) {
-      this.fail(new PluginError("INTERNAL", "a stream message arrived for a unary response"), true);
+    const window = this.#window;
+    if (window === undefined) {
+      this.call.fail(new PluginError("INTERNAL", "a stream message arrived for a unary response"));
       return;
     }
-    if (!inbox.acceptsMore) {
+    if (!window.acceptsMore) {
       // The plugin sent beyond the window this side granted: reset the call instead of
       // buffering whatever it sends (a plugin may not make the host hold unbounded data).
-      this.fail(
+      this.call.fail(
         new PluginError(
           "RESOURCE_EXHAUSTED",
           `the plugin sent beyond its flow-control window of ${initialCreditBytes} bytes on this stream`,
         ),
-        true,
       );
       return;
     }
-    try {
-      inbox.push(fromBinary(this.#method.output, payload), payload.byteLength);
-    } catch (error) {
-      this.fail(PluginError.from(error, "INTERNAL"), true);
-    }
-  }
-
-  onStatus(code: number, message: string): void {
-    if (code !== GrpcStatus.OK) {
-      this.#error = PluginError.fromStatus(code, message);
-      this.#inbox?.end(this.#error);
-    } else if (this.#inbox === undefined) {
-      this.#error = new PluginError("UNIMPLEMENTED", "expected one response message, got 0");
-    } else {
-      this.#inbox.end();
-    }
-    this.#finish();
-  }
-
-  onCredit(bytes: number): void {
-    this.#credit?.add(bytes);
-  }
-
-  /** Ends the call for good; a response stream still open ends too, so no reader waits forever. */
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    if (this.#inbox !== undefined && !this.#inbox.ended) {
-      this.#inbox.end(
-        this.#error ??
-          new PluginError("INTERNAL", "the call ended without a status for its stream"),
-      );
-    }
-    this.#stopTimer?.();
-    if (this.#onAbort !== undefined)
-      this.#options?.signal?.removeEventListener("abort", this.#onAbort);
-    this.#credit?.release();
-    this.#connection.remove(this.#id);
-    this.#settle?.();
-  }
-
-  async single(): Promise<unknown> {
-    await this.#finished;
-    if (this.#error !== undefined) throw this.#error;
-    return this.#response;
-  }
-
-  async pump(messages: AsyncIterable<unknown>): Promise<void> {
-    const credit = new Credit();
-    this.#credit = credit;
-    const writer = this.#connection.writer;
-    try {
-      for await (const message of messages) {
-        if (this.#done) return;
-        const body = encodeMessage(this.#method.input, message, this.#maxSend);
-        if (!credit.available) {
-          await credit.wait();
-          if (this.#done) return;
-        }
-        credit.spend(encodedSize(body));
-        writer.frame(FrameType.message, this.#id, undefined, body);
-      }
-      if (!this.#done) writer.frame(FrameType.end, this.#id);
-    } catch (error) {
-      this.fail(PluginError.from(error, "CANCELLED"), true);
-    }
-  }
-
-  async *responses(): AsyncGenerator<unknown> {
-    try {
-      yield* this.#inbox!;
-    } finally {
-      // The consumer stopped early (break/return): cancel the call so the server stops too.
-      if (!this.#done)
-        this.fail(new PluginError("CANCELLED", "the caller stopped reading the stream"), true);
-    }
+    window.received(payload.byteLength);
+    this.call.receive(payload);
   }
 }

@@ -1,23 +1,18 @@
 import { initialCreditBytes } from "./frames.ts";
 
 /**
- * The receiving half of a call's message flow: messages as they arrive, read by one consumer.
- * Bytes the consumer has taken are handed back to the sender as credit, in batches of a quarter
- * of the window, so a slow consumer slows its sender down without stalling the connection.
+ * The receiving half of a call's message flow on the fast wire: what the sender has used of the
+ * window this side granted. Bytes the consumer has taken (the call core's `Inbox` reports them)
+ * are handed back as credit in batches of a quarter of the window, so a slow consumer slows its
+ * sender down without stalling the connection.
  */
-export class Inbox<T> implements AsyncIterable<T> {
+export class ReceiveWindow {
   readonly #grant: (bytes: number) => void;
-  #items: T[] = [];
-  #sizes: number[] = [];
-  #head = 0;
-  #wake: (() => void) | undefined;
-  #ended = false;
-  #error: unknown;
-  #consumed = 0;
+  #taken = 0;
   /** Bytes received minus bytes granted back: what the sender has used of its window. */
   #outstanding = 0;
 
-  /** `grant` sends credit for bytes consumed; it is not called once the inbox has ended. */
+  /** `grant` sends credit for bytes consumed. */
   constructor(grant: (bytes: number) => void) {
     this.#grant = grant;
   }
@@ -36,62 +31,16 @@ export class Inbox<T> implements AsyncIterable<T> {
     return this.#outstanding;
   }
 
-  push(item: T, bytes: number): void {
-    if (this.#ended) return;
+  received(bytes: number): void {
     this.#outstanding += bytes;
-    this.#items.push(item);
-    this.#sizes.push(bytes);
-    this.#wake?.();
   }
 
-  /** No more messages: iteration ends after the buffered ones, or throws `error` then. */
-  end(error?: unknown): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    this.#wake?.();
-  }
-
-  /** Fails at once, dropping buffered messages. */
-  fail(error: unknown): void {
-    this.#items = [];
-    this.#sizes = [];
-    this.#head = 0;
-    this.#ended = false;
-    this.end(error);
-  }
-
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
-    for (;;) {
-      if (this.#head < this.#items.length) {
-        const item = this.#items[this.#head]!;
-        this.#consumed += this.#sizes[this.#head]!;
-        this.#head++;
-        if (this.#head === this.#items.length) {
-          this.#items = [];
-          this.#sizes = [];
-          this.#head = 0;
-        }
-        if (this.#consumed >= initialCreditBytes / 4 && !this.#ended) {
-          this.#outstanding -= this.#consumed;
-          this.#grant(this.#consumed);
-          this.#consumed = 0;
-        }
-        yield item;
-        continue;
-      }
-      if (this.#ended) {
-        if (this.#error !== undefined) throw this.#error;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
+  taken(bytes: number): void {
+    this.#taken += bytes;
+    if (this.#taken >= initialCreditBytes / 4) {
+      this.#outstanding -= this.#taken;
+      this.#grant(this.#taken);
+      this.#taken = 0;
     }
   }
 }

@@ -15,8 +15,8 @@ import {
   SleepRequestSchema,
 } from "../../../test/fixtures/gen/fixture_pb.js";
 import { waitFor } from "../../../test/support/fixture.ts";
+import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { createDualListener } from "../../transport/dual-listener.ts";
-import { GrpcStatus } from "../core/status.ts";
 import { implement } from "../core/types.ts";
 import { RpcServer } from "../grpc/server.ts";
 import type { Frame } from "./frames.ts";

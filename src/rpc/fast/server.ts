@@ -1,14 +1,10 @@
 import type { Duplex } from "node:stream";
-import { fromBinary } from "@bufbuild/protobuf";
-import { PluginError } from "../../errors/plugin-error.ts";
-import { currentCall } from "../core/call-context.ts";
+import { GrpcStatus } from "../../errors/grpc-status.ts";
 import type { Encoded } from "../core/codec.ts";
-import { encodedSize, encodeMessage } from "../core/codec.ts";
-import { GrpcStatus } from "../core/status.ts";
-import { startDeadlineTimer } from "../core/timeout.ts";
-import type { HandlerContext } from "../core/types.ts";
-import type { Route, RpcServer } from "../grpc/server.ts";
-import { Credit, Inbox } from "./flow.ts";
+import { encodedSize } from "../core/codec.ts";
+import type { Router } from "../core/router.ts";
+import type { ServerCall, ServerStream } from "../core/server-call.ts";
+import { Credit, ReceiveWindow } from "./flow.ts";
 import type { Frame, FrameTypeNumber } from "./frames.ts";
 import {
   CallFlag,
@@ -28,8 +24,8 @@ const headRoomBytes = 64 * 1024;
 const idleGraceMs = 1000;
 
 /**
- * The server end of one fast-wire connection: runs every call the client opens on the
- * RpcServer's handlers, with the same context (signal, deadline, broker) gRPC calls get.
+ * The server end of one fast-wire connection: frames the calls the client opens and hands each
+ * to the router (../core/router.ts), which serves it as it serves a gRPC call.
  *
  * Everything a client can make it hold is bounded (docs/fast-wire.md, "Limits and faults"):
  * frames are buffered as their bytes arrive, never by the length a header announces; a
@@ -37,11 +33,11 @@ const idleGraceMs = 1000;
  * socket (reading stops while the client does not read); time by the idle timeout.
  */
 export class FastServerConnection {
-  readonly #rpc: RpcServer;
+  readonly #router: Router;
   readonly #socket: Duplex;
   readonly #writer: FrameWriter;
   readonly #reader: FrameReader;
-  readonly #calls = new Map<number, ServerCall>();
+  readonly #calls = new Map<number, FastServerStream>();
   #draining: (() => void) | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #idleGoawaySent = false;
@@ -51,16 +47,17 @@ export class FastServerConnection {
   readonly closed: Promise<void>;
 
   /** `initial`: bytes already read after the preface. */
-  constructor(rpc: RpcServer, socket: Duplex, initial?: Buffer) {
-    this.#rpc = rpc;
+  constructor(router: Router, socket: Duplex, initial?: Buffer) {
+    this.#router = router;
+    const maxReceive = router.limits.maxReceiveMessageBytes;
     this.#socket = socket;
     this.#writer = new FrameWriter(socket, () => this.#pauseReading());
-    this.#reader = new FrameReader(rpc.maxReceiveMessageBytes + headRoomBytes, {
+    this.#reader = new FrameReader(maxReceive + headRoomBytes, {
       frame: (frame) => this.#onFrame(frame),
       oversize: (type, id, length) => {
         if (type === FrameType.call || type === FrameType.message) {
-          const call = this.#calls.get(id);
-          const message = `received message larger than max (${length} vs. ${rpc.maxReceiveMessageBytes})`;
+          const call = this.#calls.get(id)?.call;
+          const message = `received message larger than max (${length} vs. ${maxReceive})`;
           if (call !== undefined) call.fail(GrpcStatus.RESOURCE_EXHAUSTED, message);
           else this.status(id, GrpcStatus.RESOURCE_EXHAUSTED, message);
         } else {
@@ -84,7 +81,8 @@ export class FastServerConnection {
         this.#writer.close();
         clearTimeout(this.#idleTimer);
         clearTimeout(this.#closeTimer);
-        for (const call of this.#calls.values()) call.cancel("the connection to the host closed");
+        for (const stream of [...this.#calls.values()])
+          stream.call?.cancel("the connection to the host closed");
         this.#calls.clear();
         resolve();
       });
@@ -97,7 +95,7 @@ export class FastServerConnection {
   /** What this connection holds for its client, for limits and tests. */
   get stats(): { calls: number; bufferedBytes: number } {
     let bufferedBytes = this.#reader.bufferedBytes;
-    for (const call of this.#calls.values()) bufferedBytes += call.bufferedBytes;
+    for (const stream of this.#calls.values()) bufferedBytes += stream.bufferedBytes;
     return { calls: this.#calls.size, bufferedBytes };
   }
 
@@ -121,7 +119,7 @@ export class FastServerConnection {
 
   /** With no call running: after `idleTimeoutMs` a goaway, after a grace the end. */
   #armIdle(): void {
-    const idleMs = this.#rpc.idleTimeoutMs;
+    const idleMs = this.#router.limits.idleTimeoutMs;
     if (idleMs <= 0 || this.#calls.size > 0 || this.#socket.destroyed) return;
     clearTimeout(this.#idleTimer);
     this.#idleTimer = setTimeout(
@@ -152,7 +150,8 @@ export class FastServerConnection {
     this.#writer.frame(FrameType.goaway, 0, encodeStatus(GrpcStatus.INTERNAL, reason));
     this.#writer.flush();
     this.#writer.close();
-    for (const call of this.#calls.values()) call.cancel(`protocol error: ${reason}`);
+    for (const stream of [...this.#calls.values()])
+      stream.call?.cancel(`protocol error: ${reason}`);
     this.#socket.end();
     this.#closeTimer = setTimeout(() => this.#socket.destroy(), idleGraceMs);
     this.#closeTimer.unref();
@@ -205,13 +204,13 @@ export class FastServerConnection {
         this.#calls.get(frame.id)?.onMessage(frame.payload);
         return;
       case FrameType.end:
-        this.#calls.get(frame.id)?.onEnd();
+        this.#calls.get(frame.id)?.call?.endRequests();
         return;
       case FrameType.cancel:
-        this.#calls.get(frame.id)?.cancel("call cancelled by the caller");
+        this.#calls.get(frame.id)?.call?.cancel("call cancelled by the caller");
         return;
       case FrameType.credit:
-        this.#calls.get(frame.id)?.onCredit(frame.payload.readUInt32BE(0));
+        this.#calls.get(frame.id)?.credit.add(frame.payload.readUInt32BE(0));
         return;
       default:
         return; // unknown frame types are ignored, so the wire can grow
@@ -224,7 +223,7 @@ export class FastServerConnection {
       this.#protocolError(`call id ${id} is already in use`);
       return;
     }
-    const limit = this.#rpc.maxConcurrentCalls;
+    const limit = this.#router.limits.maxConcurrentCalls;
     if (this.#calls.size >= limit) {
       this.status(
         id,
@@ -240,195 +239,103 @@ export class FastServerConnection {
       this.status(id, GrpcStatus.INTERNAL, `malformed call frame: ${String(error)}`);
       return;
     }
-    const route = this.#rpc.route(head.path);
-    if (typeof route === "string") {
-      this.status(id, GrpcStatus.UNIMPLEMENTED, route);
-      return;
-    }
-    const call = new ServerCall(this, this.#rpc, id, route, head.path, head.timeoutMs, {
-      ...head.metadata,
-      ":path": head.path,
-    });
-    this.#calls.set(id, call);
+    const stream = new FastServerStream(this, id);
+    this.#calls.set(id, stream);
     clearTimeout(this.#idleTimer);
-    const kind = route.method.methodKind;
-    const hasMessage = (head.flags & CallFlag.message) !== 0;
-    if (kind === "unary" || kind === "server_streaming") {
-      if (!hasMessage || (head.flags & CallFlag.end) === 0) {
-        call.fail(GrpcStatus.INTERNAL, "expected exactly one request message in the call frame");
-        return;
-      }
-      let request: unknown;
-      try {
-        request = fromBinary(route.method.input, frame.payload.subarray(head.messageOffset));
-      } catch (error) {
-        call.fail(GrpcStatus.INTERNAL, `cannot decode request: ${String(error)}`);
-        return;
-      }
-      call.run(request);
+    const call = this.#router.open(
+      {
+        path: head.path,
+        timeoutMs: head.timeoutMs,
+        headers: { ...head.metadata, ":path": head.path },
+      },
+      stream,
+    );
+    if (call === undefined) {
+      stream.release(); // answered already (UNIMPLEMENTED)
       return;
     }
-    call.run(undefined);
-    if (hasMessage) call.onMessage(frame.payload.subarray(head.messageOffset));
-    if ((head.flags & CallFlag.end) !== 0) call.onEnd();
+    stream.call = call;
+    const hasMessage = (head.flags & CallFlag.message) !== 0;
+    const kind = call.kind;
+    if (
+      (kind === "unary" || kind === "server_streaming") &&
+      (!hasMessage || (head.flags & CallFlag.end) === 0)
+    ) {
+      call.fail(GrpcStatus.INTERNAL, "expected exactly one request message in the call frame");
+      return;
+    }
+    if (hasMessage) stream.onMessage(frame.payload.subarray(head.messageOffset));
+    if ((head.flags & CallFlag.end) !== 0) call.endRequests();
   }
 }
 
-type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
-
-class ServerCall {
+/** One served call's frames: its id, the credit it sends with, the window it grants. */
+class FastServerStream implements ServerStream {
   readonly #connection: FastServerConnection;
-  readonly #rpc: RpcServer;
   readonly #id: number;
-  readonly #route: Route;
-  readonly #path: string;
-  readonly #controller = new AbortController();
-  readonly #context: HandlerContext;
-  readonly #untrack: () => void;
-  #stopTimer: (() => void) | undefined;
-  #inbox: Inbox<unknown> | undefined;
-  #credit: Credit | undefined;
-  #done = false;
+  readonly credit = new Credit();
+  readonly #window: ReceiveWindow;
+  /** The call the router opened; undefined while it is being routed or when it was refused. */
+  call: ServerCall | undefined;
 
-  constructor(
-    connection: FastServerConnection,
-    rpc: RpcServer,
-    id: number,
-    route: Route,
-    path: string,
-    timeoutMs: number | undefined,
-    headers: Record<string, string>,
-  ) {
+  constructor(connection: FastServerConnection, id: number) {
     this.#connection = connection;
-    this.#rpc = rpc;
     this.#id = id;
-    this.#route = route;
-    this.#path = path;
-    this.#untrack = rpc.track(this.#controller);
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    this.#context = {
-      signal: this.#controller.signal,
-      deadline,
-      requestHeaders: headers,
-      timeRemainingMs: () =>
-        deadline === undefined ? undefined : Math.max(0, deadline - Date.now()),
-      broker: rpc.broker,
-    };
-    if (timeoutMs !== undefined) {
-      this.#stopTimer = startDeadlineTimer(timeoutMs, () => {
-        this.#controller.abort(new PluginError("DEADLINE_EXCEEDED", "deadline exceeded"));
-        this.fail(GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded");
-      });
-    }
-  }
-
-  /** Starts the handler; `request` is the request of unary and server-streaming calls. */
-  run(request: unknown): void {
-    const kind = this.#route.method.methodKind;
-    let input = request;
-    if (kind === "client_streaming" || kind === "bidi_streaming") {
-      const inbox = new Inbox<unknown>((bytes) =>
-        this.#connection.write(FrameType.credit, this.#id, encodeCredit(bytes)),
-      );
-      this.#inbox = inbox;
-      input = inbox;
-    }
-    currentCall
-      .run(this.#context, () => this.#invoke(this.#route.handler, input))
-      .catch((error: unknown) => {
-        if (this.#done) return;
-        const failure = this.#rpc.failure(error, this.#path);
-        this.fail(failure.status, failure.message);
-      });
-  }
-
-  async #invoke(handler: AnyHandler, input: unknown): Promise<void> {
-    const kind = this.#route.method.methodKind;
-    const result = handler(input, this.#context);
-    if (kind === "unary" || kind === "client_streaming") {
-      const response = await result;
-      if (this.#done) return;
-      const body = encodeMessage(
-        this.#route.method.output,
-        response,
-        this.#rpc.maxSendMessageBytes,
-      );
-      this.#finish();
-      this.#connection.write(FrameType.reply, this.#id, undefined, body);
-      return;
-    }
-    const credit = new Credit();
-    this.#credit = credit;
-    for await (const message of result as AsyncIterable<unknown>) {
-      if (this.#done) return;
-      const body = encodeMessage(this.#route.method.output, message, this.#rpc.maxSendMessageBytes);
-      if (!credit.available) {
-        await credit.wait();
-        if (this.#done) return;
-      }
-      credit.spend(encodedSize(body));
-      this.#connection.write(FrameType.message, this.#id, undefined, body);
-    }
-    if (this.#done) return;
-    this.#finish();
-    this.#connection.status(this.#id, GrpcStatus.OK, "");
+    this.#window = new ReceiveWindow((bytes) =>
+      connection.write(FrameType.credit, id, encodeCredit(bytes)),
+    );
   }
 
   /** Bytes of the client's messages this call holds. */
   get bufferedBytes(): number {
-    return this.#inbox?.bufferedBytes ?? 0;
+    return this.#window.bufferedBytes;
   }
 
   onMessage(payload: Buffer): void {
-    const inbox = this.#inbox;
-    if (inbox === undefined || this.#done) return;
-    if (!inbox.acceptsMore) {
-      this.fail(
-        GrpcStatus.RESOURCE_EXHAUSTED,
-        `the client sent beyond its flow-control window of ${initialCreditBytes} bytes`,
-      );
-      return;
+    const call = this.call;
+    if (call === undefined || call.done) return;
+    if (call.streamsRequests) {
+      if (!this.#window.acceptsMore) {
+        call.fail(
+          GrpcStatus.RESOURCE_EXHAUSTED,
+          `the client sent beyond its flow-control window of ${initialCreditBytes} bytes`,
+        );
+        return;
+      }
+      this.#window.received(payload.byteLength);
     }
-    try {
-      inbox.push(fromBinary(this.#route.method.input, payload), payload.byteLength);
-    } catch (error) {
-      this.fail(GrpcStatus.INTERNAL, `cannot decode request: ${String(error)}`);
+    call.receive(payload);
+  }
+
+  send(body: Encoded): Promise<void> | undefined {
+    const credit = this.credit;
+    const send = () => {
+      credit.spend(encodedSize(body));
+      this.#connection.write(FrameType.message, this.#id, undefined, body);
+    };
+    if (credit.available) {
+      send();
+      return undefined;
     }
+    return credit.wait().then(() => {
+      if (this.call?.done !== true) send();
+    });
   }
 
-  onEnd(): void {
-    this.#inbox?.end();
+  reply(body: Encoded): void {
+    this.#connection.write(FrameType.reply, this.#id, undefined, body);
   }
 
-  onCredit(bytes: number): void {
-    this.#credit?.add(bytes);
-  }
-
-  /** Ends the call with a status; a handler still running sees its signal fire. */
-  fail(status: number, message: string): void {
-    if (this.#done) return;
-    this.#finish(new PluginError("CANCELLED", `the call ended: ${message}`));
+  finish(status: number, message: string): void {
     this.#connection.status(this.#id, status, message);
   }
 
-  /** The caller went away: abort the handler, send nothing. */
-  cancel(reason: string): void {
-    if (this.#done) return;
-    this.#finish(new PluginError("CANCELLED", reason));
+  consumed(bytes: number): void {
+    this.#window.taken(bytes);
   }
 
-  /** Marks the call done; `abortReason` when it did not end by the handler's own completion. */
-  #finish(abortReason?: PluginError): void {
-    this.#done = true;
-    this.#stopTimer?.();
-    this.#untrack();
+  release(): void {
+    this.credit.release();
     this.#connection.release(this.#id);
-    this.#credit?.release();
-    if (abortReason === undefined) {
-      this.#inbox?.end();
-      return;
-    }
-    this.#inbox?.fail(abortReason);
-    if (!this.#controller.signal.aborted) this.#controller.abort(abortReason);
   }
 }

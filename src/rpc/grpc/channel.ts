@@ -1,18 +1,14 @@
-import { once } from "node:events";
 import type { ClientHttp2Session, ClientHttp2Stream, IncomingHttpHeaders } from "node:http2";
 import type { Duplex } from "node:stream";
-import type { DescMethod } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { abortError, inheritCallOptions } from "../core/call-context.ts";
+import { CallChannel, type ClientWire } from "../core/call-channel.ts";
+import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
-import { encodeMessage } from "../core/codec.ts";
-import { decodeGrpcMessage, GrpcStatus, http2Codes } from "../core/status.ts";
-import { formatGrpcTimeout, startDeadlineTimer } from "../core/timeout.ts";
-import type { CallOptions, Channel } from "../core/types.ts";
+import { defaultMaxMessageBytes } from "../core/limits.ts";
 import { methodPath } from "../core/types.ts";
 import { FrameDecoder, writeFrame } from "./framing.ts";
-import { defaultMaxMessageBytes } from "./server.ts";
+import { decodeGrpcMessage, http2Codes } from "./status-message.ts";
+import { formatGrpcTimeout } from "./timeout.ts";
 
 export interface RpcChannelOptions {
   /** Opens the byte stream the HTTP/2 session runs on: a socket, a TLS socket, a mux stream. */
@@ -37,32 +33,38 @@ const sessionWindowBytes = 64 * 1024 * 1024;
 
 /**
  * One HTTP/2 connection to a gRPC server, opened lazily and reopened after it drops, carrying
- * calls of all four kinds. `close(reason)` fails every pending call with `reason`.
+ * calls of all four kinds (the call core does them: ../core/call-channel.ts; this is the
+ * framing). `close(reason)` fails every pending call with `reason`.
  */
-export class RpcChannel implements Channel {
+export class RpcChannel extends CallChannel {
+  constructor(options: RpcChannelOptions) {
+    super(new GrpcWire(options), options);
+  }
+}
+
+/** The HTTP/2 session calls are opened on, and the check that it still answers. */
+class GrpcWire implements ClientWire {
+  readonly name = "grpc";
   readonly #options: RpcChannelOptions;
   readonly #maxReceive: number;
-  readonly #maxSend: number;
-  readonly #calls = new Set<ClientCall>();
   #session: ClientHttp2Session | undefined;
-  #closed: PluginError | undefined;
+  #closed = false;
   readonly #probing = new WeakSet<ClientHttp2Session>();
 
   constructor(options: RpcChannelOptions) {
     this.#options = options;
     this.#maxReceive = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
-    this.#maxSend = options.maxSendMessageBytes ?? defaultMaxMessageBytes;
   }
 
-  get closed(): boolean {
-    return this.#closed !== undefined;
+  open(call: ClientCall, first: Encoded | undefined): ClientStream {
+    const session = this.#getSession();
+    return new GrpcClientStream(session, call, first, this.#maxReceive, () => {
+      if (call.endedLocally) this.#probe(session);
+    });
   }
 
-  /** Fails pending and future calls with `reason` and closes the connection. Idempotent. */
-  close(reason = new PluginError("CLIENT_CLOSED", "the channel was closed")): void {
-    if (this.#closed !== undefined) return;
-    this.#closed = reason;
-    for (const call of this.#calls) call.fail(reason);
+  close(): void {
+    this.#closed = true;
     this.#session?.destroy();
     this.#session = undefined;
   }
@@ -99,7 +101,7 @@ export class RpcChannel implements Channel {
    * docs/transport.md) or that stopped reading would otherwise take every later call with it.
    */
   #probe(session: ClientHttp2Session): void {
-    if (this.#closed !== undefined || session.destroyed || this.#probing.has(session)) return;
+    if (this.#closed || session.destroyed || this.#probing.has(session)) return;
     this.#probing.add(session);
     const timeoutMs = this.#options.pingTimeoutMs ?? 5000;
     const timer = setTimeout(() => {
@@ -120,120 +122,41 @@ export class RpcChannel implements Channel {
       // Too many pings in flight: one is already probing this session.
     }
   }
-
-  /**
-   * Opens a call; the caller writes requests and reads responses through the returned object.
-   * @internal
-   */
-  start(method: DescMethod, ownOptions: CallOptions | undefined): ClientCall {
-    if (this.#closed !== undefined) throw this.#closed;
-    const options = inheritCallOptions(ownOptions);
-    let session: ClientHttp2Session | undefined;
-    const call = new ClientCall(method, this.#maxReceive, this.#maxSend, options, () => {
-      this.#calls.delete(call);
-      if (call.endedLocally && session !== undefined) this.#probe(session);
-    });
-    this.#calls.add(call);
-    try {
-      session = this.#getSession();
-      call.open(session);
-    } catch (error) {
-      // No stream was opened (the connection could not even be attempted): nothing to clean up.
-      this.#calls.delete(call);
-      throw PluginError.from(error, "UNAVAILABLE");
-    }
-    return call;
-  }
-
-  async unary(method: DescMethod, request: unknown, options?: CallOptions): Promise<unknown> {
-    const call = this.start(method, options);
-    call.sendLast(request);
-    return call.single();
-  }
-
-  async *serverStream(
-    method: DescMethod,
-    request: unknown,
-    options?: CallOptions,
-  ): AsyncGenerator<unknown> {
-    const call = this.start(method, options);
-    call.sendLast(request);
-    yield* call.responses();
-  }
-
-  async clientStream(
-    method: DescMethod,
-    requests: AsyncIterable<unknown>,
-    options?: CallOptions,
-  ): Promise<unknown> {
-    const call = this.start(method, options);
-    void call.pump(requests);
-    return call.single();
-  }
-
-  async *bidiStream(
-    method: DescMethod,
-    requests: AsyncIterable<unknown>,
-    options?: CallOptions,
-  ): AsyncGenerator<unknown> {
-    const call = this.start(method, options);
-    void call.pump(requests);
-    yield* call.responses();
-  }
 }
 
 /** Responses buffered before the consumer slows the peer down (HTTP/2 flow control does the rest). */
 const highWaterMessages = 16;
 
-class ClientCall {
-  readonly #method: DescMethod;
+/** One call's HTTP/2 stream: headers out, gRPC-framed messages both ways, status in trailers. */
+class GrpcClientStream implements ClientStream {
+  readonly #call: ClientCall;
+  readonly #stream: ClientHttp2Stream;
   readonly #decoder: FrameDecoder;
-  readonly #maxSend: number;
-  readonly #options: CallOptions | undefined;
-  readonly #onDone: () => void;
-  #stream!: ClientHttp2Stream;
-  #messages: unknown[] = [];
-  #wake: (() => void) | undefined;
+  readonly #onRelease: () => void;
   #status: number | undefined;
   #statusMessage = "";
   #error: PluginError | undefined;
-  #done = false;
-  #endedLocally = false;
-  #stopTimer: (() => void) | undefined;
-  readonly #startedAt = performance.now();
-  readonly #finished: Promise<void>;
-  #resolveFinished!: () => void;
 
   constructor(
-    method: DescMethod,
+    session: ClientHttp2Session,
+    call: ClientCall,
+    first: Encoded | undefined,
     maxReceive: number,
-    maxSend: number,
-    options: CallOptions | undefined,
-    onDone: () => void,
+    onRelease: () => void,
   ) {
-    this.#method = method;
+    this.#call = call;
     this.#decoder = new FrameDecoder(maxReceive);
-    this.#maxSend = maxSend;
-    this.#options = options;
-    this.#onDone = onDone;
-    this.#finished = new Promise((resolve) => {
-      this.#resolveFinished = resolve;
-    });
-  }
-
-  open(session: ClientHttp2Session): void {
-    const options = this.#options;
+    this.#onRelease = onRelease;
+    const options = call.options;
     const headers: Record<string, string> = {
       ...options?.headers,
       ":method": "POST",
-      ":path": methodPath(this.#method),
+      ":path": methodPath(call.method),
       "content-type": "application/grpc",
       te: "trailers",
     };
     if (options?.timeoutMs !== undefined)
       headers["grpc-timeout"] = formatGrpcTimeout(options.timeoutMs);
-    const signal = options?.signal;
-    if (signal?.aborted) throw abortError(signal);
     const stream = session.request(headers, { endStream: false });
     this.#stream = stream;
     stream.on("response", (h: IncomingHttpHeaders) => this.#onHeaders(h));
@@ -247,55 +170,38 @@ class ClientCall {
       );
     });
     stream.once("close", () => this.#onClose());
-    if (signal !== undefined) {
-      const onAbort = () => this.fail(abortError(signal));
-      signal.addEventListener("abort", onAbort, { once: true });
-      void this.#finished.then(() => signal.removeEventListener("abort", onAbort));
-    }
-    const timeoutMs = options?.timeoutMs;
-    if (timeoutMs !== undefined) {
-      this.#stopTimer = startDeadlineTimer(timeoutMs, () =>
-        this.fail(new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`)),
-      );
-    }
+    if (first !== undefined) writeFrame(stream, first, true);
   }
 
-  /** Ends the call locally with `error` (cancel, deadline, plugin gone); the peer sees RST_STREAM CANCEL. */
-  fail(error: PluginError): void {
-    if (this.#done) return;
-    this.#endedLocally = true;
-    this.#error = error;
-    this.#status = undefined;
-    if (!this.#stream.destroyed) this.#stream.close(http2Codes.NGHTTP2_CANCEL);
-    this.#finish();
-  }
-
-  /** The call was ended on this side (deadline, cancel, channel closed), not by the peer. */
-  get endedLocally(): boolean {
-    return this.#endedLocally;
-  }
-
-  #encode(message: unknown): Encoded {
-    return encodeMessage(this.#method.input, message, this.#maxSend);
-  }
-
-  sendLast(message: unknown): void {
-    writeFrame(this.#stream, this.#encode(message), true);
-  }
-
-  async pump(messages: AsyncIterable<unknown>): Promise<void> {
+  write(body: Encoded): Promise<void> | undefined {
+    if (writeFrame(this.#stream, body, false)) return undefined;
     const stream = this.#stream;
-    try {
-      for await (const message of messages) {
-        if (this.#done) return;
-        if (!writeFrame(stream, this.#encode(message), false)) {
-          await Promise.race([once(stream, "drain"), this.#finished]);
-        }
-      }
-      if (!this.#done) stream.end();
-    } catch (error) {
-      this.fail(PluginError.from(error, "CANCELLED"));
-    }
+    return new Promise((resolve) => {
+      const done = () => {
+        stream.off("drain", done);
+        stream.off("close", done);
+        resolve();
+      };
+      stream.once("drain", done);
+      stream.once("close", done);
+    });
+  }
+
+  end(): void {
+    this.#stream.end();
+  }
+
+  /** RST_STREAM CANCEL: the peer's handler sees its signal fire. */
+  cancel(): void {
+    if (!this.#stream.destroyed) this.#stream.close(http2Codes.NGHTTP2_CANCEL);
+  }
+
+  consumed(_bytes: number, queued: number): void {
+    if (queued < highWaterMessages && this.#stream.isPaused()) this.#stream.resume();
+  }
+
+  release(): void {
+    this.#onRelease();
   }
 
   #onHeaders(headers: IncomingHttpHeaders): void {
@@ -312,93 +218,33 @@ class ClientCall {
   }
 
   #onData(chunk: Buffer): void {
+    const call = this.#call;
     try {
-      for (const payload of this.#decoder.push(chunk))
-        this.#messages.push(fromBinary(this.#method.output, payload));
+      for (const payload of this.#decoder.push(chunk)) call.receive(payload);
     } catch (error) {
-      this.fail(PluginError.from(error, "INTERNAL"));
+      call.fail(PluginError.from(error, "INTERNAL"));
       return;
     }
-    if (this.#messages.length >= highWaterMessages) this.#stream.pause();
-    this.#wake?.();
+    if (call.queued >= highWaterMessages) this.#stream.pause();
   }
 
   #onClose(): void {
-    if (this.#done) return;
-    const timeoutMs = this.#options?.timeoutMs;
-    if (
-      this.#status === undefined &&
-      this.#error === undefined &&
-      timeoutMs !== undefined &&
-      performance.now() >= this.#startedAt + timeoutMs - 1
-    ) {
-      // The peer's deadline fired (and it reset the stream) a moment before ours did.
-      this.#error = new PluginError("DEADLINE_EXCEEDED", `deadline of ${timeoutMs} ms exceeded`);
-    }
-    if (this.#status === undefined && this.#error === undefined) {
+    const call = this.#call;
+    if (call.done) return;
+    if (this.#error !== undefined) {
+      call.lost(this.#error);
+    } else if (this.#status !== undefined) {
+      call.receiveStatus(this.#status, this.#statusMessage);
+    } else {
       const code = this.#stream.rstCode;
-      this.#error = new PluginError(
-        "UNAVAILABLE",
-        code === undefined || code === http2Codes.NGHTTP2_NO_ERROR
-          ? "the call ended without a gRPC status (connection lost)"
-          : `the call was reset by the peer (HTTP/2 error ${code})`,
+      call.lost(
+        new PluginError(
+          "UNAVAILABLE",
+          code === undefined || code === http2Codes.NGHTTP2_NO_ERROR
+            ? "the call ended without a gRPC status (connection lost)"
+            : `the call was reset by the peer (HTTP/2 error ${code})`,
+        ),
       );
-    }
-    this.#finish();
-  }
-
-  #finish(): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#stopTimer?.();
-    this.#onDone();
-    this.#resolveFinished();
-    this.#wake?.();
-  }
-
-  #outcome(): PluginError | undefined {
-    if (this.#error !== undefined) return this.#error;
-    if (this.#status !== undefined && this.#status !== GrpcStatus.OK) {
-      return PluginError.fromStatus(this.#status, this.#statusMessage);
-    }
-    return undefined;
-  }
-
-  async single(): Promise<unknown> {
-    await this.#finished;
-    const error = this.#outcome();
-    if (error !== undefined) throw error;
-    if (this.#messages.length !== 1) {
-      throw new PluginError(
-        "UNIMPLEMENTED",
-        `expected one response message, got ${this.#messages.length}`,
-      );
-    }
-    return this.#messages[0];
-  }
-
-  async *responses(): AsyncGenerator<unknown> {
-    try {
-      for (;;) {
-        if (this.#messages.length > 0) {
-          const batch = this.#messages;
-          this.#messages = [];
-          if (!this.#done) this.#stream.resume();
-          yield* batch;
-          continue;
-        }
-        if (this.#done) break;
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-        this.#wake = undefined;
-      }
-      const error = this.#outcome();
-      if (error !== undefined) throw error;
-    } finally {
-      // The consumer stopped early (break/return): cancel the call so the peer stops too.
-      if (!this.#done)
-        this.fail(new PluginError("CANCELLED", "the caller stopped reading the stream"));
     }
   }
 }

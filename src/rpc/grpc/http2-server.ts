@@ -55,7 +55,7 @@ export function createGrpcServer(
   const options = {
     settings: {
       initialWindowSize: streamWindowBytes,
-      maxConcurrentStreams: rpc.maxConcurrentCalls,
+      maxConcurrentStreams: rpc.limits.maxConcurrentCalls,
     },
     ...cancellationBurstLimits,
   };

@@ -1,13 +1,13 @@
 import type { DescFile, DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { GrpcStatus } from "../../errors/grpc-status.ts";
 import type {
   ServerReflectionRequest,
   ServerReflectionResponseSchema,
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionAlpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { GrpcStatus } from "../core/status.ts";
 import type { ServiceImpl, ServiceRegistration } from "../core/types.ts";
 import { implement } from "../core/types.ts";
 import type { FileIndex } from "./index-files.ts";
