@@ -1,15 +1,15 @@
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { DiscoveryRun } from "../discovery/candidates.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { HostEnvPolicy } from "../host/start/environment.ts";
-import { hostEnvFilter } from "../host/start/environment.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { TrustSettings } from "../trust/trust-config.ts";
 import { parseTrustSettings } from "../trust/trust-config.ts";
 import { checkRange } from "../versions/constraint.ts";
-import { locateKey } from "./config-locate.ts";
+import type { ConfigReader } from "./config-reader.ts";
+import { configReader } from "./config-reader.ts";
 
 /**
  * A host's plugwire.toml, as Reva configures its drivers:
@@ -110,79 +110,30 @@ export function parseConfig(text: string, file: string): HostConfig {
       );
     throw error;
   }
-  const base = dirname(file);
-  const fail = (path: string[], message: string): never => {
-    const line = locateKey(text, path);
-    throw new PluginError(
-      "CONFIG_INVALID",
-      `${file}:${line}: key \`${path.join(".")}\`: ${message}`,
-      {
-        details: { file, line, key: path.join(".") },
-      },
-    );
-  };
-  const table = (value: unknown, path: string[]): Record<string, unknown> => {
-    if (value === undefined) return {};
-    if (
-      typeof value !== "object" ||
-      value === null ||
-      Array.isArray(value) ||
-      value instanceof Date
-    )
-      return fail(path, `expected a table, got ${JSON.stringify(value)}`);
-    return value as Record<string, unknown>;
-  };
-  const known = (t: Record<string, unknown>, path: string[], keys: string[]) => {
-    for (const key of Object.keys(t))
-      if (!keys.includes(key))
-        fail([...path, key], `unknown key (expected one of: ${keys.join(", ")})`);
-  };
-  const string = (value: unknown, path: string[]): string =>
-    typeof value === "string" && value !== ""
-      ? value
-      : fail(path, `expected a non-empty string, got ${JSON.stringify(value)}`);
-  const handshake = (value: unknown, path: string[]): HandshakeConfig | undefined => {
-    if (value === undefined) return undefined;
-    const t = table(value, path);
-    known(t, path, ["magic_cookie_key", "magic_cookie_value", "protocol_version"]);
-    const version = t.protocol_version ?? 1;
-    if (!Number.isInteger(version))
-      fail([...path, "protocol_version"], `expected an integer, got ${JSON.stringify(version)}`);
-    return {
-      magicCookieKey: string(t.magic_cookie_key, [...path, "magic_cookie_key"]),
-      magicCookieValue: string(t.magic_cookie_value, [...path, "magic_cookie_value"]),
-      protocolVersion: version as number,
-    };
-  };
-  const abs = (p: string) => (isAbsolute(p) ? p : join(base, p));
-  const hostEnv = (value: unknown, path: string[]): HostEnvPolicy | undefined => {
-    if (value === undefined) return undefined;
-    try {
-      hostEnvFilter(value as HostEnvPolicy);
-    } catch (error) {
-      return fail(
-        path,
-        `expected "all", "none" or an array of variable names and PREFIX_* patterns (${(error as Error).message})`,
-      );
-    }
-    return value as HostEnvPolicy;
-  };
+  const reader = configReader(text, file);
+  reader.known(data, [], ["manager", "services", "trust"]);
+  const manager = readManager(reader, reader.table(data.manager, ["manager"]));
+  const services: Record<string, ServiceConfig> = {};
+  for (const [name, value] of Object.entries(reader.table(data.services, ["services"])))
+    services[name] = readService(reader, name, value);
+  const trust = parseTrustSettings(data.trust, ["trust"], reader.baseDir, reader.fail);
+  return { file, manager, services, trust };
+}
 
-  known(data, [], ["manager", "services", "trust"]);
-  const m = table(data.manager, ["manager"]);
-  known(
-    m,
-    ["manager"],
-    [
-      "plugin_dirs",
-      "cache_dir",
-      "start_timeout_ms",
-      "handshake",
-      "versions",
-      "discovery",
-      "host_env",
-    ],
-  );
+const managerKeys = [
+  "plugin_dirs",
+  "cache_dir",
+  "start_timeout_ms",
+  "handshake",
+  "versions",
+  "discovery",
+  "host_env",
+] as const;
+
+/** The `[manager]` table. */
+function readManager(reader: ConfigReader, m: Record<string, unknown>): ManagerConfig {
+  const { fail, string } = reader;
+  reader.known(m, ["manager"], managerKeys);
   const discovery = m.discovery ?? "all";
   if (discovery !== "all" && discovery !== "manifest")
     fail(
@@ -204,67 +155,68 @@ export function parseConfig(text: string, file: string): HostConfig {
     (!Array.isArray(versions) || versions.some((v) => !Number.isInteger(v)))
   )
     fail(["manager", "versions"], `expected an array of integers, got ${JSON.stringify(versions)}`);
-  const manager: ManagerConfig = {
-    pluginDirs: (dirs as string[]).map(abs),
-    cacheDir: abs(
+  return {
+    pluginDirs: (dirs as string[]).map(reader.absolute),
+    cacheDir: reader.absolute(
       m.cache_dir === undefined ? ".cache/plugwire" : string(m.cache_dir, ["manager", "cache_dir"]),
     ),
     startTimeoutMs: timeout as number,
-    handshake: handshake(m.handshake, ["manager", "handshake"]),
+    handshake: reader.handshake(m.handshake, ["manager", "handshake"]),
     versions: versions as number[] | undefined,
     discovery: discovery as DiscoveryRun,
-    hostEnv: hostEnv(m.host_env, ["manager", "host_env"]),
+    hostEnv: reader.hostEnv(m.host_env, ["manager", "host_env"]),
   };
+}
 
-  const services: Record<string, ServiceConfig> = {};
-  const s = table(data.services, ["services"]);
-  for (const [name, value] of Object.entries(s)) {
-    const path = ["services", name];
-    const t = table(value, path);
-    known(t, path, [
-      "driver",
-      "ref",
-      "version",
-      "allow_install_scripts",
-      "handshake",
-      "drivers",
-      "host_env",
-      "trust",
-    ]);
-    const driver = string(t.driver, [...path, "driver"]);
-    const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
-    const version = t.version === undefined ? undefined : string(t.version, [...path, "version"]);
-    if (version !== undefined)
-      try {
-        checkRange(version, "version", name);
-      } catch (error) {
-        fail(
-          [...path, "version"],
-          (error as { rawMessage: string }).rawMessage.replace(/^version: /, ""),
-        );
-      }
-    const scripts = t.allow_install_scripts ?? false;
-    if (typeof scripts !== "boolean")
+const serviceKeys = [
+  "driver",
+  "ref",
+  "version",
+  "allow_install_scripts",
+  "handshake",
+  "drivers",
+  "host_env",
+  "trust",
+] as const;
+
+/** One `[services.<name>]` table. */
+function readService(reader: ConfigReader, name: string, value: unknown): ServiceConfig {
+  const { fail, string } = reader;
+  const path = ["services", name];
+  const t = reader.table(value, path);
+  reader.known(t, path, serviceKeys);
+  const driver = string(t.driver, [...path, "driver"]);
+  const ref = t.ref === undefined ? undefined : string(t.ref, [...path, "ref"]);
+  const version = t.version === undefined ? undefined : string(t.version, [...path, "version"]);
+  if (version !== undefined)
+    try {
+      checkRange(version, "version", name);
+    } catch (error) {
       fail(
-        [...path, "allow_install_scripts"],
-        `expected true or false, got ${JSON.stringify(scripts)}`,
+        [...path, "version"],
+        (error as { rawMessage: string }).rawMessage.replace(/^version: /, ""),
       );
-    const drivers = table(t.drivers, [...path, "drivers"]);
-    const key = driverKey(driver);
-    services[name] = {
-      name,
-      driver,
-      ref,
-      version,
-      trust: parseTrustSettings(t.trust, [...path, "trust"], base, fail),
-      allowInstallScripts: scripts as boolean,
-      settings: table(drivers[key], [...path, "drivers", key]),
-      handshake: handshake(t.handshake, [...path, "handshake"]),
-      hostEnv: hostEnv(t.host_env, [...path, "host_env"]),
-      line: locateKey(text, [...path, "driver"]),
-    };
-  }
-  return { file, manager, services, trust: parseTrustSettings(data.trust, ["trust"], base, fail) };
+    }
+  const scripts = t.allow_install_scripts ?? false;
+  if (typeof scripts !== "boolean")
+    fail(
+      [...path, "allow_install_scripts"],
+      `expected true or false, got ${JSON.stringify(scripts)}`,
+    );
+  const drivers = reader.table(t.drivers, [...path, "drivers"]);
+  const key = driverKey(driver);
+  return {
+    name,
+    driver,
+    ref,
+    version,
+    trust: parseTrustSettings(t.trust, [...path, "trust"], reader.baseDir, fail),
+    allowInstallScripts: scripts as boolean,
+    settings: reader.table(drivers[key], [...path, "drivers", key]),
+    handshake: reader.handshake(t.handshake, [...path, "handshake"]),
+    hostEnv: reader.hostEnv(t.host_env, [...path, "host_env"]),
+    line: reader.line([...path, "driver"]),
+  };
 }
 
 /**
