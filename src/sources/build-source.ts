@@ -4,10 +4,11 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findPackageManifest, readPackageManifest } from "../discovery/package-manifest.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { ExternalInputs } from "./bundle.ts";
+import { externalsUnchanged } from "./bundle.ts";
 import { contentHash } from "./content-hash.ts";
 import { runTool, tail } from "./run-tool.ts";
-import type { ExternalInputs } from "./typescript-build.ts";
-import { buildTypeScript, externalsUnchanged } from "./typescript-build.ts";
+import { buildTypeScript } from "./typescript-build.ts";
 
 export type SourceLanguage = "go" | "typescript";
 
