@@ -1,15 +1,22 @@
 // Kill, crash, in-flight failures, deadlines and cancellation across real processes.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
   processAlive,
   recordingLogger,
+  repoRoot,
   startFixture,
+  testHandshake,
+  testPlugins,
   waitFor,
   waitForExit,
 } from "../../../test/support/fixture.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
+import { startPlugin } from "../start/start.ts";
+
+const cancelBurstPlugin = join(repoRoot, "test/fixtures/hostile/cancel-burst-plugin.ts");
 
 describe("plugin lifecycle", () => {
   it("TestClient_grpc_servercrash: a killed plugin is noticed within 2 s and in-flight calls fail fast", async () => {
@@ -97,11 +104,24 @@ describe("plugin lifecycle", () => {
   });
 
   it("aborting a call cancels the plugin's handler", async () => {
-    await using plugin = await startFixture("test-grpc");
+    // The cancel-burst plugin reports the handlers that started: the abort lands once this one
+    // runs (before the request arrives, the plugin may never start it at all).
+    await using plugin = await startPlugin({
+      cmd: process.execPath,
+      args: ["--conditions=plugwire-source", cancelBurstPlugin],
+      handshake: testHandshake,
+      plugins: testPlugins,
+      startTimeoutMs: 20_000,
+    });
     const fixture = plugin.dispense("fixture");
     const controller = new AbortController();
     const call = fixture.sleep({ durationMs: 30_000 }, { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("user pressed stop")), 100);
+    await waitFor(
+      async () => (await fixture.cancelled({})).lastReason === "started=1",
+      10_000,
+      "the handler to start",
+    );
+    controller.abort(new Error("user pressed stop"));
     await assert.rejects(
       call,
       (e: unknown) =>

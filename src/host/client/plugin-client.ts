@@ -1,32 +1,38 @@
-import type { ChildProcess } from "node:child_process";
-import { EventEmitter, once } from "node:events";
+import { EventEmitter } from "node:events";
 import { basename } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
-import type { BrokerOptions } from "../../broker/broker.ts";
 import { Broker } from "../../broker/broker.ts";
-import type { MuxRouter } from "../../broker/mux-transport.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { GRPCBroker } from "../../gen/plugin/grpc_broker_pb.js";
 import { GRPCController } from "../../gen/plugin/grpc_controller_pb.js";
-import { GRPCStdio, StdioData_Channel } from "../../gen/plugin/grpc_stdio_pb.js";
-import { afterLoopTurn, settlesWithin } from "../../internal/settle.ts";
+import type { ExitMessage } from "../../internal/diagnostics.ts";
+import { exitChannel } from "../../internal/diagnostics.ts";
+import { afterLoopTurn } from "../../internal/settle.ts";
+import { signalGroup } from "../../platform/process.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import { createClient } from "../../rpc/core/client.ts";
+import { intercept } from "../../rpc/core/interceptors.ts";
 import type { Channel, Client } from "../../rpc/core/types.ts";
 import type { CommonOptions, PluginSet, StartOptions } from "../options.ts";
 import type { ReattachConfig } from "../start/reattach.ts";
-import { processAlive } from "../start/reattach.ts";
+import type { ClientParts } from "./client-parts.ts";
+import type { ExitInfo } from "./exit-watch.ts";
+import { exitedWithin, exitsWithin, watchExit } from "./exit-watch.ts";
+import {
+  brokerExitedError,
+  connectionLostError,
+  crashedError,
+  detachedError,
+  explainErrors,
+  goneError,
+  stoppedError,
+} from "./explain-errors.ts";
 import { manage } from "./managed.ts";
+import { openSideStreams } from "./side-streams.ts";
 
-/** How a plugin process ended. */
-export interface ExitInfo {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** True when plugwire had to SIGKILL it after the grace period. */
-  readonly forced: boolean;
-}
+export type { ClientParts } from "./client-parts.ts";
+export type { ExitInfo } from "./exit-watch.ts";
 
 /** The lifecycle of a client, as a tagged union. */
 export type PluginClientState =
@@ -39,29 +45,27 @@ export interface PluginClientEvents {
   state: [PluginClientState];
 }
 
-/** What the launcher hands to a client once the handshake is done and the channel is up. */
-export interface ClientParts {
-  readonly name: string;
-  readonly channel: Channel;
-  /** The wire the main connection speaks: gRPC, or plugwire's fast wire (docs/fast-wire.md). */
-  readonly wire?: "grpc" | "fast" | undefined;
-  readonly protocolVersion: number;
-  readonly network: Network;
-  readonly address: string;
-  readonly tls: boolean;
-  readonly pid: number;
-  readonly child?: ChildProcess | undefined;
-  /** Settles when the process has exited and its pipes are drained (launched plugins). */
-  readonly processDone?: Promise<void> | undefined;
-  readonly test?: boolean | undefined;
-  readonly syncStdout?: NodeJS.WritableStream | undefined;
-  readonly syncStderr?: NodeJS.WritableStream | undefined;
-  readonly processGroup?: boolean | undefined;
-  /** Multiplexed mode: the connection's yamux session and stream routing. */
-  readonly mux?: MuxRouter | undefined;
-  /** Where and how this side serves brokered connections. */
-  readonly broker: Omit<BrokerOptions, "name" | "logger">;
-}
+type View<T extends PluginClientState["t"]> = Extract<PluginClientState, { t: T }>;
+
+/**
+ * Everything about a client that changes over its life, as one tagged union. `view` is what
+ * `state` shows; `forced` records a SIGKILL the host sent (`ExitInfo.forced`); `stopped` is the
+ * one stop every `kill()` shares, and `hurry` what a kill's signal aborts.
+ */
+type Life =
+  | { readonly t: "running"; readonly view: View<"running">; readonly forced: boolean }
+  | {
+      readonly t: "stopping";
+      readonly view: View<"stopping">;
+      readonly forced: boolean;
+      readonly stopped: Promise<void>;
+      readonly hurry: AbortController;
+    }
+  | {
+      readonly t: "exited";
+      readonly view: View<"exited">;
+      readonly stopped: Promise<void> | undefined;
+    };
 
 /**
  * A connected plugin: typed clients for its services, health, and a lifecycle that ends in
@@ -93,16 +97,18 @@ export class PluginClient<
   readonly broker: Broker;
 
   readonly #parts: ClientParts;
+  /** The plugin's channel with every call's errors explained (`explainErrors`). */
+  readonly #calls: Channel;
   readonly #plugins: P | undefined;
   readonly #logger: Logger | undefined;
   readonly #graceMs: number;
+  /** Ends the side streams once the client stops or exits. */
   readonly #abort = new AbortController();
   readonly #clients = new Map<DescService, unknown>();
   readonly #unmanage: (() => void) | undefined;
-  #state: PluginClientState;
-  #killing: Promise<void> | undefined;
-  #forced = false;
-  #resolveExited!: (info: ExitInfo) => void;
+  readonly #resolveExited: (info: ExitInfo) => void;
+  readonly #unwatch: () => void;
+  #life: Life;
 
   /** @internal Made by `startPlugin` and `attachPlugin`. */
   constructor(parts: ClientParts, options: CommonOptions<P>) {
@@ -118,14 +124,37 @@ export class PluginClient<
     this.#plugins = options.plugins;
     this.#logger = options.logger;
     this.#graceMs = options.killGraceMs ?? 2000;
-    this.#state = { t: "running", pid: parts.pid };
-    this.exited = new Promise((resolve) => {
-      this.#resolveExited = resolve;
-    });
+    this.#life = { t: "running", view: { t: "running", pid: parts.pid }, forced: false };
+    const exited = Promise.withResolvers<ExitInfo>();
+    this.exited = exited.promise;
+    this.#resolveExited = exited.resolve;
+    this.#calls = intercept(
+      parts.channel,
+      explainErrors({ name: this.name, launched: parts.child !== undefined, exited: this.exited }),
+    );
     this.broker = new Broker({ ...parts.broker, name: parts.name, logger: options.logger });
     if (parts.mux !== undefined) this.broker.multiplex(parts.mux);
-    this.#watchExit();
-    this.#openSideStreams();
+    this.#unwatch = watchExit(parts, {
+      ended: (code, signal) =>
+        // Fail in-flight calls at once, without waiting for the pipes.
+        parts.channel.close(
+          this.#life.t === "stopping"
+            ? stoppedError(this.name)
+            : crashedError(this.name, code, signal),
+        ),
+      lost: () => parts.channel.close(goneError(this.name)),
+      final: (code, signal) => this.#finishExit(code, signal, "exit"),
+    });
+    openSideStreams({
+      name: this.name,
+      channel: parts.channel,
+      broker: this.broker,
+      logger: this.#logger,
+      syncStdout: parts.syncStdout,
+      syncStderr: parts.syncStderr,
+      signal: this.#abort.signal,
+      brokerStreamLost: (failure) => this.#connectionLost(failure),
+    });
     this.#unmanage =
       options.managed === false
         ? undefined
@@ -133,7 +162,7 @@ export class PluginClient<
   }
 
   get state(): PluginClientState {
-    return this.#state;
+    return this.#life.view;
   }
 
   /** A typed client for a service named in `plugins` (go-plugin's Dispense). */
@@ -148,11 +177,11 @@ export class PluginClient<
     return this.client(service as P[K]);
   }
 
-  /** A typed client for any service the plugin serves. */
+  /** A typed client for any service the plugin serves; its errors are explained (`explainErrors`). */
   client<S extends DescService>(service: S): Client<S> {
     let client = this.#clients.get(service) as Client<S> | undefined;
     if (client === undefined) {
-      client = this.#wrapErrors(createClient(service, this.#parts.channel));
+      client = createClient(service, this.#calls);
       this.#clients.set(service, client);
     }
     return client;
@@ -180,18 +209,40 @@ export class PluginClient<
   /**
    * Stops the plugin: asks it to shut down (GRPCController/Shutdown), waits `killGraceMs` for it
    * to exit, then SIGKILLs its process group. Idempotent; resolves when it is gone.
+   *
+   * `signal` hurries the stop: once it aborts, what is left of the graceful phase (the Shutdown
+   * call and the wait for the exit) is skipped and the process group is SIGKILLed at once (an
+   * already-aborted signal SIGKILLs without asking). The promise still resolves only when the
+   * process is gone, never rejects, and is shared by every call: any caller's signal hurries it.
    */
-  kill(): Promise<void> {
-    this.#killing ??= this.#kill();
-    return this.#killing;
+  kill(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+    const life = this.#life;
+    switch (life.t) {
+      case "running": {
+        const stop = Promise.withResolvers<void>();
+        const hurry = new AbortController();
+        const view = { t: "stopping", pid: this.pid } as const;
+        this.#setLife({ t: "stopping", view, forced: life.forced, stopped: stop.promise, hurry });
+        hurryOn(options.signal, hurry, stop.promise);
+        stop.resolve(this.#stop(hurry.signal));
+        return stop.promise;
+      }
+      case "stopping":
+        hurryOn(options.signal, life.hurry, life.stopped);
+        return life.stopped;
+      case "exited": {
+        if (life.stopped !== undefined) return life.stopped;
+        this.#parts.channel.close();
+        const stopped = this.exited.then(() => {});
+        this.#life = { ...life, stopped };
+        return stopped;
+      }
+    }
   }
 
   /** SIGKILLs the plugin (its process group) at once, without asking; resolves when it is gone. */
   async terminate(): Promise<void> {
-    if (!this.#isExited()) {
-      this.#forced = true;
-      this.#killNow();
-    }
+    this.#forceKill();
     await this.exited;
   }
 
@@ -199,194 +250,108 @@ export class PluginClient<
     await this.kill();
   }
 
-  async #kill(): Promise<void> {
+  /** The stop `kill()` starts (the state is `stopping`); `hurry` skips to the SIGKILL. */
+  async #stop(hurry: AbortSignal): Promise<void> {
     const parts = this.#parts;
-    if (this.#state.t === "exited") {
-      parts.channel.close();
-      await this.exited;
-      return;
-    }
-    this.#setState({ t: "stopping", pid: this.pid });
     this.#abort.abort();
     if (parts.test === true) {
       // A plugin in debug mode owns its lifetime (go-plugin: Kill does nothing for test reattach).
-      parts.channel.close(
-        new PluginError("CLIENT_CLOSED", "the host detached from the plugin", {
-          plugin: this.name,
-        }),
-      );
-      this.#finishExit({ code: null, signal: null, forced: false });
+      parts.channel.close(detachedError(this.name));
+      this.#finishExit(null, null, "detach");
       await this.exited;
       return;
     }
-    const graceful = this.client(GRPCController)
-      .shutdown({}, { timeoutMs: this.#graceMs })
-      .then(
-        () => true,
-        (error: unknown) => error instanceof PluginError && error.code === "UNAVAILABLE", // Go plugins drop the connection
-      );
-    // Up to killGraceMs for the exit once Shutdown has answered; the wait ends with the exit.
-    const exitedInTime = await Promise.race([
-      this.exited.then(() => true),
-      graceful.then(() => settlesWithin(this.exited, this.#graceMs)),
-    ]);
-    parts.channel.close(
-      new PluginError("CLIENT_CLOSED", "the plugin was stopped by the host", { plugin: this.name }),
-    );
+    const exitedInTime = await this.#askToExit(hurry);
+    parts.channel.close(stoppedError(this.name));
     if (!exitedInTime && !this.#isExited()) {
-      this.#logger?.warn("plugin failed to exit gracefully", { plugin: this.name, pid: this.pid });
-      this.#forced = true;
-      this.#killNow();
+      if (hurry.aborted)
+        this.#logger?.debug("plugin killed at once: kill was aborted", { plugin: this.name });
+      else
+        this.#logger?.warn("plugin failed to exit gracefully", {
+          plugin: this.name,
+          pid: this.pid,
+        });
+      this.#forceKill();
     }
     await this.exited;
     // Children the plugin left in its group go with it.
-    if (parts.processGroup === true) signalGroup(this.pid, "SIGKILL");
+    if (parts.processGroup === true) signalGroup(this.pid, "SIGKILL", true);
+  }
+
+  /**
+   * The graceful phase: Shutdown bounded by killGraceMs, then up to killGraceMs for the exit.
+   * True when the plugin exited in that time; false when it ran out or `hurry` aborted.
+   */
+  async #askToExit(hurry: AbortSignal): Promise<boolean> {
+    if (hurry.aborted) return this.#isExited();
+    // Whatever Shutdown answers (Go plugins drop the connection), the exit is what counts.
+    const asked = this.client(GRPCController)
+      .shutdown({}, { timeoutMs: this.#graceMs, signal: hurry })
+      .catch(() => {});
+    return Promise.race([
+      this.exited.then(() => true),
+      asked.then(() => exitedWithin(this.exited, this.#graceMs, hurry)),
+    ]);
   }
 
   #isExited(): boolean {
-    return this.#state.t === "exited";
+    return this.#life.t === "exited";
+  }
+
+  /** SIGKILL now and record that the host forced the exit. */
+  #forceKill(): void {
+    const life = this.#life;
+    if (life.t === "exited") return;
+    this.#life = { ...life, forced: true };
+    this.#killNow();
   }
 
   /** SIGKILL now, synchronously (host exit path). */
   #killNow(): void {
     if (this.#isExited() || this.#parts.test === true) return;
-    if (this.#parts.processGroup === true) signalGroup(this.pid, "SIGKILL");
-    else {
-      try {
-        process.kill(this.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    signalGroup(this.pid, "SIGKILL", this.#parts.processGroup === true);
   }
 
-  #watchExit(): void {
-    const { child, processDone } = this.#parts;
-    if (child !== undefined && processDone !== undefined) {
-      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        // Fail in-flight calls at once, without waiting for the pipes.
-        this.#parts.channel.close(
-          (this.#state as PluginClientState).t === "stopping"
-            ? new PluginError("CLIENT_CLOSED", "the plugin was stopped by the host", {
-                plugin: this.name,
-              })
-            : new PluginError(
-                "PLUGIN_EXITED",
-                `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`})` +
-                  " unexpectedly; calls in flight were lost. Check its logs above; a supervisor can restart it.",
-                { plugin: this.name, details: { code, signal } },
-              ),
-        );
-      };
-      if (child.exitCode !== null || child.signalCode !== null)
-        onExit(child.exitCode, child.signalCode);
-      else child.once("exit", onExit);
-      // The exit is final once the pipes are drained (no log line lost), or shortly after the
-      // process ended if a child of the plugin still holds them (go-plugin would hang there).
-      const ended = child.exitCode !== null || child.signalCode !== null;
-      void (ended ? Promise.resolve() : once(child, "exit").catch(() => {}))
-        .then(() => settlesWithin(processDone, pipeDrainMs))
-        .then(() =>
-          this.#finishExit({
-            code: child.exitCode,
-            signal: child.signalCode,
-            forced: this.#forced,
-          }),
-        );
-      return;
-    }
-    // Reattached: poll the pid, as go-plugin does (1 s).
-    const timer = setInterval(() => {
-      if (!processAlive(this.pid)) {
-        clearInterval(timer);
-        this.#parts.channel.close(
-          new PluginError("PLUGIN_EXITED", "the plugin process is gone", { plugin: this.name }),
-        );
-        this.#finishExit({ code: null, signal: null, forced: this.#forced });
-      }
-    }, 1000);
-    timer.unref();
-    void this.exited.then(() => clearInterval(timer));
-  }
-
-  #finishExit(info: ExitInfo): void {
-    if (this.#state.t === "exited") return;
-    this.#setState({ t: "exited", exit: info });
+  /** The process exited (`exit`), or the host detached from a plugin in debug mode. */
+  #finishExit(code: number | null, signal: NodeJS.Signals | null, how: "exit" | "detach"): void {
+    const life = this.#life;
+    if (life.t === "exited") return;
+    const exit: ExitInfo = { code, signal, forced: how === "exit" && life.forced };
+    const stopped = life.t === "stopping" ? life.stopped : undefined;
+    this.#setLife({ t: "exited", view: { t: "exited", exit }, stopped });
+    this.#unwatch();
     this.#unmanage?.();
     this.#abort.abort();
+    // A detached plugin goes on running: only a process that is gone is reported as exited.
+    if (how === "exit" && exitChannel.hasSubscribers) {
+      const message: ExitMessage = {
+        plugin: this.name,
+        pid: this.pid,
+        code,
+        signal,
+        expected: life.t === "stopping",
+      };
+      exitChannel.publish(message);
+    }
     // `exited` (and so kill()) resolves once everything of this plugin is released: brokered
     // servers and connections, the multiplexed session, the process and socket handles.
     void this.#release().then(() => {
-      this.#resolveExited(info);
-      this.emit("exit", info);
+      this.#resolveExited(exit);
+      this.emit("exit", exit);
     });
   }
 
   async #release(): Promise<void> {
     await Promise.allSettled([
-      this.broker.close(
-        new PluginError("PLUGIN_EXITED", "the plugin exited", { plugin: this.name }),
-      ),
+      this.broker.close(brokerExitedError(this.name)),
       this.#parts.mux?.session.close(),
     ]);
     await afterLoopTurn();
   }
 
-  #setState(state: PluginClientState): void {
-    this.#state = state;
-    this.emit("state", state);
-  }
-
-  /** GRPCStdio and the broker stream, opened at once as go-plugin hosts do (§14.19, §14.35). */
-  #openSideStreams(): void {
-    const signal = this.#abort.signal;
-    const { syncStdout, syncStderr } = this.#parts;
-    void (async () => {
-      try {
-        for await (const data of createClient(GRPCStdio, this.#parts.channel).streamStdio(
-          {},
-          { signal },
-        )) {
-          const target =
-            data.channel === StdioData_Channel.STDOUT
-              ? syncStdout
-              : data.channel === StdioData_Channel.STDERR
-                ? syncStderr
-                : undefined;
-          // Back-pressure: while the sink is full this stream is not read, so the plugin's own
-          // writes wait (credit on the fast wire, the HTTP/2 window on gRPC).
-          if (target !== undefined && !target.write(data.data)) await drained(target, signal);
-        }
-      } catch (error) {
-        if (!signal.aborted)
-          this.#logger?.debug("stdio stream ended", { plugin: this.name, error });
-      }
-    })();
-    void (async () => {
-      let failure: PluginError | undefined;
-      try {
-        const infos = createClient(GRPCBroker, this.#parts.channel).startStream(
-          this.broker.outgoing,
-          { signal },
-        );
-        for await (const info of infos) this.broker.receive(info);
-      } catch (error) {
-        failure = PluginError.from(error);
-        if (!signal.aborted)
-          this.#logger?.debug("broker stream ended", { plugin: this.name, error });
-      }
-      if (signal.aborted || failure?.code === "UNIMPLEMENTED") {
-        // Stopping or exited; or a plugin without go-plugin's broker service (all else works).
-        void this.broker.close(
-          new PluginError("CLIENT_CLOSED", "the broker stream ended", {
-            plugin: this.name,
-            cause: failure,
-          }),
-        );
-        return;
-      }
-      await this.#brokerStreamLost(failure);
-    })();
+  #setLife(life: Life): void {
+    this.#life = life;
+    this.emit("state", life.view);
   }
 
   /**
@@ -398,16 +363,10 @@ export class PluginClient<
    * supervisor can start a fresh one. A dying process ends the stream too, a moment before its
    * exit is seen; the exit is reported as such (docs/broker.md, "Connection loss").
    */
-  async #brokerStreamLost(failure: PluginError | undefined): Promise<void> {
-    if (await this.#exitsWithin(connectionLossGraceMs)) return; // the exit path reports it
-    if (this.#state.t !== "running") return;
-    const reason = new PluginError(
-      "CLIENT_CLOSED",
-      "the connection to the plugin was lost while its process kept running; its broker and " +
-        "stdio streams belonged to that connection and cannot be reopened (go-plugin ties them " +
-        "to it), so the client is closed and the plugin stopped. A supervisor can restart it.",
-      { plugin: this.name, cause: failure, details: { connectionLost: true } },
-    );
+  async #connectionLost(failure: PluginError | undefined): Promise<void> {
+    if (await exitsWithin(this.#parts, this.exited, connectionLossGraceMs)) return; // the exit path reports it
+    if (this.#life.t !== "running") return;
+    const reason = connectionLostError(this.name, failure);
     this.#logger?.warn("connection to the plugin lost; stopping it", {
       plugin: this.name,
       pid: this.pid,
@@ -417,71 +376,7 @@ export class PluginClient<
     void this.broker.close(reason);
     await this.kill();
   }
-
-  /** Whether the plugin process exits within `ms` (or already has). */
-  async #exitsWithin(ms: number): Promise<boolean> {
-    const child = this.#parts.child;
-    if (child === undefined) {
-      // Reattached: the exit watcher polls the pid; look now and after the wait.
-      if (!processAlive(this.pid)) return true;
-      return (await settlesWithin(this.exited, ms)) || !processAlive(this.pid);
-    }
-    if (child.exitCode !== null || child.signalCode !== null) return true;
-    const stop = new AbortController();
-    try {
-      return await settlesWithin(once(child, "exit", { signal: stop.signal }), ms);
-    } finally {
-      stop.abort();
-    }
-  }
-
-  /**
-   * Errors name the plugin, and a connection lost because the process died becomes PLUGIN_EXITED:
-   * the socket usually reports the reset a moment before the exit is seen, so wait briefly.
-   */
-  async #explain(error: unknown): Promise<PluginError> {
-    const failure = PluginError.from(error).withPlugin(this.name);
-    if (failure.code !== "UNAVAILABLE" || this.#parts.child === undefined) return failure;
-    const exited = await settlesWithin(this.exited, exitGraceMs);
-    if (!exited || (this.#state as PluginClientState).t !== "exited") return failure;
-    const { exitCode: code, signalCode: signal } = this.#parts.child;
-    return new PluginError(
-      "PLUGIN_EXITED",
-      `the plugin process exited (${signal === null ? `exit status ${code}` : `signal ${signal}`}) during the call; ` +
-        "check its logs. A supervisor can restart it.",
-      { plugin: this.name, cause: failure, details: { code, signal } },
-    );
-  }
-
-  #wrapErrors<C>(client: C): C {
-    const wrapped: Record<string, unknown> = {};
-    for (const [key, fn] of Object.entries(
-      client as Record<string, (...args: unknown[]) => unknown>,
-    )) {
-      wrapped[key] = (...args: unknown[]) => {
-        const result = fn(...args);
-        if (result instanceof Promise)
-          return result.catch(async (error: unknown) => Promise.reject(await this.#explain(error)));
-        return this.#explainStream(result as AsyncIterable<unknown>);
-      };
-    }
-    return wrapped as C;
-  }
-
-  async *#explainStream<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-    try {
-      yield* source;
-    } catch (error) {
-      throw await this.#explain(error);
-    }
-  }
 }
-
-/** How long after the process's exit its pipes may take to drain before the exit is reported. */
-const pipeDrainMs = 500;
-
-/** How long a call that lost its connection waits to learn whether the process died. */
-const exitGraceMs = 500;
 
 /**
  * How long a broker stream that ended waits to learn whether the process died before the
@@ -490,29 +385,22 @@ const exitGraceMs = 500;
  */
 const connectionLossGraceMs = 1000;
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is already empty
+/** Aborts `hurry` when `signal` does (at once if it has), until `stopped` settles. */
+function hurryOn(
+  signal: AbortSignal | undefined,
+  hurry: AbortController,
+  stopped: Promise<void>,
+): void {
+  if (signal === undefined || hurry.signal.aborted) return;
+  if (signal.aborted) {
+    hurry.abort(signal.reason);
+    return;
   }
+  const onAbort = () => hurry.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  void stopped.then(() => signal.removeEventListener("abort", onAbort));
 }
 
 export function defaultName(options: Pick<StartOptions<PluginSet>, "name" | "cmd">): string {
   return options.name ?? basename(options.cmd);
-}
-
-/** Resolves when `sink` drains, closes, or `signal` aborts. */
-function drained(sink: NodeJS.WritableStream, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      sink.removeListener("drain", done);
-      sink.removeListener("close", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    sink.on("drain", done);
-    sink.on("close", done);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
