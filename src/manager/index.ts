@@ -1,13 +1,11 @@
-// The plugin manager: discovery, registry, supervision, drivers from config, sources.
+// plugwire/manager: everything above one plugin connection. Discovery finds plugins, the
+// registry knows them, supervision keeps them running, config names drivers and sources build
+// them, providers describe them; lock files, trust and versions pin what may run.
 import "../internal/check-node.ts";
 
-export type { BreakerPolicy, RestartPolicy } from "../supervisor/restart-policy.ts";
+// Discovery: scan folders for plugin executables and packages, start each to learn what it is.
 export type { Candidate, DiscoveryRun, SkipReason } from "../discovery/candidates.ts";
 export { classify, listCandidates } from "../discovery/candidates.ts";
-export type { HostConfig, ManagerConfig, ServiceConfig } from "../config/config.ts";
-export { driverKey, loadConfig, parseConfig } from "../config/config.ts";
-export type { Connection, ConnectionInfo } from "../supervisor/connection.ts";
-export { processConnection } from "../supervisor/connection.ts";
 export type {
   DiscoverOptions,
   DiscoveryResult,
@@ -16,14 +14,21 @@ export type {
   SuperviseOptions,
 } from "../discovery/discovery.ts";
 export { discoverPlugins } from "../discovery/discovery.ts";
-export type { DriverSource, InProcessDriver } from "../config/drivers.ts";
-export { resolveDriver } from "../config/drivers.ts";
+export type { PackageManifest } from "../discovery/package-manifest.ts";
+export { findPackageManifest, readPackageManifest } from "../discovery/package-manifest.ts";
+
+// Registry: the plugins a host knows, by id; who provides what; named providers called with JSON.
+export type { JsonValue } from "../discovery/registry.ts";
+export { PluginRegistry } from "../discovery/registry.ts";
+
+// Supervision: one plugin started on first use, pinged, restarted after a crash, disabled by the
+// crash-loop breaker; the connections it runs over (a process, or an implementation in process).
+export type { Connection, ConnectionInfo } from "../supervisor/connection.ts";
+export { processConnection } from "../supervisor/connection.ts";
 export type { InProcessOptions } from "../supervisor/in-process.ts";
 export { connectInProcess } from "../supervisor/in-process.ts";
-export { callJson, findService } from "../providers/json-call.ts";
 export type { ProcessSpec } from "../supervisor/launch-process.ts";
 export { launchProcess } from "../supervisor/launch-process.ts";
-export { driverSettings, settingsEnv } from "../providers/driver-settings.ts";
 export type {
   ManagedPluginEvents,
   ManagedPluginOptions,
@@ -31,26 +36,39 @@ export type {
   ManagedPluginStateName,
 } from "../supervisor/managed-plugin.ts";
 export { ManagedPlugin } from "../supervisor/managed-plugin.ts";
-export type { PluginManifest, ProviderInfo } from "../providers/manifest.ts";
+export type { BreakerPolicy, RestartPolicy } from "../supervisor/restart-policy.ts";
+
+// Config and drivers: a host's plugwire.toml, each service backed by its driver.
+export type { HostConfig, ManagerConfig, ServiceConfig } from "../config/config.ts";
+export { driverKey, loadConfig, parseConfig } from "../config/config.ts";
+export type { DriverSource, InProcessDriver } from "../config/drivers.ts";
+export { resolveDriver } from "../config/drivers.ts";
+export type { ServiceManagerOptions } from "../config/service-manager.ts";
+export { ServiceManager } from "../config/service-manager.ts";
+
+// Sources: plugins built from a source folder, or fetched from git first.
+export type { BuildOptions, BuildResult, SourceLanguage } from "../sources/build-source.ts";
+export { buildSource } from "../sources/build-source.ts";
+export type { GitCheckout, GitFetchOptions } from "../sources/git-source.ts";
+export { fetchGit, isGitUrl } from "../sources/git-source.ts";
+
+// Providers: how a plugin describes itself (manifest, named providers, descriptors), on both
+// sides: serving it in a plugin, reading it and calling with JSON in a host; driver settings.
+export { driverSettings, settingsEnv } from "../providers/driver-settings.ts";
+export { callJson, findService } from "../providers/json-call.ts";
+export type { PluginManifest, ProviderInfo, ServiceClients } from "../providers/manifest.ts";
 export { fetchManifest, minimalManifest } from "../providers/manifest.ts";
-export type { PackageManifest } from "../discovery/package-manifest.ts";
-export { findPackageManifest, readPackageManifest } from "../discovery/package-manifest.ts";
 export type {
   ManifestInfo,
   ProviderDefinition,
   ProviderServicesOptions,
 } from "../providers/provider-services.ts";
 export { providerServices } from "../providers/provider-services.ts";
-export type { JsonValue } from "../discovery/registry.ts";
-export { PluginRegistry } from "../discovery/registry.ts";
 export type { ServeProvidersOptions } from "../providers/serve-providers.ts";
 export { serveProviders } from "../providers/serve-providers.ts";
-export type { ServiceManagerOptions } from "../config/service-manager.ts";
-export { ServiceManager } from "../config/service-manager.ts";
-export type { BuildOptions, BuildResult, SourceLanguage } from "../sources/build-source.ts";
-export { buildSource } from "../sources/build-source.ts";
-export type { GitCheckout, GitFetchOptions } from "../sources/git-source.ts";
-export { fetchGit, isGitUrl } from "../sources/git-source.ts";
+
+// Lock files, trust and versions: what was resolved, checked before every launch; checksums and
+// signatures; semver ranges and engine compatibility.
 export type { VerifiedLaunch } from "../lock/launch-check.ts";
 export { lockedArtifactPath, secureFromLock, verifyLaunch } from "../lock/launch-check.ts";
 export type {
