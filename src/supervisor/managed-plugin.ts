@@ -59,9 +59,6 @@ export interface ManagedPluginOptions {
   callWaitMs?: number | undefined;
 }
 
-/** Node's timers fire at once past this (≈ 24.8 days): a longer wait is no bound at all. */
-const longestTimerMs = 2_147_483_647;
-
 /**
  * One supervised plugin: started lazily on first use, pinged, restarted with backoff and jitter
  * after a crash, disabled by a crash-loop breaker. Calls go through `client(service)`: a call made
@@ -155,9 +152,7 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
    */
   async ready(waitMs?: number, signal?: AbortSignal): Promise<Connection> {
     const boundMs = waitMs ?? this.#options.callWaitMs ?? 10_000;
-    using step = startStep(boundMs <= longestTimerMs ? boundMs : undefined, signal, () =>
-      this.#unavailableError(boundMs),
-    );
+    using step = startStep(boundMs, signal, () => this.#unavailableError(boundMs));
     for (;;) {
       signal?.throwIfAborted();
       const phase = this.#phase;
