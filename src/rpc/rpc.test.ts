@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http2";
 import type { Server } from "node:net";
@@ -26,7 +27,7 @@ const limit = 1024 * 1024;
 interface Wire {
   readonly name: string;
   listen(rpc: RpcServer, path: string): Promise<() => Promise<void>>;
-  channel(path: string): Channel;
+  channel(path: string, options?: { maxSendMessageBytes?: number }): Channel;
 }
 
 const grpcWire: Wire = {
@@ -37,8 +38,8 @@ const grpcWire: Wire = {
     await new Promise<void>((resolve) => server.listen(path, resolve));
     return () => new Promise<void>((resolve) => server.close(() => resolve()));
   },
-  channel: (path) =>
-    new RpcChannel({ connect: () => connect(path), maxReceiveMessageBytes: limit }),
+  channel: (path, options) =>
+    new RpcChannel({ connect: () => connect(path), maxReceiveMessageBytes: limit, ...options }),
 };
 
 const fastWire: Wire = {
@@ -62,8 +63,8 @@ const fastWire: Wire = {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     };
   },
-  channel: (path) =>
-    new FastChannel({ connect: () => connect(path), maxReceiveMessageBytes: limit }),
+  channel: (path, options) =>
+    new FastChannel({ connect: () => connect(path), maxReceiveMessageBytes: limit, ...options }),
 };
 
 for (const wire of [grpcWire, fastWire]) {
@@ -166,24 +167,95 @@ for (const wire of [grpcWire, fastWire]) {
       const seen = await headersSeen(channel, { "x-trace": "abc" });
       assert.equal(seen, "abc");
     });
+
+    it("hands the handler the caller's metadata and :path, the same on every wire", async () => {
+      await headersSeen(channel, { "x-trace": "abc", "x-other": "1" }, { timeoutMs: 5000 });
+      assert.deepEqual(Object.keys(lastHeaders).sort(), [":path", "x-other", "x-trace"]);
+      assert.equal(lastHeaders[":path"], "/grpc.health.v1.Health/Check");
+    });
+
+    it("refuses an oversize request before any stream is opened", async () => {
+      const opened: string[] = [];
+      const counting = new (class extends RpcServer {
+        override open(...args: Parameters<RpcServer["open"]>) {
+          opened.push(args[0].path);
+          return super.open(...args);
+        }
+      })({ maxReceiveMessageBytes: limit }).register(fixtureService());
+      const path = join(dir, "oversize");
+      const stopCounting = await wire.listen(counting, path);
+      const small = wire.channel(path, { maxSendMessageBytes: 64 });
+      try {
+        const fixture = createClient(Fixture, small);
+        await assert.rejects(
+          fixture.echo({ payload: new Uint8Array(1024) }, { timeoutMs: 60_000 }),
+          (e: unknown) => e instanceof PluginError && e.code === "RESOURCE_EXHAUSTED",
+        );
+        // The channel still works, and the server saw only the call that fit.
+        await fixture.echo({ payload: new Uint8Array(8) });
+        assert.deepEqual(opened, ["/plugwire.fixture.Fixture/Echo"]);
+      } finally {
+        small.close();
+        await stopCounting();
+      }
+    });
+
+    it("publishes plugwire:call:start and plugwire:call:end for every call", async () => {
+      const seen: Array<{ name: string; message: Record<string, unknown> }> = [];
+      const onStart = (message: unknown) =>
+        seen.push({ name: "start", message: message as Record<string, unknown> });
+      const onEnd = (message: unknown) =>
+        seen.push({ name: "end", message: message as Record<string, unknown> });
+      subscribe("plugwire:call:start", onStart);
+      subscribe("plugwire:call:end", onEnd);
+      try {
+        await client.echo({ payload: new Uint8Array([1]) });
+        await assert.rejects(client.sleep({ durationMs: 60_000 }, { timeoutMs: 1 }));
+      } finally {
+        unsubscribe("plugwire:call:start", onStart);
+        unsubscribe("plugwire:call:end", onEnd);
+      }
+      assert.deepEqual(
+        seen.map((s) => `${s.name} ${String(s.message.path)} ${String(s.message.kind)}`),
+        [
+          "start /plugwire.fixture.Fixture/Echo unary",
+          "end /plugwire.fixture.Fixture/Echo unary",
+          "start /plugwire.fixture.Fixture/Sleep unary",
+          "end /plugwire.fixture.Fixture/Sleep unary",
+        ],
+      );
+      assert.equal(seen[1]!.message.error, undefined);
+      assert.equal(typeof seen[1]!.message.durationMs, "number");
+      assert.equal((seen[3]!.message.error as PluginError).code, "DEADLINE_EXCEEDED");
+      assert.equal(seen[0]!.message.wire, wire.name.startsWith("gRPC") ? "grpc" : "fast");
+    });
   });
 }
 
 /** A health service that answers SERVING only when the request carried `x-trace: abc`. */
+let lastHeaders: Readonly<Record<string, unknown>> = {};
+
 function headerEcho() {
   return implement(Health, {
-    check: (_request, context) => ({
-      status:
-        context.requestHeaders["x-trace"] === "abc"
-          ? HealthCheckResponse_ServingStatus.SERVING
-          : HealthCheckResponse_ServingStatus.NOT_SERVING,
-    }),
+    check: (_request, context) => {
+      lastHeaders = context.requestHeaders;
+      return {
+        status:
+          context.requestHeaders["x-trace"] === "abc"
+            ? HealthCheckResponse_ServingStatus.SERVING
+            : HealthCheckResponse_ServingStatus.NOT_SERVING,
+      };
+    },
     async *watch() {},
   });
 }
 
-async function headersSeen(channel: Channel, headers: Record<string, string>): Promise<string> {
-  const reply = await createClient(Health, channel).check({ service: "" }, { headers });
+async function headersSeen(
+  channel: Channel,
+  headers: Record<string, string>,
+  options: { timeoutMs?: number } = {},
+): Promise<string> {
+  const reply = await createClient(Health, channel).check({ service: "" }, { ...options, headers });
   return reply.status === HealthCheckResponse_ServingStatus.SERVING ? "abc" : "other";
 }
 

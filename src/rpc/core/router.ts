@@ -1,4 +1,4 @@
-import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type { DescService } from "@bufbuild/protobuf";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import {
@@ -6,10 +6,12 @@ import {
   defaultMaxConcurrentCalls,
   defaultMaxMessageBytes,
 } from "./limits.ts";
-import type { ServerStream } from "./server-call.ts";
+import type { AnyHandler, CallHead, CallHost, Route, ServerStream } from "./server-call.ts";
 import { ServerCall } from "./server-call.ts";
-import type { HandlerBroker, HandlerContext, ServiceRegistration } from "./types.ts";
+import type { HandlerBroker, ServiceRegistration } from "./types.ts";
 import { methodPath } from "./types.ts";
+
+export type { AnyHandler, CallHead, Route } from "./server-call.ts";
 
 export interface RpcServerOptions {
   /** Largest message a handler may receive. Default 256 MiB (see docs/transport.md). */
@@ -32,29 +34,12 @@ export interface RpcServerOptions {
   onHandlerError?: ((error: unknown, path: string) => void) | undefined;
 }
 
-/** A handler of any call kind, as the router holds it. */
-export type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
-
-/** A registered method and its handler. */
-export interface Route {
-  readonly method: DescMethod;
-  readonly handler: AnyHandler;
-}
-
-/** What a call is opened with, as a wire read it from its call's head. */
-export interface CallHead {
-  readonly path: string;
-  readonly timeoutMs: number | undefined;
-  /** Request metadata, lower-case keys, plus `:path`. */
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-}
-
 /**
  * The services a server offers, whatever the wire: registration, routing by path, the limits
  * handlers run under, and every running call (so `abortAll` reaches them). A wire hands it each
  * call it receives (`open`); gRPC's `RpcServer` (../grpc/server.ts) adds the HTTP/2 side.
  */
-export class Router {
+export class Router implements CallHost {
   readonly #routes = new Map<string, Route>();
   readonly #services = new Map<string, DescService>();
   readonly #active = new Set<ServerCall>();

@@ -1,3 +1,4 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
@@ -6,8 +7,32 @@ import type { Encoded } from "./codec.ts";
 import { encodeMessage } from "./codec.ts";
 import { startDeadlineTimer } from "./deadline.ts";
 import { Inbox } from "./inbox.ts";
-import type { CallHead, Route, Router } from "./router.ts";
-import type { HandlerContext } from "./types.ts";
+import type { HandlerBroker, HandlerContext } from "./types.ts";
+
+/** A handler of any call kind, as the router holds it. */
+export type AnyHandler = (input: unknown, context: HandlerContext) => unknown;
+
+/** A registered method and its handler. */
+export interface Route {
+  readonly method: DescMethod;
+  readonly handler: AnyHandler;
+}
+
+/** What a call is opened with, as a wire read it from its call's head. */
+export interface CallHead {
+  readonly path: string;
+  readonly timeoutMs: number | undefined;
+  /** Request metadata, lower-case keys, plus `:path`. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** What a served call needs from the server it runs on (the router). */
+export interface CallHost {
+  readonly limits: { readonly maxSendMessageBytes: number };
+  readonly broker: HandlerBroker | undefined;
+  /** The status a failed handler answers with. */
+  failure(error: unknown, path: string): { status: number; message: string };
+}
 
 /**
  * A wire's half of one served call: how responses and the final status go out. The call core
@@ -34,7 +59,7 @@ export interface ServerStream {
  * (a size limit, a malformed frame).
  */
 export class ServerCall {
-  readonly #router: Router;
+  readonly #router: CallHost;
   readonly #route: Route;
   readonly #path: string;
   readonly #stream: ServerStream;
@@ -51,7 +76,7 @@ export class ServerCall {
   #done = false;
 
   constructor(
-    router: Router,
+    router: CallHost,
     route: Route,
     head: CallHead,
     stream: ServerStream,

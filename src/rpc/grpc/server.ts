@@ -7,9 +7,8 @@ import type {
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type { Encoded } from "../core/codec.ts";
-import type { CallHead } from "../core/router.ts";
 import { Router } from "../core/router.ts";
-import type { ServerCall, ServerStream } from "../core/server-call.ts";
+import type { CallHead, ServerCall, ServerStream } from "../core/server-call.ts";
 import { FrameDecoder, writeFrame } from "./framing.ts";
 import { encodeGrpcMessage, http2Codes } from "./status-message.ts";
 import { parseGrpcTimeout } from "./timeout.ts";
