@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { statSync } from "node:fs";
+import type { Server, Socket } from "node:net";
+import { connect, createServer } from "node:net";
 import { dirname } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -13,6 +15,7 @@ import {
   testPlugins,
   waitFor,
 } from "../../../test/support/fixture.ts";
+import { PluginError } from "../../errors/plugin-error.ts";
 import { formatReattachConfig, parseReattachConfigs } from "./reattach.ts";
 import { attachPlugin } from "./start.ts";
 
@@ -74,4 +77,63 @@ describe("debug mode and reattach", () => {
       assert.equal(stat.gid, 0);
     });
   }
+});
+
+describe("attaching over IPv6", () => {
+  it("attaches to [::1]:port, and names it so when nothing listens there", async () => {
+    await using plugin = await startFixture("test-grpc", {
+      network: "tcp",
+      autoMtls: false,
+      fastWire: false,
+    });
+    // The plugin listens on 127.0.0.1; a relay on ::1 gives it an IPv6 address.
+    const port = Number(/:(\d+)$/.exec(plugin.address)![1]);
+    const relayed = new Set<Socket>();
+    const relay: Server = createServer((socket) => {
+      const upstream = connect(port, "127.0.0.1");
+      for (const end of [socket, upstream]) {
+        relayed.add(end);
+        end.on("error", () => {});
+        end.on("close", () => {
+          relayed.delete(end);
+          socket.destroy();
+          upstream.destroy();
+        });
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    relay.listen(0, "::1");
+    await once(relay, "listening");
+    const relayPort = (relay.address() as { port: number }).port;
+    try {
+      const attached = await attachPlugin({
+        reattach: {
+          ...plugin.reattachConfig(),
+          test: true, // not ours to stop: the plugin stays for `plugin` to kill
+          addr: { network: "tcp", address: `[::1]:${relayPort}` },
+        },
+        plugins: testPlugins,
+        name: "v6",
+      });
+      assert.equal(attached.address, `[::1]:${relayPort}`);
+      assert.equal((await attached.dispense("test").double({ Input: 21 })).Output, 42);
+      await attached.kill();
+    } finally {
+      const closed = once(relay, "close");
+      relay.close();
+      for (const socket of relayed) socket.destroy();
+      await closed;
+    }
+    const gone = {
+      ...plugin.reattachConfig(),
+      addr: { network: "tcp" as const, address: `[::1]:${relayPort}` },
+    };
+    const error = await attachPlugin({ reattach: gone, name: "v6" }).then(
+      () => new Error("the attach succeeded"),
+      (failure: unknown) => failure,
+    );
+    assert.ok(error instanceof PluginError, String(error));
+    assert.equal(error.code, "REATTACH_NOT_FOUND");
+    assert.match(error.message, new RegExp(`nothing listens at tcp:\\[::1\\]:${relayPort} `));
+  });
 });

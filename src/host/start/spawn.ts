@@ -62,7 +62,12 @@ export async function spawnStep(config: StartConfig, step: Step): Promise<Starte
         verifiedFd: verified?.fd,
         env: environment(config, identity, socketDir),
       });
-      return watch(config, child, identity, socketDir);
+      try {
+        return watch(config, child, identity, socketDir);
+      } catch (error) {
+        signalGroup(child.pid, "SIGKILL", config.processGroup); // nothing would end it otherwise
+        throw error;
+      }
     } catch (error) {
       removeSocketDir(socketDir);
       throw error;
