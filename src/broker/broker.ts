@@ -11,13 +11,13 @@ import type { Logger } from "../protocol/hclog.ts";
 import { createClient } from "../rpc/core/client.ts";
 import type {
   BrokeredServer,
+  Channel,
   Client,
   HandlerBroker,
   ServiceRegistration,
 } from "../rpc/core/types.ts";
-import { RpcChannel } from "../rpc/grpc/channel.ts";
 import type { ServerTls } from "../rpc/grpc/http2-server.ts";
-import { createGrpcServer, serverTlsOptions } from "../rpc/grpc/http2-server.ts";
+import { serverTlsOptions } from "../rpc/grpc/http2-server.ts";
 import { RpcServer } from "../rpc/grpc/server.ts";
 import { secureClient } from "../transport/dial.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
@@ -26,6 +26,8 @@ import type { MuxRouter } from "./mux-transport.ts";
 import { muxTransport } from "./mux-transport.ts";
 import type { BrokerTransport, DialOptions } from "./transport.ts";
 import { socketTransport } from "./transport.ts";
+import type { BrokerWire } from "./wires.ts";
+import { grpcBrokerWire } from "./wires.ts";
 
 export interface BrokerOptions {
   /** Name used in errors and logs. */
@@ -39,6 +41,8 @@ export interface BrokerOptions {
   readonly logger?: Logger | undefined;
   readonly maxReceiveMessageBytes?: number | undefined;
   readonly maxSendMessageBytes?: number | undefined;
+  /** The wire brokered calls use: the main connection's. Default gRPC (`grpcBrokerWire`). */
+  readonly wire?: BrokerWire | undefined;
 }
 
 export type { BrokeredServer } from "../rpc/core/types.ts";
@@ -63,9 +67,11 @@ export class Broker implements HandlerBroker {
   #closing: Promise<void> | undefined;
 
   #transport: BrokerTransport;
+  readonly #wire: BrokerWire;
 
   constructor(options: BrokerOptions) {
     this.#options = options;
+    this.#wire = options.wire ?? grpcBrokerWire;
     this.#transport = socketTransport(options.network, options.env, this.#send, this.#takeInfo);
   }
 
@@ -125,15 +131,15 @@ export class Broker implements HandlerBroker {
         this.#options.logger?.error("brokered handler failed", { id, method: path, error }),
       broker: this,
     }).register(...services);
-    const grpc = createGrpcServer(rpc, this.#options.tls, (error) =>
+    const served = this.#wire.server(rpc, this.#options.tls, (error) =>
       this.#options.logger?.debug("TLS handshake on a brokered connection failed", { id, error }),
     );
-    const cleanup = await this.#transport.accept(id, grpc.server);
+    const cleanup = await this.#transport.accept(id, served.server);
     const resource = {
       close: async () => {
         this.#resources.delete(resource);
         rpc.abortAll("the broker closed");
-        await grpc.close();
+        await served.close();
         cleanup();
       },
     };
@@ -145,9 +151,9 @@ export class Broker implements HandlerBroker {
   async dial(
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<RpcChannel> {
-    const connect = await this.#connector(id, options);
-    const channel = new RpcChannel({
+  ): Promise<Channel> {
+    const connect = await this.#connector(id, options, this.#wire.alpn);
+    const channel = this.#wire.channel({
       connect,
       tls: this.#options.tls !== undefined,
       maxReceiveMessageBytes: this.#options.maxReceiveMessageBytes,
@@ -265,6 +271,7 @@ export class Broker implements HandlerBroker {
   async #connector(
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal },
+    alpn = "h2",
   ): Promise<() => Duplex> {
     this.#checkOpen();
     const { connect } = await this.#transport.dial(id, {
@@ -272,7 +279,7 @@ export class Broker implements HandlerBroker {
       signal: options.signal,
     });
     const tls = this.#options.tls;
-    return tls === undefined ? connect : () => secureClient(tls, { socket: connect() });
+    return tls === undefined ? connect : () => secureClient(tls, { socket: connect() }, alpn);
   }
 
   #checkOpen(): void {

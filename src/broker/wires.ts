@@ -1,0 +1,57 @@
+import type { Server } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Channel } from "../rpc/core/types.ts";
+import { FastChannel } from "../rpc/fast/channel.ts";
+import { fastWireAlpn } from "../rpc/fast/frames.ts";
+import { RpcChannel } from "../rpc/grpc/channel.ts";
+import type { ServerTls } from "../rpc/grpc/http2-server.ts";
+import { createGrpcServer } from "../rpc/grpc/http2-server.ts";
+import type { RpcServer } from "../rpc/grpc/server.ts";
+import { createDualListener } from "../transport/dual-listener.ts";
+
+/** What a brokered channel is opened with. */
+export interface BrokerChannelOptions {
+  /** Opens a connection to the peer's brokered server, TLS applied. */
+  readonly connect: () => Duplex;
+  readonly tls: boolean;
+  readonly maxReceiveMessageBytes?: number | undefined;
+  readonly maxSendMessageBytes?: number | undefined;
+}
+
+/**
+ * How brokered connections carry calls: the factories of one wire. The broker speaks the wire
+ * of the connection it runs on, so two plugwire peers that agreed on the fast wire broker over
+ * it too, and a go-plugin peer gets gRPC.
+ */
+export interface BrokerWire {
+  readonly name: "grpc" | "fast";
+  /** The protocol asked for under AutoMTLS (ALPN). */
+  readonly alpn: string;
+  /** A client channel to a service the peer serves through the broker. */
+  channel(options: BrokerChannelOptions): Channel;
+  /** A server for brokered services: the listener to hand to the broker's transport. */
+  server(
+    rpc: RpcServer,
+    tls: ServerTls | undefined,
+    onTlsError?: (error: Error) => void,
+  ): { readonly server: Server; close(graceMs?: number): Promise<void> };
+}
+
+/** gRPC over HTTP/2: what every go-plugin peer speaks. */
+export const grpcBrokerWire: BrokerWire = {
+  name: "grpc",
+  alpn: "h2",
+  channel: (options) => new RpcChannel(options),
+  server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError),
+};
+
+/**
+ * plugwire's fast wire. Its servers accept gRPC too (the dual listener tells them apart by the
+ * first bytes, or by ALPN under TLS), so a peer that dials with gRPC is still served.
+ */
+export const fastBrokerWire: BrokerWire = {
+  name: "fast",
+  alpn: fastWireAlpn,
+  channel: (options) => new FastChannel(options),
+  server: (rpc, tls, onTlsError) => createDualListener(rpc, tls, onTlsError),
+};
