@@ -180,7 +180,8 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
 
   /** Stops the plugin; the next call starts it again. A disabled plugin stays disabled. */
   async stop(): Promise<void> {
-    if (this.#phase.t === "disabled") return;
+    const { t } = this.#phase;
+    if (t === "disabled" || t === "closed") return;
     await this.#halt({ t: "stopped" });
   }
 
@@ -230,13 +231,14 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
     const phase = this.#phase;
     this.#enter(next);
     if (next.t === "disabled") this.emit("disabled", next.error);
-    if (phase.t === "running") await phase.connection.kill();
-    if (phase.t === "starting") {
+    if (phase.t === "starting")
       phase.abort.abort(
         new PluginError("CANCELLED", "the plugin was stopped while starting", { plugin: this.id }),
       );
-      await Promise.allSettled([phase.started]);
-    }
+    await Promise.allSettled([
+      phase.t === "running" ? phase.connection.kill() : undefined,
+      phase.t === "starting" ? phase.started : undefined,
+    ]);
   }
 
   /** Begins a start; its outcome moves the plugin on (running, or crashed). */

@@ -3,8 +3,10 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { describe, it } from "node:test";
 import type { RestartMessage } from "../../src/internal/diagnostics.ts";
 import { launchProcess, ManagedPlugin } from "../../src/manager/index.ts";
-import { waitForState } from "../../src/testing/index.ts";
+import { implement } from "../../src/rpc/core/types.ts";
+import { inProcessPlugin, waitForState } from "../../src/testing/index.ts";
 import { Fixture } from "../fixtures/gen/fixture_pb.js";
+import { PingPong } from "../fixtures/gen/grpctest_pb.js";
 import { fixturePlugin, testHandshake } from "../support/fixture.ts";
 import { managedFixture } from "./support.ts";
 
@@ -34,7 +36,7 @@ function pidOf(plugin: ManagedPlugin): number {
   return pid;
 }
 
-describe("restarts", () => {
+describe("restarts and the end of a lifecycle", () => {
   it("publishes plugwire:restart with attempt 1 when a crash schedules the first restart", async () => {
     const messages: RestartMessage[] = [];
     const onMessage = (message: unknown) => messages.push(message as RestartMessage);
@@ -110,5 +112,29 @@ describe("restarts", () => {
     const seen: number[] = [];
     for await (const { i } of fixture.count({ n: 2 })) seen.push(i);
     assert.deepEqual(seen, [0, 1]);
+  });
+
+  it("keeps a closed plugin closed and a disabled one disabled, whatever is called next", async () => {
+    const plugin = inProcessPlugin({
+      id: "in-process-pingpong",
+      services: [implement(PingPong, { ping: () => ({ msg: "pong" }) })],
+    });
+    const states: string[] = [];
+    plugin.on("state", (s) => states.push(s.t));
+    assert.equal((await plugin.client(PingPong).ping({})).msg, "pong");
+    await plugin.disable("maintenance");
+    assert.equal(plugin.state.t, "disabled");
+    await plugin.stop();
+    await assert.rejects(plugin.client(PingPong).ping({}), {
+      code: "PLUGIN_DISABLED",
+      message: /maintenance/,
+    });
+    await plugin.close();
+    assert.equal(plugin.state.t, "disabled");
+    await plugin.stop();
+    plugin.enable();
+    await assert.rejects(plugin.client(PingPong).ping({}), { code: "CLIENT_CLOSED" });
+    await assert.rejects(plugin.start(), { code: "CLIENT_CLOSED" });
+    assert.deepEqual(states, ["starting", "running", "disabled"]);
   });
 });
