@@ -1,3 +1,4 @@
+import type { PluginErrorCode } from "../errors/plugin-error.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { coreProtocolVersion } from "./env.ts";
 
@@ -48,129 +49,182 @@ export interface ParsedHandshake extends Handshake {
 /**
  * Parses the first stdout line as a go-plugin host does (client.go, v1.7+ wording), with stable
  * codes for each failure. `diagnose` supplies go-plugin's "This usually means …" paragraph.
+ * The fields are checked in go-plugin's order, so a line with several faults reports the same one.
  */
 export function parseHandshake(
   rawLine: string,
   options: ParseHandshakeOptions,
   diagnose: () => string = () => "",
 ): ParsedHandshake {
-  const line = rawLine.trim();
-  const parts = line.split("|");
-  if (parts.length < 4) {
-    const shown = line === "" ? "\nFailed to read any lines from plugin's stdout" : line;
-    throw new PluginError(
-      "HANDSHAKE_INVALID",
-      `Unrecognized remote plugin message: ${shown}\n${diagnose()}`.trimEnd(),
-      {
-        details: { line: rawLine },
-      },
-    );
-  }
-  const [coreField, appField, networkField, address, protocolField, certField, muxField] =
-    parts as [
-      string,
-      string,
-      string,
-      string,
-      string | undefined,
-      string | undefined,
-      string | undefined,
-    ];
-  const core = parseGoInt(coreField);
-  if (core === undefined) {
-    throw new PluginError(
-      "HANDSHAKE_INVALID",
-      `error parsing core protocol version: strconv.Atoi: parsing "${coreField}": invalid syntax`,
-      {
-        details: { line: rawLine },
-      },
-    );
-  }
-  if (core !== coreProtocolVersion) {
-    throw new PluginError(
-      "CORE_VERSION_MISMATCH",
-      `incompatible core API version with plugin. Plugin version: ${coreField}, Core version: ${coreProtocolVersion}\n\n` +
-        "To fix this, the plugin usually only needs to be recompiled.\nPlease report this to the plugin author",
-      { details: { line: rawLine } },
-    );
-  }
-  const app = parseGoInt(appField);
-  if (app === undefined) {
-    throw new PluginError(
-      "HANDSHAKE_INVALID",
-      `Error parsing protocol version "${appField}": strconv.Atoi: parsing "${appField}": invalid syntax`,
-      { details: { line: rawLine } },
-    );
-  }
-  if (!options.versions.includes(app)) {
-    throw new PluginError(
-      "PROTOCOL_VERSION_MISMATCH",
-      `incompatible API version with plugin. Plugin version: ${app}, Client versions: [${options.versions.join(" ")}]\n\n` +
-        "To fix this, use a plugin built for one of the host's protocol versions.",
-      { details: { line: rawLine, pluginVersion: app, hostVersions: options.versions } },
-    );
-  }
-  if (networkField !== "unix" && networkField !== "tcp") {
-    throw new PluginError("PROTOCOL_UNSUPPORTED", `unknown address type: ${address}`, {
-      details: { line: rawLine },
-    });
-  }
-  if (networkField === "tcp" && !/^(\[[0-9a-fA-F:.]+\]|[^:]*):\d{1,5}$/.test(address)) {
-    throw new PluginError("HANDSHAKE_INVALID", `invalid tcp address in handshake: "${address}"`, {
-      details: { line: rawLine },
-    });
-  }
-  if (networkField === "unix" && address === "") {
-    throw new PluginError("HANDSHAKE_INVALID", "empty unix socket path in handshake", {
-      details: { line: rawLine },
-    });
-  }
-  const fastWire = options.fastWire === true && protocolField === fastWireProtocolField;
-  const protocol = fastWire ? "grpc" : (protocolField ?? "netrpc");
-  if (protocol !== "grpc") {
-    throw new PluginError(
-      "PROTOCOL_UNSUPPORTED",
-      `unsupported plugin protocol "${protocol}". Supported: [grpc]\n\n` +
-        "plugwire speaks go-plugin's gRPC protocol only; rebuild the plugin with GRPCServer set.",
-      { details: { line: rawLine } },
-    );
-  }
-  // Field 6 is a certificate only when longer than 50 characters: older plugins put a short
-  // base64 JSON document there (go-plugin-protocol §2.1).
-  const serverCert = certField !== undefined && certField.length > 50 ? certField : "";
-  let muxSupported: boolean | undefined;
-  if (options.multiplex) {
-    if (muxField === undefined) {
-      throw new PluginError(
-        "MUX_UNSUPPORTED",
-        "client requested gRPC broker multiplexing but plugin does not support the feature; for Go plugins, " +
-          "you will need to update the github.com/hashicorp/go-plugin dependency and recompile",
-      );
-    }
-    muxSupported = parseGoBool(muxField);
-    if (muxSupported === undefined) {
-      throw new PluginError(
-        "HANDSHAKE_INVALID",
-        `error parsing "${muxField}" as a boolean for gRPC broker multiplexing support`,
-      );
-    }
-    if (!muxSupported) {
-      throw new PluginError(
-        "MUX_UNSUPPORTED",
-        "client requested gRPC broker multiplexing but plugin does not support the feature",
-      );
-    }
-  }
+  const fields = splitFields(rawLine, diagnose);
+  checkCoreVersion(fields.core, rawLine);
+  const protocolVersion = parseAppVersion(fields.app, options.versions, rawLine);
+  const network = parseNetwork(fields.network, fields.address, rawLine);
+  const { protocol, fastWire } = parseProtocol(fields.protocol, options, rawLine);
+  const serverCert = parseCertField(fields.cert);
+  const muxSupported = parseMuxField(fields.mux, options.multiplex);
   return {
     raw: rawLine,
-    protocolVersion: app,
-    network: networkField,
-    address,
+    protocolVersion,
+    network,
+    address: fields.address,
     protocol,
     serverCert,
     muxSupported,
     fastWire,
   };
+}
+
+/** The line's fields by name; the last three are absent on shorter (older) lines. */
+interface HandshakeFields {
+  readonly core: string;
+  readonly app: string;
+  readonly network: string;
+  readonly address: string;
+  readonly protocol: string | undefined;
+  readonly cert: string | undefined;
+  readonly mux: string | undefined;
+}
+
+/** A failure that carries the line as go-plugin read it, for the logs. */
+function lineError(
+  code: PluginErrorCode,
+  message: string,
+  rawLine: string,
+  details: Readonly<Record<string, unknown>> = {},
+): PluginError {
+  return new PluginError(code, message, { details: { line: rawLine, ...details } });
+}
+
+/** Fields 1–4 are required: fewer means the plugin printed something other than a handshake. */
+function splitFields(rawLine: string, diagnose: () => string): HandshakeFields {
+  const line = rawLine.trim();
+  // go-plugin reads seven fields at most; splitting no further keeps a line of millions of
+  // separators as cheap as any other (what it would split beyond is never read).
+  const parts = line.split("|", 7);
+  if (parts.length < 4) {
+    const shown = line === "" ? "\nFailed to read any lines from plugin's stdout" : line;
+    throw lineError(
+      "HANDSHAKE_INVALID",
+      `Unrecognized remote plugin message: ${shown}\n${diagnose()}`.trimEnd(),
+      rawLine,
+    );
+  }
+  const [core, app, network, address, protocol, cert, mux] = parts;
+  return { core: core!, app: app!, network: network!, address: address!, protocol, cert, mux };
+}
+
+/** Field 1: go-plugin's own protocol version, which must equal ours. */
+function checkCoreVersion(field: string, rawLine: string): void {
+  const core = parseGoInt(field);
+  if (core === undefined) {
+    throw lineError(
+      "HANDSHAKE_INVALID",
+      `error parsing core protocol version: strconv.Atoi: parsing "${field}": invalid syntax`,
+      rawLine,
+    );
+  }
+  if (core !== coreProtocolVersion) {
+    throw lineError(
+      "CORE_VERSION_MISMATCH",
+      `incompatible core API version with plugin. Plugin version: ${field}, Core version: ${coreProtocolVersion}\n\n` +
+        "To fix this, the plugin usually only needs to be recompiled.\nPlease report this to the plugin author",
+      rawLine,
+    );
+  }
+}
+
+/** Field 2: the application protocol version, one of those the host accepts. */
+function parseAppVersion(field: string, versions: readonly number[], rawLine: string): number {
+  const app = parseGoInt(field);
+  if (app === undefined) {
+    throw lineError(
+      "HANDSHAKE_INVALID",
+      `Error parsing protocol version "${field}": strconv.Atoi: parsing "${field}": invalid syntax`,
+      rawLine,
+    );
+  }
+  if (!versions.includes(app)) {
+    throw lineError(
+      "PROTOCOL_VERSION_MISMATCH",
+      `incompatible API version with plugin. Plugin version: ${app}, Client versions: [${versions.join(" ")}]\n\n` +
+        "To fix this, use a plugin built for one of the host's protocol versions.",
+      rawLine,
+      { pluginVersion: app, hostVersions: versions },
+    );
+  }
+  return app;
+}
+
+/** Fields 3 and 4: the network and an address of its shape (host:port, or a non-empty path). */
+function parseNetwork(field: string, address: string, rawLine: string): Network {
+  if (field !== "unix" && field !== "tcp") {
+    // go-plugin's wording names the address, not the network.
+    throw lineError("PROTOCOL_UNSUPPORTED", `unknown address type: ${address}`, rawLine);
+  }
+  if (field === "tcp" && !/^(\[[0-9a-fA-F:.]+\]|[^:]*):\d{1,5}$/.test(address)) {
+    throw lineError("HANDSHAKE_INVALID", `invalid tcp address in handshake: "${address}"`, rawLine);
+  }
+  if (field === "unix" && address === "") {
+    throw lineError("HANDSHAKE_INVALID", "empty unix socket path in handshake", rawLine);
+  }
+  return field;
+}
+
+/** Field 5: gRPC (netrpc when absent, as go-plugin reads it), or the fast wire if offered. */
+function parseProtocol(
+  field: string | undefined,
+  options: ParseHandshakeOptions,
+  rawLine: string,
+): { protocol: WireProtocol; fastWire: boolean } {
+  const fastWire = options.fastWire === true && field === fastWireProtocolField;
+  const protocol = fastWire ? "grpc" : (field ?? "netrpc");
+  if (protocol !== "grpc") {
+    throw lineError(
+      "PROTOCOL_UNSUPPORTED",
+      `unsupported plugin protocol "${protocol}". Supported: [grpc]\n\n` +
+        "plugwire speaks go-plugin's gRPC protocol only; rebuild the plugin with GRPCServer set.",
+      rawLine,
+    );
+  }
+  return { protocol, fastWire };
+}
+
+/**
+ * Field 6 is a certificate only when longer than 50 characters: older plugins put a short
+ * base64 JSON document there (go-plugin-protocol §2.1).
+ */
+function parseCertField(field: string | undefined): string {
+  return field !== undefined && field.length > 50 ? field : "";
+}
+
+/**
+ * Field 7, read only when the host asked for broker multiplexing: the plugin must answer true.
+ * These errors carry no line, as go-plugin's do not.
+ */
+function parseMuxField(field: string | undefined, multiplex: boolean): boolean | undefined {
+  if (!multiplex) return undefined;
+  if (field === undefined) {
+    throw new PluginError(
+      "MUX_UNSUPPORTED",
+      "client requested gRPC broker multiplexing but plugin does not support the feature; for Go plugins, " +
+        "you will need to update the github.com/hashicorp/go-plugin dependency and recompile",
+    );
+  }
+  const muxSupported = parseGoBool(field);
+  if (muxSupported === undefined) {
+    throw new PluginError(
+      "HANDSHAKE_INVALID",
+      `error parsing "${field}" as a boolean for gRPC broker multiplexing support`,
+    );
+  }
+  if (!muxSupported) {
+    throw new PluginError(
+      "MUX_UNSUPPORTED",
+      "client requested gRPC broker multiplexing but plugin does not support the feature",
+    );
+  }
+  return muxSupported;
 }
 
 /** Go's strconv.Atoi: optional sign, decimal digits, nothing else. */
