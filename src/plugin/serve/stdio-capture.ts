@@ -1,7 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import type { StdioData } from "../../gen/plugin/grpc_stdio_pb.js";
 import { StdioData_Channel, StdioDataSchema } from "../../gen/plugin/grpc_stdio_pb.js";
-import { takeHeldStdout } from "./stdout-guard.ts";
+import { onProcessExit } from "../../platform/process.ts";
+import { holdStdoutAgain, takeHeldStdout } from "./stdout-guard.ts";
 
 type Write = typeof process.stdout.write;
 
@@ -18,6 +19,9 @@ const chunkBytes = 1024;
 export class StdioCapture {
   readonly #realStdoutWrite: Write;
   readonly #realStderrWrite: Write;
+  /** `process.stdout.write` and `process.stderr.write` as serve() found them. */
+  readonly #stdoutBefore = process.stdout.write;
+  readonly #stderrBefore = process.stderr.write;
   #queue: StdioData[] = [];
   #queuedBytes = 0;
   #dropped = 0;
@@ -25,6 +29,7 @@ export class StdioCapture {
   #subscribed = false;
   #closed = false;
   #handshakeWritten = false;
+  readonly #removeExitHook: () => void;
 
   constructor() {
     const capture = this.#capture(StdioData_Channel.STDOUT) as Write;
@@ -34,7 +39,7 @@ export class StdioCapture {
     this.#realStderrWrite = process.stderr.write.bind(process.stderr) as Write;
     process.stdout.write = capture;
     for (const chunk of held?.chunks ?? []) this.#enqueue(StdioData_Channel.STDOUT, chunk);
-    process.once("exit", this.#flushOnExit);
+    this.#removeExitHook = onProcessExit(this.#flushOnExit);
   }
 
   /** Writes to the real stdout (the handshake line) and calls back when it is flushed. */
@@ -64,13 +69,27 @@ export class StdioCapture {
     process.stderr.write = this.#capture(StdioData_Channel.STDERR) as Write;
   }
 
-  /** Puts the real writers back (shutdown). */
+  /** Puts the writers back (shutdown); before the handshake line, see `#giveBackStdout`. */
   restore(): void {
     this.#closed = true;
-    process.off("exit", this.#flushOnExit);
-    process.stdout.write = this.#realStdoutWrite;
-    process.stderr.write = this.#realStderrWrite;
+    this.#removeExitHook();
+    process.stderr.write = this.#stderrBefore;
+    if (this.#handshakeWritten) process.stdout.write = this.#realStdoutWrite;
+    else this.#giveBackStdout();
     this.#wake?.();
+  }
+
+  /**
+   * A serve() cancelled before its handshake line does not lose the output it took over: stdout
+   * is held again for a later serve() (stdout-guard.ts), or, where it was never held, written out.
+   */
+  #giveBackStdout(): void {
+    const stdout = this.#queue.filter((data) => data.channel === StdioData_Channel.STDOUT);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    const chunks = stdout.map((data) => Buffer.from(data.data));
+    process.stdout.write = this.#stdoutBefore;
+    if (!holdStdoutAgain(chunks)) for (const chunk of chunks) this.#realStdoutWrite(chunk);
   }
 
   #capture(channel: StdioData_Channel) {

@@ -1,3 +1,4 @@
+import { onProcessExit } from "../../platform/process.ts";
 import { Env } from "../../protocol/env.ts";
 
 type Write = typeof process.stdout.write;
@@ -70,7 +71,7 @@ export function holdStdout(env: NodeJS.ProcessEnv = process.env): void {
     if (typeof done === "function") queueMicrotask(() => (done as () => void)());
     return true;
   }) as Write;
-  process.once("exit", () => {
+  onProcessExit(() => {
     if (held.taken) return;
     held.taken = true;
     // Pipes and files are written synchronously on exit; the host sees it before the exit.
@@ -93,4 +94,20 @@ export function takeHeldStdout(
   const chunks = held.chunks.splice(0);
   held.bytes = 0;
   return { write: held.write, chunks };
+}
+
+/**
+ * For a serve() that stopped before its handshake line: holds stdout again, with `chunks` (what
+ * it had taken over, in order) first, as if serve() had never run, so the output still goes to
+ * a later serve()'s host or to the real stdout at exit. The caller puts the guard back on
+ * `process.stdout.write` (the writer it found there). Returns false when stdout was not held.
+ */
+export function holdStdoutAgain(chunks: readonly Buffer[]): boolean {
+  const held = store[heldKey];
+  if (held === undefined || !held.taken) return false;
+  held.taken = false;
+  held.forward = undefined;
+  held.chunks.unshift(...chunks);
+  held.bytes = held.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  return true;
 }
