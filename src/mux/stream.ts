@@ -24,7 +24,8 @@ export interface StreamLink {
   readonly writable: boolean;
   /**
    * Writes one frame; `flushed` runs once the connection has written it. Returns false when the
-   * connection's write buffer is full.
+   * connection's write buffer is full. Once the session has ended it writes nothing (and
+   * `flushed` gets the failure).
    */
   send(
     type: FrameType,
@@ -229,8 +230,7 @@ export class YamuxStream extends Duplex {
       if (!known || this.#link.failure !== undefined) {
         this.#release();
       } else if (error !== null || this.#resetRequested) {
-        this.#link.send(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
-        this.#release();
+        this.#sendReset();
       } else if (!this.#localFin) {
         this.#sendFin();
       }
@@ -261,9 +261,12 @@ export class YamuxStream extends Duplex {
       );
       return;
     }
-    if (this.#link.failure === undefined) {
-      this.#link.send(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
-    }
+    this.#sendReset();
+  }
+
+  /** Resets the stream on the wire (RST; nothing goes out once the session has ended) and releases it. */
+  #sendReset(): void {
+    this.#link.send(FrameType.WINDOW_UPDATE, Flag.RST, this.id, 0);
     this.#release();
   }
 
