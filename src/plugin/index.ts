@@ -8,7 +8,14 @@ export type { PluginErrorCode } from "../errors/plugin-error.ts";
 export { ErrorCode, PluginError } from "../errors/plugin-error.ts";
 export type { HandshakeConfig } from "../protocol/env.ts";
 export type { Logger, LogLevel } from "../protocol/hclog.ts";
-export type { HandlerContext, ServiceImpl, ServiceRegistration } from "../rpc/core/types.ts";
+export type {
+  BrokerDialOptions,
+  BrokeredServer,
+  HandlerBroker,
+  HandlerContext,
+  ServiceImpl,
+  ServiceRegistration,
+} from "../rpc/core/types.ts";
 export { implement } from "../rpc/core/types.ts";
 export type { PluginLoggerOptions } from "./logger.ts";
 export { createPluginLogger } from "./logger.ts";

@@ -175,6 +175,8 @@ describe("the packed package installed in a fresh project", { timeout: 900_000 }
       "dist/plugin/index.js",
       "dist/manager/index.d.ts",
       "dist/testing/index.js",
+      "dist/rpc/index.js",
+      "dist/rpc/index.d.ts",
       "dist/gen/plugin/grpc_broker_pb.js",
       "dist/gen/plugin/grpc_broker_pb.d.ts",
       "proto/plugin/grpc_broker.proto",
@@ -254,11 +256,11 @@ describe("the packed package installed in a fresh project", { timeout: 900_000 }
     const commit = run("git", ["rev-parse", "HEAD"], repoRoot).trim();
     run("npm", ["install", "--no-audit", "--no-fund", `git+file://${repoRoot}#${commit}`], fromGit);
     const probe =
-      'const [host, plugin] = await Promise.all([import("plugwire"), import("plugwire/plugin")]);' +
-      "console.log(typeof host.startPlugin, typeof plugin.serve);";
+      'const [host, plugin, rpc] = await Promise.all([import("plugwire"), import("plugwire/plugin"), import("plugwire/rpc")]);' +
+      "console.log(typeof host.startPlugin, typeof plugin.serve, typeof rpc.intercept);";
     assert.equal(
       run(process.execPath, ["--input-type=module", "-e", probe], fromGit).trim(),
-      "function function",
+      "function function function",
     );
   });
 

@@ -6,7 +6,7 @@ import {
   defaultMaxConcurrentCalls,
   defaultMaxMessageBytes,
 } from "./limits.ts";
-import type { AnyHandler, CallHead, CallHost, Route, ServerStream } from "./server-call.ts";
+import type { AnyHandler, CallHead, Route, ServerStream } from "./server-call.ts";
 import { ServerCall } from "./server-call.ts";
 import type { HandlerBroker, ServiceRegistration } from "./types.ts";
 import { methodPath } from "./types.ts";
@@ -39,7 +39,7 @@ export interface RpcServerOptions {
  * handlers run under, and every running call (so `abortAll` reaches them). A wire hands it each
  * call it receives (`open`); gRPC's `RpcServer` (../grpc/server.ts) adds the HTTP/2 side.
  */
-export class Router implements CallHost {
+export class Router {
   readonly #routes = new Map<string, Route>();
   readonly #services = new Map<string, DescService>();
   readonly #active = new Set<ServerCall>();

@@ -99,16 +99,23 @@ export class FastServerConnection {
     return { calls: this.#calls.size, bufferedBytes };
   }
 
-  /** Queues a frame for the client. */
+  /**
+   * Queues a frame for the client.
+   * @internal
+   */
   write(type: FrameTypeNumber, id: number, head?: Buffer, body?: Encoded): void {
     this.#writer.frame(type, id, head, body);
   }
 
+  /** @internal */
   status(id: number, code: number, message: string): void {
     this.#writer.frame(FrameType.status, id, encodeStatus(code, message));
   }
 
-  /** Called by a call when it has sent its last frame or was cancelled. */
+  /**
+   * Called by a call when it has sent its last frame or was cancelled.
+   * @internal
+   */
   release(id: number): void {
     this.#calls.delete(id);
     if (this.#calls.size === 0) {

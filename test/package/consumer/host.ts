@@ -1,11 +1,14 @@
 // A host written against the installed package, type-checked with skipLibCheck: false (it is
 // never run: host.mjs is the one that runs). It touches every public entry.
 
+import { connect } from "node:net";
 import type { ExitInfo, PluginClientState } from "plugwire";
 import { attachPlugin, PluginError, startPlugin } from "plugwire";
 import type { ManagedPluginState } from "plugwire/manager";
 import { parseConfig, ServiceManager } from "plugwire/manager";
 import { implement } from "plugwire/plugin";
+import type { Interceptor } from "plugwire/rpc";
+import { createClient, intercept, RpcChannel, RpcServer } from "plugwire/rpc";
 import { inProcessClient } from "plugwire/testing";
 import { KV } from "./kv/gen/kv_pb.js";
 import { handshake, plugins } from "./kv/shared.ts";
@@ -41,7 +44,18 @@ export async function main(): Promise<void> {
     },
   });
   await local.client.get({ key: "x" });
+  const logged: Interceptor = (next) => (request) => {
+    console.log(request.method.name);
+    return next(request);
+  };
+  const channel = new RpcChannel({ connect: () => connect("/tmp/kv.sock") });
+  const viaRpc = createClient(KV, intercept(channel, logged));
+  await viaRpc.get({ key: "y" });
   await local.close();
+  console.log(
+    new RpcServer().register(implement(KV, { get: async () => ({}), put: async () => ({}) }))
+      .serviceNames,
+  );
   const registration = implement(KV, { get: async () => ({}), put: async () => ({}) });
   console.log(registration.service.typeName);
 

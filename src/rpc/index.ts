@@ -1,0 +1,59 @@
+// plugwire/rpc: the building blocks plugwire is made of, for libraries built on it: channels and
+// servers of both wires, interceptors, the broker, handshake lines and AutoMTLS identities. A host
+// needs none of this (`plugwire`), a plugin neither (`plugwire/plugin`). (Export order is kept by
+// hand: biome.json leaves the entry files unsorted so each section stays under its comment.)
+import "../internal/check-node.ts";
+
+// Calls: the channel every typed client runs on, and what wraps it.
+export type {
+  BrokerDialOptions,
+  BrokeredServer,
+  CallOptions,
+  Channel,
+  Client,
+  HandlerBroker,
+  HandlerContext,
+  ServiceImpl,
+  ServiceRegistration,
+} from "./core/types.ts";
+export { implement, methodPath } from "./core/types.ts";
+export { createClient } from "./core/client.ts";
+export type { CallNext, CallRequest, Interceptor } from "./core/interceptors.ts";
+export {
+  callThrough,
+  channelOf,
+  intercept,
+  mapErrors,
+  streamsResponses,
+} from "./core/interceptors.ts";
+
+// Wires: gRPC over node:http2, and plugwire's fast wire between two plugwire peers.
+export type { RpcChannelOptions } from "./grpc/channel.ts";
+export { RpcChannel } from "./grpc/channel.ts";
+export { Router } from "./core/router.ts";
+export type { RpcServerOptions } from "./grpc/server.ts";
+export { RpcServer } from "./grpc/server.ts";
+export type { GrpcServer, ServerTls } from "./grpc/http2-server.ts";
+export { createGrpcServer } from "./grpc/http2-server.ts";
+export type { FastChannelOptions } from "./fast/channel.ts";
+export { FastChannel } from "./fast/channel.ts";
+export { FastServerConnection } from "./fast/server.ts";
+
+// The broker: services and byte streams handed to the peer by id (go-plugin's GRPCBroker).
+export type { BrokerOptions } from "../broker/broker.ts";
+export { Broker } from "../broker/broker.ts";
+export type { BrokerChannelOptions, BrokerWire } from "../broker/wires.ts";
+export { fastBrokerWire, grpcBrokerWire } from "../broker/wires.ts";
+export type { ConnInfo, ConnInfo_Knock } from "../gen/plugin/grpc_broker_pb.js";
+
+// The handshake line and AutoMTLS.
+export type {
+  Handshake,
+  Network,
+  ParsedHandshake,
+  ParseHandshakeOptions,
+  WireProtocol,
+} from "../protocol/handshake-line.ts";
+export { formatHandshake, parseHandshake } from "../protocol/handshake-line.ts";
+export type { TlsIdentity } from "../transport/auto-mtls.ts";
+export { generateTlsIdentity } from "../transport/auto-mtls.ts";
