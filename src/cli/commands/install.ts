@@ -46,7 +46,27 @@ async function installSteps(
   );
   const pluginDir = resolve(flags.dir);
   await mkdir(pluginDir, { recursive: true });
-  let from = source;
+  const { from, commit } = await locateSource(source, flags, cacheDir);
+  const installed = statSync(from).isDirectory()
+    ? await placeFolder(from, source, pluginDir, cacheDir, flags)
+    : await placeExecutable(from, pluginDir);
+  const check = await checkInstalled(installed, context);
+  progressLine.done();
+  if (context.json) printJson({ installed, source, commit, check });
+  else
+    process.stdout.write(
+      `installed ${installed}${commit === undefined ? "" : ` (commit ${commit.slice(0, 12)})`}: ${check}\n`,
+    );
+  return 0;
+}
+
+/** Where the plugin's files are: a git URL's checkout (and its commit), or the local path. */
+async function locateSource(
+  source: string,
+  flags: InstallFlags,
+  cacheDir: string,
+): Promise<{ from: string; commit: string | undefined }> {
+  let from: string;
   let commit: string | undefined;
   if (isGitUrl(source)) {
     const checkout = await fetchGit(source, flags.ref, { cacheDir, onProgress: progress });
@@ -58,73 +78,87 @@ async function installSteps(
       "CONFIG_INVALID",
       `${source} does not exist: no file or folder at ${from} (nor a git URL)`,
     );
-  let installed: string;
-  if (statSync(from).isDirectory()) {
-    const manifestFile = findPackageManifest(from);
-    const pkg = manifestFile === undefined ? undefined : await readPackageManifest(manifestFile);
-    const name = pkg?.manifest.id ?? basename(source).replace(/\.git$/, "");
-    installed = join(pluginDir, name);
-    const language = sourceLanguage(from);
-    const prebuilt = pkg !== undefined && language !== "go" && !/\.(m|c)?[jt]s$/.test(pkg.entry);
+  return { from, commit };
+}
+
+/**
+ * A folder: a prebuilt package is copied as is; a source is built (or its cached build reused)
+ * and its output copied. Replaces what was installed under the same name.
+ */
+async function placeFolder(
+  from: string,
+  source: string,
+  pluginDir: string,
+  cacheDir: string,
+  flags: InstallFlags,
+): Promise<string> {
+  const manifestFile = findPackageManifest(from);
+  const pkg = manifestFile === undefined ? undefined : await readPackageManifest(manifestFile);
+  const name = pkg?.manifest.id ?? basename(source).replace(/\.git$/, "");
+  const installed = join(pluginDir, name);
+  const language = sourceLanguage(from);
+  const prebuilt = pkg !== undefined && language !== "go" && !/\.(m|c)?[jt]s$/.test(pkg.entry);
+  await rm(installed, { recursive: true, force: true });
+  if (prebuilt) {
+    progress(`copying package ${name}`);
+    await cp(from, installed, { recursive: true });
+    return installed;
+  }
+  const built = await buildSource(from, {
+    cacheDir,
+    onProgress: progress,
+    allowInstallScripts: flags.allowScripts === true,
+  });
+  progress(
+    built.cached ? `reusing build ${built.hash.slice(0, 12)}` : `built ${built.hash.slice(0, 12)}`,
+  );
+  await cp(join(built.executable, ".."), installed, { recursive: true });
+  if (findPackageManifest(installed) === undefined) {
+    // A Go source without a manifest installs as a bare executable.
     await rm(installed, { recursive: true, force: true });
-    if (prebuilt) {
-      progress(`copying package ${name}`);
-      await cp(from, installed, { recursive: true });
-    } else {
-      const built = await buildSource(from, {
-        cacheDir,
-        onProgress: progress,
-        allowInstallScripts: flags.allowScripts === true,
-      });
-      progress(
-        built.cached
-          ? `reusing build ${built.hash.slice(0, 12)}`
-          : `built ${built.hash.slice(0, 12)}`,
-      );
-      await cp(join(built.executable, ".."), installed, { recursive: true });
-      if (findPackageManifest(installed) === undefined) {
-        // A Go source without a manifest installs as a bare executable.
-        await rm(installed, { recursive: true, force: true });
-        await cp(built.executable, installed);
-        await chmod(installed, 0o755);
-      }
-    }
-  } else {
-    installed = join(pluginDir, basename(from));
-    progress(`copying ${basename(from)}`);
-    await cp(from, installed);
+    await cp(built.executable, installed);
     await chmod(installed, 0o755);
   }
-  let check = "not checked (no handshake given)";
-  if (context.handshake !== undefined) {
-    progress("checking that it starts");
-    const result = await discoverPlugins({
-      paths: [installed],
-      handshake: context.handshake,
-      versions: context.versions,
-      startTimeoutMs: context.startTimeoutMs,
-      supervise: { healthIntervalMs: 0 },
-    });
-    await Promise.all(result.found.map((f) => f.plugin.close()));
-    const skipped = result.skipped[0];
-    if (skipped !== undefined) {
-      await rm(installed, { recursive: true, force: true });
-      const tail = stderrTail(skipped.error, "  ");
-      throw new PluginError(
-        "NOT_A_PLUGIN",
-        `${installed} does not work, so it was removed again: ${skipped.message}${tail === "" ? "" : `\n${tail}`}`,
-        { cause: skipped.error, details: { stderr: skipped.error?.details.stderr } },
-      );
-    }
-    check = "starts and answers";
-  } else if ((await classify(installed)).kind === "skip") {
-    throw new PluginError("NOT_A_PLUGIN", `installed ${installed} but it is not a plugin`);
+  return installed;
+}
+
+/** A single file: copied into the plugin directory and made executable. */
+async function placeExecutable(from: string, pluginDir: string): Promise<string> {
+  const installed = join(pluginDir, basename(from));
+  progress(`copying ${basename(from)}`);
+  await cp(from, installed);
+  await chmod(installed, 0o755);
+  return installed;
+}
+
+/**
+ * With a handshake, starts the plugin once and removes it again when it does not start (its
+ * stderr tail in the error); without one, only checks that it looks like a plugin.
+ */
+async function checkInstalled(installed: string, context: CliContext): Promise<string> {
+  if (context.handshake === undefined) {
+    if ((await classify(installed)).kind === "skip")
+      throw new PluginError("NOT_A_PLUGIN", `installed ${installed} but it is not a plugin`);
+    return "not checked (no handshake given)";
   }
-  progressLine.done();
-  if (context.json) printJson({ installed, source, commit, check });
-  else
-    process.stdout.write(
-      `installed ${installed}${commit === undefined ? "" : ` (commit ${commit.slice(0, 12)})`}: ${check}\n`,
+  progress("checking that it starts");
+  const result = await discoverPlugins({
+    paths: [installed],
+    handshake: context.handshake,
+    versions: context.versions,
+    startTimeoutMs: context.startTimeoutMs,
+    supervise: { healthIntervalMs: 0 },
+  });
+  await Promise.all(result.found.map((f) => f.plugin.close()));
+  const skipped = result.skipped[0];
+  if (skipped !== undefined) {
+    await rm(installed, { recursive: true, force: true });
+    const tail = stderrTail(skipped.error, "  ");
+    throw new PluginError(
+      "NOT_A_PLUGIN",
+      `${installed} does not work, so it was removed again: ${skipped.message}${tail === "" ? "" : `\n${tail}`}`,
+      { cause: skipped.error, details: { stderr: skipped.error?.details.stderr } },
     );
-  return 0;
+  }
+  return "starts and answers";
 }
