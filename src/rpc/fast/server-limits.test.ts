@@ -33,6 +33,7 @@ import { FastServerConnection } from "./server.ts";
 
 const sleepPath = "/plugwire.fixture.Fixture/Sleep";
 const echoStreamPath = "/plugwire.fixture.Fixture/EchoStream";
+const echoPath = "/plugwire.fixture.Fixture/Echo";
 
 /** Handlers that count how many run and how many saw their signal fire. */
 function countingService() {
@@ -280,12 +281,40 @@ describe("fast wire server limits (issue 14, defect 11)", () => {
   it("keeps a connection with a running call past the idle timeout", async () => {
     const n = connections.length;
     const client = rawClient(path);
-    const connection = await latest(n);
+    // Sent with the connection's first bytes, so the call runs long before its idle timeout.
     client.socket.write(sleepCall(1));
+    const connection = await latest(n);
     await waitFor(() => connection.stats.calls === 1, 5000, "the call to start");
-    await new Promise((resolve) => setTimeout(resolve, 900)); // three idle timeouts
+    // A witness: a connection opened after the call started, left idle. Its idle timer was armed
+    // later than the busy one's, with the same timeout, so by the time the server has told it
+    // goaway and closed it after the grace, the busy connection has gone through as much (and
+    // would have been closed first, had the running call not kept it).
+    const idle = rawClient(path);
+    await waitFor(() => idle.closed, 10_000, "the idle witness to be closed");
+    assert.ok(idle.goaway() !== undefined, "the witness was told goaway first");
+    // A round trip on the busy connection: whatever the server wrote to it before (a goaway)
+    // arrives ahead of this answer.
+    client.socket.write(
+      callFrame(
+        3,
+        echoPath,
+        CallFlag.message | CallFlag.end,
+        toBinary(EchoMessageSchema, {
+          $typeName: "plugwire.fixture.EchoMessage",
+          payload: new Uint8Array([1]),
+        }),
+      ),
+    );
+    // A unary call that succeeds is answered by one reply frame (message and OK together).
+    const answered = () => client.frames.some((f) => f.id === 3 && f.type === FrameType.reply);
+    await waitFor(
+      () => answered() || client.statusOf(3) !== undefined || client.closed,
+      5000,
+      "the busy connection to answer",
+    );
     assert.equal(client.closed, false);
     assert.equal(client.goaway(), undefined);
+    assert.ok(answered(), `the echo failed: ${client.statusOf(3)?.message}`);
     client.socket.destroy();
     await settled();
   });
