@@ -45,14 +45,15 @@ type State =
 export class PluginShutdown {
   readonly #parts: ShutdownParts;
   #state: State = { t: "starting" };
-  #resolveClosed!: () => void;
-  /** Settles when the server has stopped (before the process exits, if it does). */
-  readonly closed = new Promise<void>((resolve) => {
-    this.#resolveClosed = resolve;
-  });
+  readonly #closed = Promise.withResolvers<void>();
 
   constructor(parts: ShutdownParts) {
     this.#parts = parts;
+  }
+
+  /** Settles when the server has stopped (before the process exits, if it does). */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
   }
 
   /**
@@ -60,7 +61,10 @@ export class PluginShutdown {
    * and the host's death stop the server, and SIGINT does in debug mode.
    */
   listening(bound: BoundAddress): void {
-    if (this.#state.t !== "starting") return;
+    if (this.#state.t !== "starting") {
+      bound.cleanup(); // stopped while it was binding: the socket is not wanted any more
+      return;
+    }
     const { debug, logger } = this.#parts;
     const onSigterm = () => void this.stop("SIGTERM", { exitCode: 143 });
     let interrupts = 0;
@@ -96,9 +100,12 @@ export class PluginShutdown {
   /** Stops the server (idempotent); resolves when stopped, or never when the process exits. */
   stop(reason: string, options: StopOptions = {}): Promise<void> {
     if (this.#state.t === "stopping") return this.#state.done;
-    const done = this.#stop(this.#state, reason, options);
-    this.#state = { t: "stopping", done };
-    return done;
+    const from = this.#state;
+    // The state changes first: a handler that asks to stop as its call is aborted joins this stop.
+    const done = Promise.withResolvers<void>();
+    this.#state = { t: "stopping", done: done.promise };
+    this.#stop(from, reason, options).then(done.resolve, done.reject);
+    return done.promise;
   }
 
   async #stop(from: State, reason: string, options: StopOptions): Promise<void> {
@@ -115,7 +122,7 @@ export class PluginShutdown {
     // Closed servers and sockets release their handles at the end of this loop turn: once
     // `closed` settles, nothing of the plugin server keeps the event loop alive.
     await afterLoopTurn();
-    this.#resolveClosed();
+    this.#closed.resolve();
     // Let the last log lines reach the host before the process ends.
     if (options.exitProcess ?? this.#parts.exitProcess)
       await exitWith(stdio, options.exitCode ?? 0);
