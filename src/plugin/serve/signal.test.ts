@@ -108,6 +108,18 @@ describe("serve() with a signal", () => {
     assert.deepEqual(sockets.leftovers(), []);
   });
 
+  it("stops once when a handler closes the server as the stop aborts its call", async () => {
+    using sockets = socketDir();
+    const started = startSignalPlugin("close-while-stopping", sockets.dir);
+    await using plugin = await started.plugin;
+    await assert.rejects(plugin.dispense("pingpong").ping({}));
+    assert.deepEqual(await plugin.exited, { code: 0, signal: null, forced: false });
+    await waitFor(() => reports(started.stderr.text()).length > 0, 5000, "the plugin's report");
+    assert.deepEqual(reports(started.stderr.text()), [
+      { closed: true, stops: 1, socketLeft: false },
+    ]);
+  });
+
   for (const scenario of ["already-aborted", "abort-at-once"]) {
     for (const autoMtls of [false, true]) {
       it(`${scenario}${autoMtls ? " (AutoMTLS)" : ""}: rejects with CANCELLED, prints no handshake and leaves nothing behind`, async () => {
