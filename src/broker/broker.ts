@@ -16,10 +16,10 @@ import type {
   HandlerBroker,
   ServiceRegistration,
 } from "../rpc/core/types.ts";
-import type { ServerTls } from "../rpc/grpc/http2-server.ts";
-import { serverTlsOptions } from "../rpc/grpc/http2-server.ts";
 import { RpcServer } from "../rpc/grpc/server.ts";
 import { secureClient } from "../transport/dial.ts";
+import type { ServerTls } from "../transport/http2-server.ts";
+import { serverTlsOptions } from "../transport/http2-server.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
 import { brokerTimeoutMs, Mailbox } from "./mailbox.ts";
 import type { MuxRouter } from "./mux-transport.ts";

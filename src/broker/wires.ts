@@ -4,10 +4,10 @@ import type { Channel } from "../rpc/core/types.ts";
 import { FastChannel } from "../rpc/fast/channel.ts";
 import { fastWireAlpn } from "../rpc/fast/frames.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
-import type { ServerTls } from "../rpc/grpc/http2-server.ts";
-import { createGrpcServer } from "../rpc/grpc/http2-server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
 import { createDualListener } from "../transport/dual-listener.ts";
+import type { ServerTls } from "../transport/http2-server.ts";
+import { createGrpcServer } from "../transport/http2-server.ts";
 
 /** What a brokered channel is opened with. */
 export interface BrokerChannelOptions {

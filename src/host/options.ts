@@ -1,11 +1,34 @@
 import type { Writable } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import type { HandshakeConfig } from "../protocol/env.ts";
+import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import type { TlsIdentity } from "../transport/auto-mtls.ts";
-import type { SecureConfig } from "./start/checksum.ts";
-import type { HostEnvPolicy } from "./start/environment.ts";
-import type { ReattachConfig } from "./start/reattach.ts";
+
+/** The expected digest of a plugin executable (go-plugin's SecureConfig). */
+export interface SecureConfig {
+  /** Hex digest. */
+  readonly checksum: string;
+  /** A `node:crypto` hash name. Default `sha256`. */
+  readonly hash?: string | undefined;
+}
+
+/**
+ * Which of the host's own environment variables a plugin receives: `"all"` (go-plugin's
+ * behaviour, the default), `"none"`, or an allow-list of names and `PREFIX_*` patterns
+ * (`["PATH", "HOME", "LANG", "AWS_*"]`). Names are case-sensitive; `*` is allowed only at the end.
+ */
+export type HostEnvPolicy = "all" | "none" | readonly string[];
+
+/** Where a running plugin can be reached (go-plugin's ReattachConfig). */
+export interface ReattachConfig {
+  readonly protocol: "grpc";
+  readonly protocolVersion: number;
+  readonly addr: { readonly network: Network; readonly address: string };
+  readonly pid: number;
+  /** A plugin in debug/test mode: the host never stops it. */
+  readonly test: boolean;
+}
 
 /** Named services a host dispenses, like go-plugin's PluginSet (names never go on the wire). */
 export type PluginSet = Readonly<Record<string, DescService>>;

@@ -17,7 +17,7 @@ export type {
   ServiceRegistration,
 } from "../rpc/core/types.ts";
 export { implement } from "../rpc/core/types.ts";
-export type { PluginLoggerOptions } from "./logger.ts";
-export { createPluginLogger } from "./logger.ts";
+export type { PluginLoggerOptions } from "./serve/logger.ts";
+export { createPluginLogger } from "./serve/logger.ts";
 export type { PluginServer, ServeOptions } from "./serve/serve.ts";
 export { serve } from "./serve/serve.ts";

@@ -3,9 +3,9 @@ import { createServer as createNetServer } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { fastWireAlpn, fastWirePreface } from "../rpc/fast/frames.ts";
 import { FastServerConnection } from "../rpc/fast/server.ts";
-import type { GrpcServer, ServerTls } from "../rpc/grpc/http2-server.ts";
-import { createGrpcServer, serverTlsOptions } from "../rpc/grpc/http2-server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
+import type { GrpcServer, ServerTls } from "./http2-server.ts";
+import { createGrpcServer, serverTlsOptions } from "./http2-server.ts";
 
 /** The plugin's main listener when the host offered the fast wire. */
 export interface DualListener {

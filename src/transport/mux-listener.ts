@@ -1,7 +1,5 @@
-import type { Server, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
-import type { Broker } from "../broker/broker.ts";
-import { MuxRouter } from "../broker/mux-transport.ts";
 import { YamuxSession } from "../mux/session.ts";
 
 /** How long a multiplexed plugin waits for its host's one connection (go-plugin's 5 s). */
@@ -9,10 +7,11 @@ export const muxAcceptTimeoutMs = 5000;
 
 /**
  * go-plugin's multiplexed mode, plugin side (§5.4): the main listener takes exactly one
- * connection, runs a yamux server session on it, and routes its streams: the main gRPC server
- * gets every stream not claimed by a knock; knocked streams go to brokered servers.
+ * connection and runs a yamux server session on it; `onSession` routes its streams (the broker's
+ * MuxRouter: the main gRPC server gets every stream not claimed by a knock, knocked streams go to
+ * brokered servers).
  */
-export function muxListener(main: Server, broker: Broker, onNoHost: () => void) {
+export function muxListener(onSession: (session: YamuxSession) => void, onNoHost: () => void) {
   let session: YamuxSession | undefined;
   const server = createNetServer((socket: Socket) => {
     if (session !== undefined) {
@@ -21,7 +20,7 @@ export function muxListener(main: Server, broker: Broker, onNoHost: () => void) 
     }
     clearTimeout(timer);
     session = new YamuxSession(socket, { role: "server" });
-    broker.multiplex(new MuxRouter(session, main));
+    onSession(session);
   });
   let timer: NodeJS.Timeout | undefined;
   return {

@@ -4,14 +4,9 @@ import { promisify } from "node:util";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type { Step } from "../../internal/step.ts";
 import { stepError } from "../../internal/step.ts";
+import type { SecureConfig } from "../options.ts";
 
-/** The expected digest of a plugin executable (go-plugin's SecureConfig). */
-export interface SecureConfig {
-  /** Hex digest. */
-  readonly checksum: string;
-  /** A `node:crypto` hash name. Default `sha256`. */
-  readonly hash?: string | undefined;
-}
+export type { SecureConfig } from "../options.ts";
 
 /**
  * Test hooks. `afterVerify` runs the moment a file's digest matched, before anything else happens

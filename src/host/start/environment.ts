@@ -1,12 +1,8 @@
 import type { HandshakeConfig } from "../../protocol/env.ts";
 import { Env, inheritedPluginVariables } from "../../protocol/env.ts";
+import type { HostEnvPolicy } from "../options.ts";
 
-/**
- * Which of the host's own environment variables a plugin receives: `"all"` (go-plugin's
- * behaviour, the default), `"none"`, or an allow-list of names and `PREFIX_*` patterns
- * (`["PATH", "HOME", "LANG", "AWS_*"]`). Names are case-sensitive; `*` is allowed only at the end.
- */
-export type HostEnvPolicy = "all" | "none" | readonly string[];
+export type { HostEnvPolicy } from "../options.ts";
 
 export interface EnvironmentOptions {
   readonly handshake: HandshakeConfig;

@@ -2,18 +2,10 @@ import { connect as netConnect } from "node:net";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type { Step } from "../../internal/step.ts";
 import { stepError } from "../../internal/step.ts";
-import type { Network } from "../../protocol/handshake-line.ts";
 import type { DialTarget } from "../../transport/address.ts";
+import type { ReattachConfig } from "../options.ts";
 
-/** Where a running plugin can be reached (go-plugin's ReattachConfig). */
-export interface ReattachConfig {
-  readonly protocol: "grpc";
-  readonly protocolVersion: number;
-  readonly addr: { readonly network: Network; readonly address: string };
-  readonly pid: number;
-  /** A plugin in debug/test mode: the host never stops it. */
-  readonly test: boolean;
-}
+export type { ReattachConfig } from "../options.ts";
 
 /** The JSON shape Terraform's TF_REATTACH_PROVIDERS uses, which plugwire's debug mode prints. */
 interface ReattachJson {

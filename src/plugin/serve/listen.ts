@@ -1,5 +1,6 @@
 import type { Server } from "node:net";
 import type { Broker } from "../../broker/broker.ts";
+import { MuxRouter } from "../../broker/mux-transport.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type { Step } from "../../internal/step.ts";
 import { checkStep } from "../../internal/step.ts";
@@ -7,10 +8,10 @@ import { Env } from "../../protocol/env.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
 import { parseGoBool } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
-import type { ServerTls } from "../../rpc/grpc/http2-server.ts";
-import { createGrpcServer } from "../../rpc/grpc/http2-server.ts";
 import type { RpcServer } from "../../rpc/grpc/server.ts";
 import { createDualListener } from "../../transport/dual-listener.ts";
+import type { ServerTls } from "../../transport/http2-server.ts";
+import { createGrpcServer } from "../../transport/http2-server.ts";
 import type { BoundAddress } from "../../transport/listen.ts";
 import { listen } from "../../transport/listen.ts";
 import { muxListener } from "../../transport/mux-listener.ts";
@@ -72,7 +73,10 @@ export function mainListener(
   }
   const grpc = createGrpcServer(rpc, tls, onTlsError);
   if (!wire.mux) return { server: grpc.server, awaitHost: () => {}, close: () => grpc.close() };
-  const mux = muxListener(grpc.server, broker, onNoHost);
+  const mux = muxListener(
+    (session) => broker.multiplex(new MuxRouter(session, grpc.server)),
+    onNoHost,
+  );
   return {
     server: mux.server,
     awaitHost: () => mux.awaitHost(),

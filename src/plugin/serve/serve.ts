@@ -6,10 +6,9 @@ import type { HandshakeConfig } from "../../protocol/env.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import type { ServiceRegistration } from "../../rpc/core/types.ts";
-import type { ServerTls } from "../../rpc/grpc/http2-server.ts";
 import { RpcServer } from "../../rpc/grpc/server.ts";
 import { reflectionServices } from "../../rpc/reflection/server.ts";
-import { createPluginLogger } from "../logger.ts";
+import type { ServerTls } from "../../transport/http2-server.ts";
 import { announce } from "./announce.ts";
 import { checkCookie } from "./cookie.ts";
 import {
@@ -20,6 +19,7 @@ import {
 } from "./internal-services.ts";
 import type { MainListener, Wire } from "./listen.ts";
 import { bindListener, chooseWire, mainListener } from "./listen.ts";
+import { createPluginLogger } from "./logger.ts";
 import { PluginShutdown } from "./shutdown.ts";
 import { StdioCapture } from "./stdio-capture.ts";
 import { autoMtls } from "./tls.ts";

@@ -2,8 +2,8 @@ import type { Step } from "../../internal/step.ts";
 import { checkStep, stepError } from "../../internal/step.ts";
 import { Env } from "../../protocol/env.ts";
 import type { Logger } from "../../protocol/hclog.ts";
-import type { ServerTls } from "../../rpc/grpc/http2-server.ts";
 import { assertCertificatePem, generateTlsIdentity } from "../../transport/auto-mtls.ts";
+import type { ServerTls } from "../../transport/http2-server.ts";
 
 /**
  * AutoMTLS, plugin side: when the host sent its certificate (PLUGIN_CLIENT_CERT), a fresh

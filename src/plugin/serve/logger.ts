@@ -1,5 +1,5 @@
-import type { Logger, LogLevel } from "../protocol/hclog.ts";
-import { formatHclogLine, logLevels } from "../protocol/hclog.ts";
+import type { Logger, LogLevel } from "../../protocol/hclog.ts";
+import { formatHclogLine, logLevels } from "../../protocol/hclog.ts";
 
 export interface PluginLoggerOptions {
   /** Logger name, sent as `@module`. */

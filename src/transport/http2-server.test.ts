@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
+import { RpcServer } from "../rpc/grpc/server.ts";
 import { createGrpcServer } from "./http2-server.ts";
-import { RpcServer } from "./server.ts";
 
 describe("the plugin's HTTP/2 server", () => {
   it("closes even when a session reports an error while it shuts down (a peer resetting it)", async () => {

@@ -1,7 +1,7 @@
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
 import type { TlsOptions } from "node:tls";
-import type { TlsIdentity } from "../../transport/auto-mtls.ts";
-import type { RpcServer } from "./server.ts";
+import type { RpcServer } from "../rpc/grpc/server.ts";
+import type { TlsIdentity } from "./auto-mtls.ts";
 
 export interface ServerTls {
   readonly identity: TlsIdentity;
