@@ -1,3 +1,7 @@
+/**
+ * Watching a plugin process until it is gone, and the bounded waits for that exit that a stop
+ * uses (a lost connection, a kill's grace period, a kill told to hurry).
+ */
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { settlesWithin } from "../../internal/settle.ts";
@@ -106,4 +110,20 @@ export function exitedWithin(
       () => done(true),
     );
   });
+}
+
+/** Aborts `hurry` when `signal` does (at once if it has), until `stopped` settles. */
+export function hurryOn(
+  signal: AbortSignal | undefined,
+  hurry: AbortController,
+  stopped: Promise<void>,
+): void {
+  if (signal === undefined || hurry.signal.aborted) return;
+  if (signal.aborted) {
+    hurry.abort(signal.reason);
+    return;
+  }
+  const onAbort = () => hurry.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  void stopped.then(() => signal.removeEventListener("abort", onAbort));
 }

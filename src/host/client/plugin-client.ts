@@ -18,7 +18,7 @@ import type { CommonOptions, PluginSet, StartOptions } from "../options.ts";
 import type { ReattachConfig } from "../start/reattach.ts";
 import type { ClientParts } from "./client-parts.ts";
 import type { ExitInfo } from "./exit-watch.ts";
-import { exitedWithin, exitsWithin, watchExit } from "./exit-watch.ts";
+import { exitedWithin, exitsWithin, hurryOn, watchExit } from "./exit-watch.ts";
 import {
   brokerExitedError,
   connectionLostError,
@@ -384,22 +384,6 @@ export class PluginClient<
  * lost connection would report it as a stop).
  */
 const connectionLossGraceMs = 1000;
-
-/** Aborts `hurry` when `signal` does (at once if it has), until `stopped` settles. */
-function hurryOn(
-  signal: AbortSignal | undefined,
-  hurry: AbortController,
-  stopped: Promise<void>,
-): void {
-  if (signal === undefined || hurry.signal.aborted) return;
-  if (signal.aborted) {
-    hurry.abort(signal.reason);
-    return;
-  }
-  const onAbort = () => hurry.abort(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  void stopped.then(() => signal.removeEventListener("abort", onAbort));
-}
 
 export function defaultName(options: Pick<StartOptions<PluginSet>, "name" | "cmd">): string {
   return options.name ?? basename(options.cmd);
