@@ -1,6 +1,7 @@
 // The broker between a TypeScript host and a TypeScript plugin: callbacks both ways, byte streams
 // both ways, and its failure modes.
 import assert from "node:assert/strict";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { describe, it } from "node:test";
 import {
   digestOf,
@@ -36,6 +37,30 @@ describe("broker (TS host ↔ TS plugin)", () => {
         assert.equal((await back.ping({})).msg, "pong");
       });
     }
+  }
+
+  for (const fastWire of [true, false]) {
+    it(`brokers over the main connection's wire (${fastWire ? "fast wire" : "gRPC"}), callbacks both ways`, async () => {
+      await using plugin = await startFixture("test-grpc", { fastWire });
+      const wires: unknown[] = [];
+      const onCall = (message: unknown) => {
+        const call = message as { path: string; wire: string };
+        if (call.path === "/grpctest.PingPong/Ping") wires.push(call.wire);
+      };
+      subscribe("plugwire:call:start", onCall);
+      try {
+        const served = await plugin.broker.serve(
+          implement(PingPong, { ping: () => ({ msg: "pong" }) }),
+        );
+        // The plugin dials the host's brokered server, then the host dials the plugin's.
+        const { id } = await plugin.dispense("test").bidirectional({ id: served.id });
+        const back = await plugin.broker.client(id, PingPong);
+        assert.equal((await back.ping({})).msg, "pong");
+      } finally {
+        unsubscribe("plugwire:call:start", onCall);
+      }
+      assert.deepEqual(wires, [fastWire ? "fast" : "grpc"]);
+    });
   }
 
   it("dialing an id nobody serves fails after go-plugin's 5 s with DEADLINE_EXCEEDED", async () => {

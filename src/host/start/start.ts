@@ -1,3 +1,4 @@
+import { fastBrokerWire, grpcBrokerWire } from "../../broker/wires.ts";
 import type { StartMessage } from "../../internal/diagnostics.ts";
 import { startChannel } from "../../internal/diagnostics.ts";
 import type { Step } from "../../internal/step.ts";
@@ -140,6 +141,8 @@ function clientParts(
       tls: tls === undefined ? undefined : { identity: tls.identity, peerCertPem: tls.peerCertPem },
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       maxSendMessageBytes: config.maxSendMessageBytes,
+      // Brokered calls speak the wire the main connection agreed on.
+      wire: connection.t === "fast" ? fastBrokerWire : grpcBrokerWire,
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Broker } from "../../broker/broker.ts";
+import { fastBrokerWire, grpcBrokerWire } from "../../broker/wires.ts";
 import type { Step } from "../../internal/step.ts";
 import { stepError } from "../../internal/step.ts";
 import type { HandshakeConfig } from "../../protocol/env.ts";
@@ -162,7 +163,17 @@ function assemble(
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
   };
-  const broker = new Broker({ name: "plugin", network: wire.network, env, tls, logger, ...limits });
+  // A host that offered the fast wire uses it when we announce it, brokered calls included.
+  const brokerWire = wire.fastWire ? fastBrokerWire : grpcBrokerWire;
+  const broker = new Broker({
+    name: "plugin",
+    network: wire.network,
+    env,
+    tls,
+    logger,
+    wire: brokerWire,
+    ...limits,
+  });
   const rpc = new RpcServer({
     ...limits,
     maxConcurrentCalls: options.maxConcurrentCalls,
