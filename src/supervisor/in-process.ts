@@ -1,4 +1,3 @@
-import { createServer } from "node:http2";
 import { duplexPair } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
@@ -29,7 +28,8 @@ export function connectInProcess(options: InProcessOptions): Connection {
   const name = options.name ?? "in-process";
   const rpc = new RpcServer();
   rpc.register(healthService(), ...options.services);
-  const server = createServer();
+  // node:http2 is loaded on first use: importing plugwire/manager or plugwire/testing does not.
+  const server = process.getBuiltinModule("node:http2").createServer();
   rpc.attach(server);
   server.on("session", (session) => session.on("error", () => {}));
   const channel = new RpcChannel({
