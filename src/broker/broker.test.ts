@@ -145,6 +145,43 @@ describe("cancellation and deadlines through callbacks", () => {
     );
   });
 
+  it("a brokered server served with a signal ends when it aborts: its running handlers see the abort", async () => {
+    await using plugin = await startFixture("test-grpc");
+    const hostSide = fixtureService();
+    const callbackStarted = Promise.withResolvers<void>();
+    const handlerAborted = Promise.withResolvers<unknown>();
+    const serving = new AbortController();
+    const served = await plugin.broker.serve(
+      implement(Fixture, {
+        ...hostSide.impl,
+        sleep: (request, context) => {
+          context.signal.addEventListener("abort", () =>
+            handlerAborted.resolve(context.signal.reason),
+          );
+          callbackStarted.resolve();
+          return hostSide.impl.sleep(request, context);
+        },
+      }),
+      { signal: serving.signal },
+    );
+    const call = plugin.dispense("fixture").callBack({ brokerId: served.id, durationMs: 30_000 });
+    await callbackStarted.promise;
+    serving.abort();
+    const reason = await handlerAborted.promise;
+    assert.ok(reason instanceof PluginError && reason.code === "CANCELLED", String(reason));
+    // The plugin's call through the closed brokered server fails rather than hang.
+    await assert.rejects(call, (e: unknown) => e instanceof PluginError);
+  });
+
+  it("the broker's serve methods refuse an already-aborted signal with CANCELLED", async () => {
+    await using plugin = await startFixture("test-grpc");
+    const signal = AbortSignal.abort(new Error("not now"));
+    const cancelled = (e: unknown) => e instanceof PluginError && e.code === "CANCELLED";
+    await assert.rejects(plugin.broker.serve(fixtureService(), { signal }), cancelled);
+    await assert.rejects(plugin.broker.serveReadable(patternSource(10), { signal }), cancelled);
+    await assert.rejects(plugin.broker.serveWritable(hashingSink().sink, { signal }), cancelled);
+  });
+
   it("the host's deadline reaches the callback the plugin makes into the host", async () => {
     await using plugin = await startFixture("test-grpc");
     const hostSide = fixtureService();

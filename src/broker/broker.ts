@@ -6,14 +6,17 @@ import { PluginError } from "../errors/plugin-error.ts";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { AsyncQueue } from "../internal/async-queue.ts";
 import { afterLoopTurn } from "../internal/settle.ts";
+import { stepError } from "../internal/step.ts";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { createClient } from "../rpc/core/client.ts";
 import type {
   BrokeredServer,
+  BrokerServeOptions,
   Channel,
   Client,
   HandlerBroker,
+  ServeArgument,
   ServiceRegistration,
 } from "../rpc/core/types.ts";
 import { RpcServer } from "../rpc/grpc/server.ts";
@@ -45,7 +48,7 @@ export interface BrokerOptions {
   readonly wire?: BrokerWire | undefined;
 }
 
-export type { BrokeredServer } from "../rpc/core/types.ts";
+export type { BrokeredServer, BrokerServeOptions, ServeArgument } from "../rpc/core/types.ts";
 
 interface Closable {
   close(): Promise<void> | void;
@@ -112,18 +115,18 @@ export class Broker implements HandlerBroker {
    * message field, as go-plugin's bidirectional example does). The id is announced only once the
    * server accepts connections.
    */
-  async serve(
-    ...services: ReadonlyArray<ServiceRegistration<DescService>>
-  ): Promise<BrokeredServer> {
+  async serve(...services: ReadonlyArray<ServeArgument>): Promise<BrokeredServer> {
     return this.acceptAndServe(this.nextId(), ...services);
   }
 
-  /** Serves `services` under a given id (go-plugin's AcceptAndServe). */
-  async acceptAndServe(
-    id: number,
-    ...services: ReadonlyArray<ServiceRegistration<DescService>>
-  ): Promise<BrokeredServer> {
+  /**
+   * Serves `services` under a given id (go-plugin's AcceptAndServe). A `{ signal }` as the last
+   * argument ends the brokered server when it aborts (as `close()` does).
+   */
+  async acceptAndServe(id: number, ...args: ReadonlyArray<ServeArgument>): Promise<BrokeredServer> {
+    const { services, signal } = splitServeArguments(args);
     this.#checkOpen();
+    if (signal?.aborted) throw stepError(signal, "brokered serve");
     const rpc = new RpcServer({
       maxReceiveMessageBytes: this.#options.maxReceiveMessageBytes,
       maxSendMessageBytes: this.#options.maxSendMessageBytes,
@@ -138,12 +141,16 @@ export class Broker implements HandlerBroker {
     const resource = {
       close: async () => {
         this.#resources.delete(resource);
+        signal?.removeEventListener("abort", onAbort);
         rpc.abortAll("the broker closed");
         await served.close();
         cleanup();
       },
     };
+    const onAbort = () => void resource.close();
     this.#resources.add(resource);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
     return { id, close: resource.close };
   }
 
@@ -180,13 +187,13 @@ export class Broker implements HandlerBroker {
    * Bytes flow over a dedicated brokered connection (TLS under AutoMTLS) with the socket's
    * back-pressure, so memory stays flat whatever the size.
    */
-  async serveReadable(source: Readable): Promise<number> {
-    return this.#serveBytes((socket) => pipeline(source, framedWriter(socket)));
+  async serveReadable(source: Readable, options: BrokerServeOptions = {}): Promise<number> {
+    return this.#serveBytes((socket) => pipeline(source, framedWriter(socket)), options.signal);
   }
 
   /** Hands a byte sink to the peer: the peer writes into the Writable `dialWritable` returns. */
-  async serveWritable(sink: Writable): Promise<number> {
-    return this.#serveBytes((socket) => pipeline(framedReader(socket), sink));
+  async serveWritable(sink: Writable, options: BrokerServeOptions = {}): Promise<number> {
+    return this.#serveBytes((socket) => pipeline(framedReader(socket), sink), options.signal);
   }
 
   /** Reads a byte source the peer served under `id`. */
@@ -222,8 +229,12 @@ export class Broker implements HandlerBroker {
     if (resources.length > 0) await afterLoopTurn();
   }
 
-  async #serveBytes(transfer: (socket: Duplex) => Promise<void>): Promise<number> {
+  async #serveBytes(
+    transfer: (socket: Duplex) => Promise<void>,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
     this.#checkOpen();
+    if (signal?.aborted) throw stepError(signal, "brokered serve");
     const id = this.nextId();
     const tls = this.#options.tls;
     const server: Server =
@@ -234,6 +245,7 @@ export class Broker implements HandlerBroker {
     const resource = {
       close: async () => {
         this.#resources.delete(resource);
+        signal?.removeEventListener("abort", onAbort);
         // A server that never listened (multiplexed mode) reports ERR_SERVER_NOT_RUNNING: fine.
         await new Promise<void>((resolve) => server.close(() => resolve()));
         cleanup?.();
@@ -249,7 +261,11 @@ export class Broker implements HandlerBroker {
       });
     };
     server.once(tls === undefined ? "connection" : "secureConnection", onConnection);
+    // An abort before the peer connects stops listening; a transfer under way goes on.
+    const onAbort = () => void resource.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
     cleanup = await this.#transport.accept(id, server);
+    if (signal?.aborted) onAbort();
     return id;
   }
 
@@ -285,4 +301,17 @@ export class Broker implements HandlerBroker {
   #checkOpen(): void {
     if (this.#closed !== undefined) throw this.#closed;
   }
+}
+
+function splitServeArguments(args: ReadonlyArray<ServeArgument>): {
+  services: ServiceRegistration<DescService>[];
+  signal: AbortSignal | undefined;
+} {
+  const services: ServiceRegistration<DescService>[] = [];
+  let signal: AbortSignal | undefined;
+  for (const arg of args) {
+    if ("service" in arg) services.push(arg);
+    else signal = arg.signal;
+  }
+  return { services, signal };
 }

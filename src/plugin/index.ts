@@ -11,8 +11,10 @@ export type { Logger, LogLevel } from "../protocol/hclog.ts";
 export type {
   BrokerDialOptions,
   BrokeredServer,
+  BrokerServeOptions,
   HandlerBroker,
   HandlerContext,
+  ServeArgument,
   ServiceImpl,
   ServiceRegistration,
 } from "../rpc/core/types.ts";

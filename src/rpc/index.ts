@@ -8,11 +8,13 @@ import "../internal/check-node.ts";
 export type {
   BrokerDialOptions,
   BrokeredServer,
+  BrokerServeOptions,
   CallOptions,
   Channel,
   Client,
   HandlerBroker,
   HandlerContext,
+  ServeArgument,
   ServiceImpl,
   ServiceRegistration,
 } from "./core/types.ts";

@@ -60,6 +60,15 @@ export interface BrokerDialOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Options of the broker's serve methods. */
+export interface BrokerServeOptions {
+  /** Ends the brokered server (or stops waiting for the peer to connect) when it aborts. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What the broker's `serve` and `acceptAndServe` take: services, then optionally `{ signal }`. */
+export type ServeArgument = ServiceRegistration<DescService> | BrokerServeOptions;
+
 /** A service served through the broker; `id` is what the peer dials. */
 export interface BrokeredServer {
   readonly id: number;
@@ -75,12 +84,9 @@ export interface HandlerBroker {
   /** A fresh id to serve something under (go-plugin's NextId). */
   nextId(): number;
   /** Serves `services` on a new brokered server; hand its `id` to the peer. */
-  serve(...services: ReadonlyArray<ServiceRegistration<DescService>>): Promise<BrokeredServer>;
+  serve(...services: ReadonlyArray<ServeArgument>): Promise<BrokeredServer>;
   /** Serves `services` under a given id (go-plugin's AcceptAndServe). */
-  acceptAndServe(
-    id: number,
-    ...services: ReadonlyArray<ServiceRegistration<DescService>>
-  ): Promise<BrokeredServer>;
+  acceptAndServe(id: number, ...services: ReadonlyArray<ServeArgument>): Promise<BrokeredServer>;
   /** Dials a service the peer serves under `id`: a channel for typed clients. */
   dial(id: number, options?: BrokerDialOptions): Promise<Channel>;
   /** A typed client for the service the peer serves under `id`. */
@@ -90,9 +96,9 @@ export interface HandlerBroker {
     options?: BrokerDialOptions,
   ): Promise<Client<S>>;
   /** Hands a byte source to the peer; returns the id it reads it by. */
-  serveReadable(source: Readable): Promise<number>;
+  serveReadable(source: Readable, options?: BrokerServeOptions): Promise<number>;
   /** Hands a byte sink to the peer; returns the id it writes it by. */
-  serveWritable(sink: Writable): Promise<number>;
+  serveWritable(sink: Writable, options?: BrokerServeOptions): Promise<number>;
   /** Reads a byte source the peer served under `id`. */
   dialReadable(id: number, options?: BrokerDialOptions): Promise<Readable>;
   /** Writes into a byte sink the peer served under `id`; `end()` it when done. */
