@@ -30,7 +30,9 @@ export function startStep(
     timeoutMs === undefined || timeoutMs > maxTimerMs
       ? undefined
       : setTimeout(() => controller.abort(onTimeout()), Math.max(0, timeoutMs));
-  timer?.unref();
+  // Not unref'd: someone awaits the operation, and a wait with nothing else pending (a call
+  // waiting for a restarting plugin) must keep the process alive until it settles. Disposing the
+  // step clears the timer.
   const onAbort = () => controller.abort(signal?.reason);
   if (signal?.aborted) controller.abort(signal.reason);
   else signal?.addEventListener("abort", onAbort, { once: true });

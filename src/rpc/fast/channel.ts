@@ -228,18 +228,18 @@ class FastClientStream implements ClientStream {
   }
 
   write(body: Encoded): Promise<void> | undefined {
-    const credit = this.credit!;
-    const send = () => {
-      credit.spend(encodedSize(body));
-      this.#connection.writer.frame(FrameType.message, this.#id, undefined, body);
-    };
-    if (credit.available) {
-      send();
+    if (this.credit!.available) {
+      this.#send(body);
       return undefined;
     }
-    return credit.wait().then(() => {
-      if (!this.call.done) send();
+    return this.credit!.wait().then(() => {
+      if (!this.call.done) this.#send(body);
     });
+  }
+
+  #send(body: Encoded): void {
+    this.credit!.spend(encodedSize(body));
+    this.#connection.writer.frame(FrameType.message, this.#id, undefined, body);
   }
 
   end(): void {

@@ -217,7 +217,7 @@ export class FastServerConnection {
         this.#calls.get(frame.id)?.call?.cancel("call cancelled by the caller");
         return;
       case FrameType.credit:
-        this.#calls.get(frame.id)?.credit.add(frame.payload.readUInt32BE(0));
+        this.#calls.get(frame.id)?.credit?.add(frame.payload.readUInt32BE(0));
         return;
       default:
         return; // unknown frame types are ignored, so the wire can grow
@@ -276,57 +276,76 @@ export class FastServerConnection {
   }
 }
 
-/** One served call's frames: its id, the credit it sends with, the window it grants. */
+/**
+ * One served call's frames: its id, the credit it sends with, the window it grants. A unary call
+ * needs neither (its request is in the call frame, its response one reply frame): they are made
+ * only for the streaming kinds, once the router has the call.
+ */
 class FastServerStream implements ServerStream {
   readonly #connection: FastServerConnection;
   readonly #id: number;
-  readonly credit = new Credit();
-  readonly #window: ReceiveWindow;
-  /** The call the router opened; undefined while it is being routed or when it was refused. */
-  call: ServerCall | undefined;
+  credit: Credit | undefined;
+  #window: ReceiveWindow | undefined;
+  #call: ServerCall | undefined;
 
   constructor(connection: FastServerConnection, id: number) {
     this.#connection = connection;
     this.#id = id;
-    this.#window = new ReceiveWindow((bytes) =>
-      connection.write(FrameType.credit, id, encodeCredit(bytes)),
-    );
+  }
+
+  /** The call the router opened; undefined while it is being routed or when it was refused. */
+  get call(): ServerCall | undefined {
+    return this.#call;
+  }
+
+  set call(call: ServerCall) {
+    this.#call = call;
+    const kind = call.kind;
+    if (kind !== "unary") this.credit = new Credit();
+    if (call.streamsRequests) {
+      const connection = this.#connection;
+      const id = this.#id;
+      this.#window = new ReceiveWindow((bytes) =>
+        connection.write(FrameType.credit, id, encodeCredit(bytes)),
+      );
+    }
   }
 
   /** Bytes of the client's messages this call holds. */
   get bufferedBytes(): number {
-    return this.#window.bufferedBytes;
+    return this.#window?.bufferedBytes ?? 0;
   }
 
   onMessage(payload: Buffer): void {
-    const call = this.call;
+    const call = this.#call;
     if (call === undefined || call.done) return;
-    if (call.streamsRequests) {
-      if (!this.#window.acceptsMore) {
+    const window = this.#window;
+    if (window !== undefined) {
+      if (!window.acceptsMore) {
         call.fail(
           GrpcStatus.RESOURCE_EXHAUSTED,
           `the client sent beyond its flow-control window of ${initialCreditBytes} bytes`,
         );
         return;
       }
-      this.#window.received(payload.byteLength);
+      window.received(payload.byteLength);
     }
     call.receive(payload);
   }
 
   send(body: Encoded): Promise<void> | undefined {
-    const credit = this.credit;
-    const send = () => {
-      credit.spend(encodedSize(body));
-      this.#connection.write(FrameType.message, this.#id, undefined, body);
-    };
-    if (credit.available) {
-      send();
+    if (this.credit!.available) {
+      this.#sendNow(body);
       return undefined;
     }
-    return credit.wait().then(() => {
-      if (this.call?.done !== true) send();
+    return this.credit!.wait().then(() => {
+      if (this.#call?.done !== true) this.#sendNow(body);
     });
+  }
+
+  #sendNow(body: Encoded): void {
+    this.credit!.spend(encodedSize(body));
+    this.#connection.write(FrameType.message, this.#id, undefined, body);
   }
 
   reply(body: Encoded): void {
@@ -338,11 +357,11 @@ class FastServerStream implements ServerStream {
   }
 
   consumed(bytes: number): void {
-    this.#window.taken(bytes);
+    this.#window?.taken(bytes);
   }
 
   release(): void {
-    this.credit.release();
+    this.credit?.release();
     this.#connection.release(this.#id);
   }
 }
