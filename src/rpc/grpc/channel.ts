@@ -196,8 +196,9 @@ class GrpcClientStream implements ClientStream {
     if (!this.#stream.destroyed) this.#stream.close(http2Codes.NGHTTP2_CANCEL);
   }
 
+  /** Resumes a paused stream once the consumer has caught up (not at every message it takes). */
   consumed(_bytes: number, queued: number): void {
-    if (queued < highWaterMessages && this.#stream.isPaused()) this.#stream.resume();
+    if (queued === 0 && this.#stream.isPaused()) this.#stream.resume();
   }
 
   release(): void {

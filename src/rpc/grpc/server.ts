@@ -71,6 +71,8 @@ class GrpcServerStream implements ServerStream {
   readonly #stream: ServerHttp2Stream;
   #started = false;
   #finished = false;
+  /** Request bytes received and not yet taken by the handler. */
+  #queuedBytes = 0;
 
   constructor(stream: ServerHttp2Stream) {
     this.#stream = stream;
@@ -82,14 +84,17 @@ class GrpcServerStream implements ServerStream {
     const decoder = new FrameDecoder(maxReceive);
     stream.on("data", (chunk: Buffer) => {
       try {
-        for (const payload of decoder.push(chunk)) call.receive(payload);
+        for (const payload of decoder.push(chunk)) {
+          this.#queuedBytes += payload.byteLength;
+          call.receive(payload);
+        }
       } catch (error) {
         // An oversize or compressed message: the decoder's PluginError says which.
         const failure = PluginError.from(error, "INTERNAL");
         call.fail(failure.grpcStatus, failure.rawMessage);
         return;
       }
-      if (call.queued >= highWaterMessages) stream.pause();
+      if (this.#queuedBytes >= highWaterBytes && call.queued > 0) stream.pause();
     });
     stream.once("end", () => {
       if (!decoder.idle) {
@@ -159,13 +164,19 @@ class GrpcServerStream implements ServerStream {
     }
   }
 
-  consumed(_bytes: number, queued: number): void {
-    if (queued < highWaterMessages && this.#stream.isPaused()) this.#stream.resume();
+  consumed(bytes: number): void {
+    this.#queuedBytes -= bytes;
+    // Resume once the handler has caught up halfway, not at every message it takes.
+    if (this.#queuedBytes <= highWaterBytes / 2 && this.#stream.isPaused()) this.#stream.resume();
   }
 }
 
-/** Requests buffered before the caller is slowed down (HTTP/2 flow control does the rest). */
-const highWaterMessages = 16;
+/**
+ * Request bytes buffered for the handler before the caller is slowed down (HTTP/2 flow control
+ * does the rest): as much as a readable stream buffers by default, so small messages do not
+ * pause and resume the stream at every few messages.
+ */
+const highWaterBytes = 64 * 1024;
 
 // Shared per-call constants: node:http2 copies headers before use, so they are never mutated.
 const okHeaders = { ":status": 200, "content-type": "application/grpc" };
