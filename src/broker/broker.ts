@@ -4,12 +4,12 @@ import { pipeline } from "node:stream/promises";
 import type { DescService } from "@bufbuild/protobuf";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
-import { AsyncQueue } from "../internal/async-queue.ts";
 import { afterLoopTurn } from "../internal/settle.ts";
 import { stepError } from "../internal/step.ts";
 import type { Network } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { createClient } from "../rpc/core/client.ts";
+import { Inbox } from "../rpc/core/inbox.ts";
 import type {
   BrokeredServer,
   BrokerServeOptions,
@@ -62,7 +62,7 @@ interface Closable {
  */
 export class Broker implements HandlerBroker {
   readonly #options: BrokerOptions;
-  readonly #outgoing = new AsyncQueue<ConnInfo>();
+  readonly #outgoing = new Inbox<ConnInfo>();
   readonly #mailbox = new Mailbox();
   readonly #resources = new Set<Closable>();
   #lastId = 0;
@@ -87,7 +87,7 @@ export class Broker implements HandlerBroker {
     this.#transport = muxTransport(router, this.#send, this.#takeInfo);
   }
 
-  readonly #send = (info: ConnInfo) => this.#outgoing.push(info);
+  readonly #send = (info: ConnInfo) => this.#outgoing.push(info, 0);
   readonly #takeInfo = (id: number, options: DialOptions) =>
     this.#mailbox.take(id, options.timeoutMs, options.signal);
 

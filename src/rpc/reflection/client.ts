@@ -9,8 +9,8 @@ import type {
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionAlpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { AsyncQueue } from "../../internal/async-queue.ts";
 import { createClient } from "../core/client.ts";
+import { Inbox } from "../core/inbox.ts";
 import type { CallOptions, Channel, Client } from "../core/types.ts";
 import { fileRegistryOf } from "./file-set.ts";
 
@@ -20,7 +20,7 @@ export type ClientSource = Channel | { client<S extends DescService>(service: S)
 type Request = MessageInitShape<typeof ServerReflectionRequestSchema>["messageRequest"];
 type Version = "v1" | "v1alpha";
 interface Stream {
-  readonly queue: AsyncQueue<unknown>;
+  readonly queue: Inbox<unknown>;
   readonly responses: AsyncIterator<ServerReflectionResponse>;
 }
 
@@ -134,7 +134,7 @@ export class ReflectionClient implements Disposable {
   async #ask(request: Request): Promise<ServerReflectionResponse> {
     for (;;) {
       const stream = this.#open();
-      stream.queue.push({ messageRequest: request });
+      stream.queue.push({ messageRequest: request }, 0);
       let next: IteratorResult<ServerReflectionResponse>;
       try {
         next = await stream.responses.next();
@@ -165,7 +165,7 @@ export class ReflectionClient implements Disposable {
   #open(): Stream {
     if (this.#stream !== undefined) return this.#stream;
     this.#version ??= "v1";
-    const queue = new AsyncQueue<unknown>();
+    const queue = new Inbox<unknown>();
     // v1alpha's messages are v1's field for field; only the service name differs.
     const service = this.#version === "v1" ? ServerReflection : ServerReflectionAlpha;
     const client = clientFor(this.#source, service) as unknown as Client<typeof ServerReflection>;
