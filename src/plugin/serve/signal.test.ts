@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, it } from "node:test";
+import { collector } from "../../../test/support/collector.ts";
 import {
   recordingLogger,
   repoRoot,
@@ -20,17 +20,6 @@ import { serve } from "./serve.ts";
 
 const signalPlugin = join(repoRoot, "test/fixtures/signal-plugin.ts");
 const nodeFlags = ["--conditions=plugwire-source"];
-
-function collector() {
-  let text = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 /** The fixture's `report {json}` lines on stderr, parsed. */
 function reports(stderr: string): Array<Record<string, unknown>> {

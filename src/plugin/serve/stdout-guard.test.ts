@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, it } from "node:test";
+import { collector } from "../../../test/support/collector.ts";
 import { repoRoot, testHandshake, testPlugins, waitFor } from "../../../test/support/fixture.ts";
 import { runGoHost } from "../../../test/support/interop.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
@@ -17,17 +17,6 @@ const lateGuardPlugin = join(fixtures, "late-guard-plugin.ts");
 const banner = "banner-dep v1.0 ready\n";
 /** Node flags of every plugin here; `plugwire/plugin` resolves to src/ (the package's own condition). */
 const nodeFlags = ["--conditions=plugwire-source"];
-
-function collector() {
-  let text = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 function startNode(args: string[], options: { handshake?: typeof testHandshake } = {}) {
   const stdout = collector();
