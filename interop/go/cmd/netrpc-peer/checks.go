@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"net/rpc"
+	"sync"
+	"time"
+)
+
+// runChecks calls a net/rpc server implementing service.go's Plugin (our TypeScript server in
+// the tests) the way a Go host would, and prints what came back: one {"event": "check"} each,
+// with the reply or the error text, for the test to compare.
+func runChecks(client *rpc.Client) {
+	check := func(name, method string, args any, reply any) {
+		err := client.Call(method, args, reply)
+		event := map[string]any{"event": "check", "name": name}
+		if err != nil {
+			event["error"] = err.Error()
+		} else {
+			event["reply"] = reply
+		}
+		emit(event)
+	}
+	var s string
+	check("greet", "Plugin.Greet", new(any), &s)
+	var echo string
+	check("echo", "Plugin.Echo", "héllo, wörld ✓", &echo)
+	var sum int64
+	check("add", "Plugin.Add", AddArgs{A: 40, B: 2}, &sum)
+	var negative int64
+	check("addNegative", "Plugin.Add", AddArgs{A: -5, B: 3}, &negative)
+	var put any
+	check("put", "Plugin.Put", PutRequest{Key: "k", Value: []byte{1, 2, 3}}, &put)
+	var got []byte
+	check("get", "Plugin.Get", "k", &got)
+	var missing []byte
+	check("getMissing", "Plugin.Get", "nope", &missing)
+	var failed string
+	check("fail", "Plugin.Fail", "boom", &failed)
+	var none string
+	check("unknownMethod", "Plugin.Nope", "x", &none)
+	check("unknownService", "Nope.Greet", "x", &none)
+	// An argument of the wrong type: the server must answer an error and stay in sync.
+	var wrong int64
+	check("wrongArgs", "Plugin.Add", "not a struct", &wrong)
+	var after string
+	check("afterErrors", "Plugin.Echo", "still in sync", &after)
+	var person Person
+	check("birthday", "Plugin.Birthday", Person{
+		Name:    "Ada",
+		Age:     36,
+		Score:   99.5,
+		Tags:    []string{"math"},
+		Attrs:   map[string]int64{"engines": 2},
+		Created: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC),
+	}, &person)
+	var total int64
+	check("sum", "Plugin.Sum", []int64{1, 2, 3, 4, 1 << 40}, &total)
+	concurrent(client)
+}
+
+// concurrent makes 64 calls at once, each sleeping a little on the server, and reports how many
+// came back with their own reply (replies matched by sequence number).
+func concurrent(client *rpc.Client) {
+	const calls = 64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	matched := 0
+	var problems []string
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var reply string
+			want := fmt.Sprintf("call %d", i)
+			err := client.Call("Plugin.Echo", want, &reply)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil && reply == want {
+				matched++
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: %q %v", want, reply, err))
+			}
+		}()
+	}
+	wg.Wait()
+	emit(map[string]any{"event": "check", "name": "concurrent", "reply": matched, "problems": problems})
+}
