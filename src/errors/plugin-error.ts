@@ -50,6 +50,16 @@ export const ErrorCode = {
   BUILD_FAILED: "BUILD_FAILED",
   /** Fetching a plugin's source (git clone, ref lookup) failed. */
   FETCH_FAILED: "FETCH_FAILED",
+  /**
+   * A registry, module proxy, git remote or download server could not be reached, or answered
+   * with a server error: nothing was fetched. Retry later, or check the registry settings.
+   */
+  SOURCE_UNAVAILABLE: "SOURCE_UNAVAILABLE",
+  /**
+   * Fetched bytes do not match the integrity they were published or locked with (npm's
+   * `dist.integrity`, Go's go.sum/sumdb hash, an archive's SHA256SUMS line); nothing was installed.
+   */
+  INTEGRITY_MISMATCH: "INTEGRITY_MISMATCH",
   /** No plugin or provider is registered under the name asked for. */
   PROVIDER_UNKNOWN: "PROVIDER_UNKNOWN",
   /** A .proto file or FileDescriptorSet given to describe a plugin could not be read or compiled. */
