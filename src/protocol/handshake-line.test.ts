@@ -116,6 +116,42 @@ describe("handshake line", () => {
     );
   });
 
+  it("accepts netrpc (field 5, or no field 5) where the host's plugins for the version speak it", () => {
+    // Version 1's plugins are net/rpc interfaces, version 2's gRPC services (VersionedPlugins).
+    const protocols = (version: number) =>
+      version === 1 ? ["netrpc" as const] : ["grpc" as const];
+    const parseBy = (line: string) =>
+      parseHandshake(line, { versions: [1, 2], multiplex: false, protocols });
+    assert.equal(parseBy("1|1|tcp|:1234").protocol, "netrpc");
+    assert.equal(parseBy("1|1|unix|/x|netrpc|").protocol, "netrpc");
+    assert.equal(parseBy("1|2|unix|/x|grpc|").protocol, "grpc");
+    assert.throws(
+      () => parseBy("1|2|unix|/x|netrpc|"),
+      (e: unknown) =>
+        e instanceof PluginError &&
+        e.code === "PROTOCOL_UNSUPPORTED" &&
+        /^unsupported plugin protocol "netrpc". Supported: \[grpc\]/.test(e.rawMessage) &&
+        /netrpc.define/.test(e.rawMessage),
+    );
+    assert.throws(
+      () => parseBy("1|1|unix|/x|grpc|"),
+      (e: unknown) =>
+        e instanceof PluginError &&
+        /^unsupported plugin protocol "grpc". Supported: \[netrpc\]/.test(e.rawMessage),
+    );
+    // The fast wire is gRPC: never accepted for a net/rpc version.
+    assert.throws(
+      () =>
+        parseHandshake("1|1|unix|/x|grpc+fast/1|", {
+          versions: [1],
+          multiplex: false,
+          fastWire: true,
+          protocols,
+        }),
+      (e: unknown) => e instanceof PluginError && e.code === "PROTOCOL_UNSUPPORTED",
+    );
+  });
+
   it("applies go-plugin's multiplexing rules", () => {
     rejects(
       "1|1|unix|/x|grpc|",

@@ -39,6 +39,11 @@ export interface ParseHandshakeOptions {
   readonly multiplex: boolean;
   /** Whether the host offered the fast wire (only then is `grpc+fast/1` accepted). */
   readonly fastWire?: boolean | undefined;
+  /**
+   * The protocols the host speaks for a version (go-plugin's AllowedProtocols, narrowed to what
+   * the plugin set of that version can dispense). Default: gRPC only.
+   */
+  readonly protocols?: ((version: number) => readonly WireProtocol[]) | undefined;
 }
 
 /** A handshake with every field checked; `muxSupported` tells whether multiplexing is on. */
@@ -60,7 +65,7 @@ export function parseHandshake(
   checkCoreVersion(fields.core, rawLine);
   const protocolVersion = parseAppVersion(fields.app, options.versions, rawLine);
   const network = parseNetwork(fields.network, fields.address, rawLine);
-  const { protocol, fastWire } = parseProtocol(fields.protocol, options, rawLine);
+  const { protocol, fastWire } = parseProtocol(fields.protocol, protocolVersion, options, rawLine);
   const serverCert = parseCertField(fields.cert);
   const muxSupported = parseMuxField(fields.mux, options.multiplex);
   return {
@@ -171,23 +176,47 @@ function parseNetwork(field: string, address: string, rawLine: string): Network 
   return field;
 }
 
-/** Field 5: gRPC (netrpc when absent, as go-plugin reads it), or the fast wire if offered. */
+/**
+ * Field 5: `grpc` or `netrpc` (netrpc when absent, as go-plugin reads it), or the fast wire if
+ * offered; it must be one the host speaks for the negotiated version.
+ */
 function parseProtocol(
   field: string | undefined,
+  version: number,
   options: ParseHandshakeOptions,
   rawLine: string,
 ): { protocol: WireProtocol; fastWire: boolean } {
   const fastWire = options.fastWire === true && field === fastWireProtocolField;
   const protocol = fastWire ? "grpc" : (field ?? "netrpc");
-  if (protocol !== "grpc") {
+  const allowed = options.protocols?.(version) ?? ["grpc"];
+  if (!(allowed as readonly string[]).includes(protocol)) {
     throw lineError(
       "PROTOCOL_UNSUPPORTED",
-      `unsupported plugin protocol "${protocol}". Supported: [grpc]\n\n` +
-        "plugwire speaks go-plugin's gRPC protocol only; rebuild the plugin with GRPCServer set.",
+      `unsupported plugin protocol "${protocol}". Supported: [${allowed.join(" ")}]\n\n` +
+        protocolHint(protocol, version, allowed),
       rawLine,
+      { protocol, pluginVersion: version, allowedProtocols: allowed },
     );
   }
-  return { protocol, fastWire };
+  return { protocol: protocol as WireProtocol, fastWire };
+}
+
+/** What to do when the plugin speaks a protocol the host's plugins for its version do not. */
+function protocolHint(protocol: string, version: number, allowed: readonly string[]): string {
+  if (protocol === "netrpc" && allowed.includes("grpc")) {
+    return (
+      `The plugin serves version ${version} over go-plugin's net/rpc protocol, but the host's plugins ` +
+      "for that version are gRPC services: declare them as net/rpc interfaces (netrpc.define) to load it, " +
+      "or rebuild the plugin with GRPCServer set."
+    );
+  }
+  if (protocol === "grpc" && allowed.includes("netrpc")) {
+    return (
+      `The plugin serves version ${version} over gRPC, but the host's plugins for that version are ` +
+      "net/rpc interfaces: declare them as gRPC services to load it."
+    );
+  }
+  return "Use a plugin built for this host, or allow its protocol (allowedProtocols).";
 }
 
 /**
