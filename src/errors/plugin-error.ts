@@ -72,6 +72,16 @@ export const ErrorCode = {
   LOCK_MISMATCH: "LOCK_MISMATCH",
   /** The lock file would change, but it is frozen (`--frozen`, CI). */
   LOCK_FROZEN: "LOCK_FROZEN",
+  /**
+   * A configured plugin has no installed artifact the lock vouches for (never installed, its
+   * source or constraint changed since, or the installed file is gone): run `plugwire install`.
+   */
+  NOT_INSTALLED: "NOT_INSTALLED",
+  /**
+   * The plugin's manifest `engines` does not include this host (plugwire's version or the
+   * application's, `[manager] host_versions`); it was not started. The ranges are in the message.
+   */
+  PLUGIN_INCOMPATIBLE: "PLUGIN_INCOMPATIBLE",
   /** The trust policy requires a signature and the artifact has none. */
   SIGNATURE_MISSING: "SIGNATURE_MISSING",
   /** The signature is valid but made by a key the host does not trust. */
