@@ -2,6 +2,7 @@
 // both ways, and its failure modes.
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import {
   digestOf,
@@ -234,6 +235,28 @@ describe("byte streams through the broker", () => {
       assert.equal(received.sha256, offer.sha256);
     });
   }
+
+  it("a host that stops reading early fails the plugin's write, and the plugin lives on", async () => {
+    await using plugin = await startFixture("test-grpc");
+    let received = 0;
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        // Stop after 4 MiB: the host's end of the brokered connection is destroyed.
+        callback(received > 4 * 1024 * 1024 ? new Error("enough") : null);
+      },
+    });
+    const id = await plugin.broker.serveWritable(sink);
+    // The plugin's pipeline into the dialled Writable rejects (the reader went away), so its
+    // handler fails with a status, where an uncaught EPIPE would have killed the plugin.
+    await assert.rejects(
+      plugin.dispense("fixture").produce({ brokerId: id, bytes: BigInt(1024 * 1024 * 1024) }),
+      (error: unknown) => error instanceof PluginError && error.code !== "PLUGIN_EXITED",
+    );
+    assert.equal(plugin.state.t, "running");
+    const again = await plugin.dispense("fixture").source({ bytes: 1024n });
+    assert.equal(again.bytes, 1024n);
+  });
 
   it("the reader sees an error, not a silent truncation, when the plugin dies mid-stream", async () => {
     const plugin = await startFixture("test-grpc");

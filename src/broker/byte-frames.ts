@@ -9,9 +9,15 @@ import { PluginError } from "../errors/plugin-error.ts";
  */
 const end = Buffer.alloc(4);
 
-/** A Writable that frames what is written into `socket`, with the socket's back-pressure. */
+/**
+ * A Writable that frames what is written into `socket`, with the socket's back-pressure. A reader
+ * that stops early (it destroyed its end, or its process died) shows up here as EPIPE/ECONNRESET
+ * or a close: the Writable then fails with UNAVAILABLE, so a pipeline into it rejects instead of
+ * the socket's error crashing the writing process or a wait for `drain` hanging for ever.
+ */
 export function framedWriter(socket: Duplex): Writable {
-  return new Writable({
+  let ended = false;
+  const writable = new Writable({
     highWaterMark: 256 * 1024,
     write(chunk: Buffer, _encoding, callback) {
       if (chunk.length === 0) {
@@ -28,7 +34,10 @@ export function framedWriter(socket: Duplex): Writable {
       else socket.once("drain", () => callback());
     },
     final(callback) {
-      socket.end(end, () => callback());
+      socket.end(end, () => {
+        ended = true;
+        callback();
+      });
     },
     destroy(error, callback) {
       // No end marker: the reader reports the stream as cut short.
@@ -36,6 +45,21 @@ export function framedWriter(socket: Duplex): Writable {
       callback(error);
     },
   });
+  const readerGone = (error?: Error) => {
+    if (ended || writable.destroyed) return;
+    const why = error === undefined ? "it closed the connection" : error.message;
+    writable.destroy(
+      new PluginError(
+        "UNAVAILABLE",
+        `the reader of the brokered byte stream stopped before its end (${why}); the rest was not sent`,
+        { cause: error },
+      ),
+    );
+  };
+  // `on`, not `once`: a socket may report more than one error, and each needs a listener.
+  socket.on("error", readerGone);
+  socket.once("close", () => readerGone());
+  return writable;
 }
 
 /** A Readable of the chunks framed on `socket`; it fails if the socket ends before the marker. */
@@ -108,8 +132,8 @@ export function framedReader(socket: Duplex): Readable {
   };
   socket.once("end", cutShort);
   socket.once("close", cutShort);
-  socket.once("error", (error: Error) => {
-    if (!finished)
+  socket.on("error", (error: Error) => {
+    if (!finished && !readable.destroyed)
       readable.destroy(
         new PluginError("UNAVAILABLE", `the brokered byte stream failed: ${error.message}`, {
           cause: error,

@@ -1,0 +1,83 @@
+// Brokered byte streams over a real unix socket: the framing, and a reader that stops early.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createConnection, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { after, describe, it } from "node:test";
+import { PluginError } from "../errors/plugin-error.ts";
+import { framedReader, framedWriter } from "./byte-frames.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "plugwire-frames-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let sockets = 0;
+
+/** A connected pair of real unix sockets. */
+async function socketPair(): Promise<[writer: Socket, reader: Socket]> {
+  const path = join(dir, `s${sockets++}`);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const accepted = new Promise<Socket>((resolve) => server.once("connection", resolve));
+  const writer = createConnection(path);
+  const reader = await accepted;
+  server.close();
+  return [writer, reader];
+}
+
+/** An endless source of 64 KiB chunks. */
+function endless(): Readable {
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  return new Readable({
+    read() {
+      this.push(chunk);
+    },
+  });
+}
+
+describe("brokered byte frames", () => {
+  it("carry the bytes whole and end with the end marker", async () => {
+    const [w, r] = await socketPair();
+    const sent = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    const received: Buffer[] = [];
+    await Promise.all([
+      pipeline(Readable.from([sent.subarray(0, 1000), sent.subarray(1000)]), framedWriter(w)),
+      (async () => {
+        for await (const chunk of framedReader(r)) received.push(chunk as Buffer);
+      })(),
+    ]);
+    assert.deepEqual(Buffer.concat(received), sent);
+  });
+
+  it("a reader that stops early fails the writer's pipeline with UNAVAILABLE, not an uncaught EPIPE", async () => {
+    const [w, r] = await socketPair();
+    const writing = pipeline(endless(), framedWriter(w));
+    let read = 0;
+    for await (const chunk of framedReader(r)) {
+      read += (chunk as Buffer).length;
+      if (read > 1024 * 1024) break; // destroys the reader, and its socket
+    }
+    await assert.rejects(writing, (error: unknown) => {
+      assert.ok(error instanceof PluginError);
+      assert.equal(error.code, "UNAVAILABLE");
+      assert.match(error.message, /reader of the brokered byte stream stopped before its end/);
+      return true;
+    });
+    assert.ok(w.destroyed);
+  });
+
+  it("the reader reports a writer that died as DATA_LOSS, not a clean end", async () => {
+    const [w, r] = await socketPair();
+    const reading = (async () => {
+      for await (const _ of framedReader(r));
+    })();
+    w.write(Buffer.from([0, 0, 0, 8, 1, 2]));
+    w.destroy();
+    await assert.rejects(reading, (error: unknown) => {
+      assert.ok(error instanceof PluginError);
+      assert.equal(error.code, "DATA_LOSS");
+      return true;
+    });
+  });
+});
