@@ -88,6 +88,11 @@ export const ErrorCode = {
   SIGNATURE_UNTRUSTED: "SIGNATURE_UNTRUSTED",
   /** The signature is malformed, for another namespace, or does not match the file (tampered). */
   SIGNATURE_INVALID: "SIGNATURE_INVALID",
+  /**
+   * A net/rpc method returned an error (Go's `rpc.ServerError`, or the server's own "can't find
+   * method" answer): `rawMessage` and `details.error` are Go's text exactly.
+   */
+  NETRPC_ERROR: "NETRPC_ERROR",
 } as const;
 
 /** A plugwire lifecycle code or a gRPC status name. */
