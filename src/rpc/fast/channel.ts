@@ -7,7 +7,7 @@ import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 import { defaultMaxMessageBytes } from "../core/limits.ts";
 import { methodPath } from "../core/types.ts";
-import { Credit, ReceiveWindow } from "./flow.ts";
+import { Credit, ReceiveWindow, TurnBudget } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import {
   CallFlag,
@@ -81,6 +81,8 @@ const headRoomBytes = 64 * 1024;
 class Connection {
   readonly #socket: Duplex;
   readonly writer: FrameWriter;
+  /** What this connection's streams sent in this turn of the event loop. */
+  readonly turn = new TurnBudget();
   readonly #reader: FrameReader;
   readonly #calls = new Map<number, FastClientStream>();
   #nextId = 1;
@@ -228,18 +230,18 @@ class FastClientStream implements ClientStream {
   }
 
   write(body: Encoded): Promise<void> | undefined {
-    if (this.credit!.available) {
-      this.#send(body);
-      return undefined;
-    }
+    if (this.credit!.available) return this.#send(body);
     return this.credit!.wait().then(() => {
-      if (!this.call.done) this.#send(body);
+      if (!this.call.done) return this.#send(body);
     });
   }
 
-  #send(body: Encoded): void {
-    this.credit!.spend(encodedSize(body));
+  /** Sends now; a promise when the sender should wait for the next turn of the event loop. */
+  #send(body: Encoded): Promise<void> | undefined {
+    const size = encodedSize(body);
+    this.credit!.spend(size);
     this.#connection.writer.frame(FrameType.message, this.#id, undefined, body);
+    return this.#connection.turn.spend(size);
   }
 
   end(): void {

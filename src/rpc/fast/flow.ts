@@ -85,3 +85,40 @@ export class Credit {
     waiter?.();
   }
 }
+
+/** Bytes of stream messages one connection sends in one turn of the event loop before yielding. */
+export const turnBudgetBytes = 64 * 1024;
+
+/**
+ * What a connection's streams sent in the current turn of the event loop. A stream whose
+ * messages come without waiting (an async generator that never awaits anything slow) runs in
+ * microtasks; without a limit it would hold the event loop for a whole credit window: frames
+ * stay queued (the writer flushes on the next tick, which waits for the microtasks), and no
+ * credit, ping or other call is read. Past `turnBudgetBytes` a send waits for `setImmediate`,
+ * which runs after the poll phase, so the socket is written and what arrived on it is handled.
+ */
+export class TurnBudget {
+  #bytes = 0;
+  #nextTurn: Promise<void> | undefined;
+  #resolve: (() => void) | undefined;
+
+  /** Counts `bytes`; returns a promise for the next turn once the budget is spent. */
+  spend(bytes: number): Promise<void> | undefined {
+    if (this.#nextTurn === undefined) {
+      this.#nextTurn = new Promise((resolve) => {
+        this.#resolve = resolve;
+      });
+      setImmediate(() => this.#turn());
+    }
+    this.#bytes += bytes;
+    return this.#bytes >= turnBudgetBytes ? this.#nextTurn : undefined;
+  }
+
+  #turn(): void {
+    const resolve = this.#resolve;
+    this.#bytes = 0;
+    this.#nextTurn = undefined;
+    this.#resolve = undefined;
+    resolve?.();
+  }
+}

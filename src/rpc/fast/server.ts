@@ -4,7 +4,7 @@ import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 import type { Router } from "../core/router.ts";
 import type { ServerCall, ServerStream } from "../core/server-call.ts";
-import { Credit, ReceiveWindow } from "./flow.ts";
+import { Credit, ReceiveWindow, TurnBudget } from "./flow.ts";
 import type { Frame, FrameTypeNumber } from "./frames.ts";
 import {
   CallFlag,
@@ -36,6 +36,8 @@ export class FastServerConnection {
   readonly #router: Router;
   readonly #socket: Duplex;
   readonly #writer: FrameWriter;
+  /** What this connection's streams sent in this turn of the event loop. */
+  readonly turn = new TurnBudget();
   readonly #reader: FrameReader;
   readonly #calls = new Map<number, FastServerStream>();
   #draining: (() => void) | undefined;
@@ -334,18 +336,18 @@ class FastServerStream implements ServerStream {
   }
 
   send(body: Encoded): Promise<void> | undefined {
-    if (this.credit!.available) {
-      this.#sendNow(body);
-      return undefined;
-    }
+    if (this.credit!.available) return this.#sendNow(body);
     return this.credit!.wait().then(() => {
-      if (this.#call?.done !== true) this.#sendNow(body);
+      if (this.#call?.done !== true) return this.#sendNow(body);
     });
   }
 
-  #sendNow(body: Encoded): void {
-    this.credit!.spend(encodedSize(body));
+  /** Sends now; a promise when the handler should wait for the next turn of the event loop. */
+  #sendNow(body: Encoded): Promise<void> | undefined {
+    const size = encodedSize(body);
+    this.credit!.spend(size);
     this.#connection.write(FrameType.message, this.#id, undefined, body);
+    return this.#connection.turn.spend(size);
   }
 
   reply(body: Encoded): void {
