@@ -93,6 +93,16 @@ export const ErrorCode = {
    * method" answer): `rawMessage` and `details.error` are Go's text exactly.
    */
   NETRPC_ERROR: "NETRPC_ERROR",
+  /**
+   * A gob stream (Go's encoding/gob, net/rpc's encoding) is malformed or hostile: bad lengths, an
+   * unknown type id, a type definition that does not hold together. The decoder is unusable after.
+   */
+  GOB_INVALID: "GOB_INVALID",
+  /**
+   * A value does not fit its declared Go type: a JS value given to the gob encoder, or a wire
+   * value or type read with a schema (`details.path` names the field). The stream stays usable.
+   */
+  GOB_TYPE: "GOB_TYPE",
 } as const;
 
 /** A plugwire lifecycle code or a gRPC status name. */
