@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import semver from "semver";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { DiscoveryRun } from "../discovery/candidates.ts";
 import { PluginError } from "../errors/plugin-error.ts";
@@ -8,6 +9,7 @@ import type { HandshakeConfig } from "../protocol/env.ts";
 import type { TrustSettings } from "../trust/trust-config.ts";
 import { parseTrustSettings } from "../trust/trust-config.ts";
 import { checkRange } from "../versions/constraint.ts";
+import type { HostVersions } from "../versions/engines.ts";
 import type { ConfigReader } from "./config-reader.ts";
 import { configReader } from "./config-reader.ts";
 
@@ -21,6 +23,7 @@ import { configReader } from "./config-reader.ts";
  * start_timeout_ms = 5000
  * discovery = "manifest"          # run only plugin packages found in plugin_dirs (default "all")
  * host_env = ["PATH", "HOME"]     # host variables discovered plugins get (default: all)
+ * host_versions = { myapp = "2.3.0" }   # what this host is, for plugins' `engines`
  * [manager.handshake]
  * magic_cookie_key = "USERS_PLUGIN"
  * magic_cookie_value = "users"
@@ -59,6 +62,11 @@ export interface ManagerConfig {
   readonly discovery: DiscoveryRun;
   /** The host variables discovered plugins receive (`host_env`). Default "all". */
   readonly hostEnv: HostEnvPolicy | undefined;
+  /**
+   * `host_versions`: what this host is (`{ myapp: "2.3.0" }`), checked against each plugin's
+   * `engines`; plugwire's own version is added where it is checked. Default none.
+   */
+  readonly hostVersions: HostVersions;
 }
 
 export interface ServiceConfig {
@@ -128,6 +136,7 @@ const managerKeys = [
   "versions",
   "discovery",
   "host_env",
+  "host_versions",
 ] as const;
 
 /** The `[manager]` table. */
@@ -165,7 +174,29 @@ function readManager(reader: ConfigReader, m: Record<string, unknown>): ManagerC
     versions: versions as number[] | undefined,
     discovery: discovery as DiscoveryRun,
     hostEnv: reader.hostEnv(m.host_env, ["manager", "host_env"]),
+    hostVersions: readHostVersions(reader, m.host_versions),
   };
+}
+
+/** `host_versions = { myapp = "2.3.0" }`: exact semver versions; `plugwire` is plugwire's own. */
+function readHostVersions(reader: ConfigReader, value: unknown): HostVersions {
+  const path = ["manager", "host_versions"];
+  const table = reader.table(value, path);
+  const out: Record<string, string> = {};
+  for (const [name, version] of Object.entries(table)) {
+    if (name === "plugwire")
+      reader.fail(
+        [...path, name],
+        "plugwire's version is its own and is always checked; remove this key",
+      );
+    if (typeof version !== "string" || semver.valid(version) === null)
+      reader.fail(
+        [...path, name],
+        `expected a version such as "2.3.0", got ${JSON.stringify(version)}`,
+      );
+    out[name] = semver.valid(version as string)!;
+  }
+  return out;
 }
 
 const serviceKeys = [

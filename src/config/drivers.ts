@@ -1,12 +1,15 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
+import { explainLockRefusal } from "../discovery/locked-command.ts";
+import type { PackageManifest } from "../discovery/package-manifest.ts";
 import {
   entryCommand,
   findPackageManifest,
   readPackageManifest,
 } from "../discovery/package-manifest.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { LockEntry } from "../lock/lock-file.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { PluginManifest } from "../providers/manifest.ts";
 import type { ServiceRegistration } from "../rpc/core/types.ts";
@@ -16,6 +19,11 @@ import type { Connection } from "../supervisor/connection.ts";
 import { connectInProcess } from "../supervisor/in-process.ts";
 import type { ProcessSpec } from "../supervisor/launch-process.ts";
 import { launchProcess } from "../supervisor/launch-process.ts";
+import type { HostVersions } from "../versions/engines.ts";
+import { requireCompatible } from "../versions/engines.ts";
+import { hostVersionsWith } from "../versions/plugwire-version.ts";
+import type { LockKey } from "./locked-driver.ts";
+import { currentLockEntry, prepareLocked } from "./locked-driver.ts";
 
 /**
  * An in-process driver: builds the implementations from the driver's settings. `configDir` is the
@@ -33,13 +41,31 @@ export type DriverSource =
   | { readonly kind: "executable"; readonly path: string }
   | { readonly kind: "package"; readonly dir: string }
   | { readonly kind: "source"; readonly dir: string }
-  | { readonly kind: "git"; readonly url: string; readonly ref: string | undefined };
+  | { readonly kind: "git"; readonly url: string; readonly ref: string | undefined }
+  /** npm, Go module and HTTPS archive sources: run only once `plugwire install` placed them. */
+  | { readonly kind: "registry"; readonly source: string };
+
+/** Registry sources: `npm:…`, `go:…`, an `https://…/x.zip` archive (with an optional `@range`). */
+export function isRegistrySource(driver: string): boolean {
+  return /^(npm|go):/.test(driver) || /^https:\/\/[^#]*\.zip(@[^/]*)?$/i.test(driver);
+}
+
+/** Whether `plugwire install` fetches, builds and locks this driver (else it runs as it is). */
+export function isInstallable(source: DriverSource): boolean {
+  return source.kind === "source" || source.kind === "git" || source.kind === "registry";
+}
+
+/** The source as a lock entry records it: the driver, and a git ref after `#`. */
+export function serviceSource(driver: string, ref: string | undefined): string {
+  return ref === undefined ? driver : `${driver}#${ref}`;
+}
 
 /** Decides what a driver string names. Paths are relative to `baseDir`. */
 export function resolveDriver(
   driver: string,
   options: { baseDir: string; ref?: string | undefined; inProcess: ReadonlySet<string> },
 ): DriverSource {
+  if (isRegistrySource(driver)) return { kind: "registry", source: driver };
   if (isGitUrl(driver)) return { kind: "git", url: driver, ref: options.ref };
   if (options.inProcess.has(driver)) return { kind: "in-process", name: driver };
   const path = isAbsolute(driver) ? driver : join(options.baseDir, driver);
@@ -77,6 +103,13 @@ export interface DriverLaunchOptions {
   allowInstallScripts?: boolean | undefined;
   onProgress?: ((message: string) => void) | undefined;
   process?: Partial<ProcessSpec> | undefined;
+  /**
+   * Where the service's lock entry is. Installable sources then run the artifact the lock
+   * records, checked at every start; without a lock file they are built at start as before.
+   */
+  lock?: LockKey | undefined;
+  /** What the host is, for the plugin's `engines` (plugwire's version is added). */
+  hostVersions?: HostVersions | undefined;
 }
 
 /**
@@ -89,6 +122,8 @@ export function driverLauncher(
   const { source } = options;
   let checkout: Promise<string> | undefined;
   return async (signal) => {
+    const entry = isInstallable(source) ? await lockEntryFor(options) : undefined;
+    if (entry !== undefined) return launchLocked(options, entry, signal);
     switch (source.kind) {
       case "in-process": {
         const factory = options.inProcess[source.name]!;
@@ -114,8 +149,37 @@ export function driverLauncher(
         });
         return launchProcess(await buildSpec(options, await checkout, signal), signal);
       }
+      case "registry":
+        throw new PluginError(
+          "NOT_INSTALLED",
+          `${source.source} is fetched by plugwire install, and there is no ${options.lock?.file ?? "plugwire.lock"} yet. Run plugwire install`,
+          { plugin: options.id },
+        );
     }
   };
+}
+
+async function lockEntryFor(options: DriverLaunchOptions): Promise<LockEntry | undefined> {
+  return options.lock === undefined ? undefined : currentLockEntry(options.lock);
+}
+
+/** Runs the artifact the lock records, checked against it (this start, and every restart). */
+async function launchLocked(
+  options: DriverLaunchOptions,
+  entry: LockEntry,
+  signal: AbortSignal,
+): Promise<Connection> {
+  const key = options.lock!;
+  const locked = await prepareLocked(entry, key);
+  const spec = await processSpec(options, locked.command.cmd, undefined, locked.pkg);
+  try {
+    return await launchProcess(
+      { ...spec, args: locked.command.args, secure: locked.command.secure },
+      signal,
+    );
+  } catch (error) {
+    throw explainLockRefusal(error, entry, key.file);
+  }
 }
 
 async function buildSpec(options: DriverLaunchOptions, dir: string, signal: AbortSignal) {
@@ -132,9 +196,16 @@ async function processSpec(
   options: DriverLaunchOptions,
   executable: string | undefined,
   packageDir: string | undefined,
+  known?: PackageManifest,
 ): Promise<ProcessSpec> {
   const manifestFile = packageDir === undefined ? undefined : findPackageManifest(packageDir);
-  const pkg = manifestFile === undefined ? undefined : await readPackageManifest(manifestFile);
+  const pkg =
+    known ?? (manifestFile === undefined ? undefined : await readPackageManifest(manifestFile));
+  if (pkg !== undefined)
+    requireCompatible(
+      { id: options.id, engines: pkg.engines },
+      hostVersionsWith(options.hostVersions),
+    );
   const command =
     executable !== undefined ? { cmd: executable, args: [] } : entryCommand(pkg!.entry, pkg!.args);
   const handshake = options.handshake ?? pkg?.handshake;
@@ -166,7 +237,9 @@ export function driverManifest(id: string, source: DriverSource): PluginManifest
         ? `${source.url}${source.ref === undefined ? "" : `#${source.ref}`}`
         : source.kind === "executable"
           ? source.path
-          : source.dir;
+          : source.kind === "registry"
+            ? source.source
+            : source.dir;
   return {
     id,
     name: id,

@@ -1,15 +1,23 @@
+import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import type { SuperviseOptions } from "../discovery/discovery.ts";
 import { PluginRegistry } from "../discovery/registry.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { lockFileFor, readLock } from "../lock/lock-file.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import type { Client } from "../rpc/core/types.ts";
 import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
 import type { HostConfig } from "./config.ts";
 import { loadConfig } from "./config.ts";
 import type { DriverSource, InProcessDriver } from "./drivers.ts";
-import { driverLauncher, driverManifest, resolveDriver } from "./drivers.ts";
+import {
+  driverLauncher,
+  driverManifest,
+  isInstallable,
+  resolveDriver,
+  serviceSource,
+} from "./drivers.ts";
 
 export interface ServiceManagerOptions {
   /** In-process drivers by name, usable as `driver = "<name>"`. */
@@ -56,6 +64,7 @@ export class ServiceManager implements AsyncDisposable {
     const sources = new Map<string, DriverSource>();
     const inProcess = options.inProcess ?? {};
     const { manager } = config;
+    const lockFile = lockFileFor(config.file);
     for (const service of Object.values(config.services)) {
       let source: DriverSource;
       try {
@@ -91,6 +100,15 @@ export class ServiceManager implements AsyncDisposable {
             allowInstallScripts: service.allowInstallScripts,
             onProgress: options.onProgress,
             process: { logger: options.logger, start: { hostEnv: service.hostEnv } },
+            hostVersions: manager.hostVersions,
+            lock: isInstallable(source)
+              ? {
+                  file: lockFile,
+                  name: service.name,
+                  source: serviceSource(service.driver, service.ref),
+                  constraint: service.version,
+                }
+              : undefined,
           }),
         }),
       );
@@ -108,6 +126,8 @@ export class ServiceManager implements AsyncDisposable {
         startTimeoutMs: manager.startTimeoutMs,
         run: manager.discovery,
         process: { start: { hostEnv: manager.hostEnv } },
+        hostVersions: manager.hostVersions,
+        lock: existsSync(lockFile) ? { file: lockFile, lock: await readLock(lockFile) } : undefined,
         supervise: options.supervise,
         logger: options.logger,
       });

@@ -9,6 +9,7 @@ export type SkipReason =
   | "not-executable"
   | "wrong-cookie"
   | "version-mismatch"
+  | "incompatible"
   | "crashed"
   | "timed-out"
   | "invalid-manifest"

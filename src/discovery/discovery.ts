@@ -1,15 +1,21 @@
 import { basename } from "node:path";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { Lockfile } from "../lock/lock-file.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import type { PluginManifest } from "../providers/manifest.ts";
 import { fetchManifest, minimalManifest } from "../providers/manifest.ts";
+import type { Connection } from "../supervisor/connection.ts";
 import type { ProcessSpec } from "../supervisor/launch-process.ts";
 import { launchProcess } from "../supervisor/launch-process.ts";
 import type { ManagedPluginOptions } from "../supervisor/managed-plugin.ts";
 import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
+import type { HostVersions } from "../versions/engines.ts";
+import { requireCompatible } from "../versions/engines.ts";
+import { hostVersionsWith } from "../versions/plugwire-version.ts";
 import type { Candidate, DiscoveryRun, SkipReason } from "./candidates.ts";
 import { listCandidates } from "./candidates.ts";
+import { lockedLaunch } from "./locked-command.ts";
 import { entryCommand, readPackageManifest } from "./package-manifest.ts";
 import { explainFailure } from "./skip-reason.ts";
 
@@ -39,6 +45,17 @@ export interface DiscoverOptions {
   run?: DiscoveryRun | undefined;
   /** Extra options for each plugin process (env, stderr, `start: { hostEnv }`, ...). */
   process?: Partial<ProcessSpec> | undefined;
+  /**
+   * What the host is, for the `engines` of plugin packages (`{ myapp: "2.3.0" }`); plugwire's own
+   * version is always added. A package whose engines exclude it is skipped as `incompatible`.
+   */
+  hostVersions?: HostVersions | undefined;
+  /**
+   * A lock file whose entries name installed artifacts (`plugwire install <source>` into a plugin
+   * directory): a candidate that is one (or holds one) runs only if it has the locked SHA-256,
+   * checked before every start and restart.
+   */
+  lock?: { readonly file: string; readonly lock: Lockfile } | undefined;
   logger?: Logger | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -106,31 +123,41 @@ export async function candidateSpec(
   candidate: Candidate & { kind: "executable" | "package" },
   options: Pick<
     DiscoverOptions,
-    "handshake" | "versions" | "startTimeoutMs" | "process" | "logger"
+    "handshake" | "versions" | "startTimeoutMs" | "process" | "logger" | "hostVersions" | "lock"
   >,
-): Promise<{ spec: ProcessSpec; manifest: PluginManifest }> {
+): Promise<{
+  spec: ProcessSpec;
+  manifest: PluginManifest;
+  /** Starts it (again): locked artifacts are checked against the lock first, every time. */
+  launch: (signal?: AbortSignal) => Promise<Connection>;
+}> {
   const base = {
     startTimeoutMs: options.startTimeoutMs ?? 5000,
     logger: options.logger,
     ...options.process,
   };
+  let spec: ProcessSpec;
+  let manifest: PluginManifest;
+  let args: readonly string[] = [];
   if (candidate.kind === "executable") {
     const id = basename(candidate.path);
-    return {
-      spec: {
-        ...base,
-        name: id,
-        cmd: candidate.path,
-        handshake: options.handshake,
-        versions: options.versions,
-      },
-      manifest: minimalManifest(id),
+    spec = {
+      ...base,
+      name: id,
+      cmd: candidate.path,
+      handshake: options.handshake,
+      versions: options.versions,
     };
-  }
-  const pkg = await readPackageManifest(candidate.manifestFile);
-  const command = entryCommand(pkg.entry, pkg.args);
-  return {
-    spec: {
+    manifest = minimalManifest(id);
+  } else {
+    const pkg = await readPackageManifest(candidate.manifestFile);
+    requireCompatible(
+      { id: pkg.manifest.id, engines: pkg.engines },
+      hostVersionsWith(options.hostVersions),
+    );
+    const command = entryCommand(pkg.entry, pkg.args);
+    args = pkg.args;
+    spec = {
       ...base,
       name: pkg.manifest.id,
       cmd: command.cmd,
@@ -138,8 +165,14 @@ export async function candidateSpec(
       cwd: pkg.dir,
       handshake: pkg.handshake ?? options.handshake,
       versions: pkg.versions ?? options.versions,
-    },
-    manifest: pkg.manifest,
+    };
+    manifest = pkg.manifest;
+  }
+  const locked = lockedLaunch(candidate.path, args, spec, options.lock);
+  return {
+    spec,
+    manifest,
+    launch: locked ?? ((signal) => launchProcess(spec, signal)),
   };
 }
 
@@ -154,14 +187,15 @@ async function probe(candidate: Candidate, options: DiscoverOptions): Promise<Fo
   const started = Date.now();
   let spec: ProcessSpec;
   let manifest: PluginManifest;
+  let launch: (signal?: AbortSignal) => Promise<Connection>;
   try {
-    ({ spec, manifest } = await candidateSpec(candidate, options));
+    ({ spec, manifest, launch } = await candidateSpec(candidate, options));
   } catch (error) {
     return skip(candidate.path, error);
   }
   const budgetMs = spec.startTimeoutMs ?? 5000;
   try {
-    const connection = await launchProcess(spec, options.signal);
+    const connection = await launch(options.signal);
     const left = Math.max(100, budgetMs - (Date.now() - started));
     try {
       manifest = await fetchManifest(connection, manifest, left);
@@ -173,7 +207,7 @@ async function probe(candidate: Candidate, options: DiscoverOptions): Promise<Fo
       ...options.supervise,
       id: manifest.id,
       manifest,
-      launch: (signal) => launchProcess(spec, signal),
+      launch,
     });
     plugin.adopt(connection, manifest);
     if (options.keepRunning === false) await plugin.stop();

@@ -6,6 +6,7 @@ const labels: Record<SkipReason, string> = {
   "not-executable": "not executable",
   "wrong-cookie": "wrong cookie",
   "version-mismatch": "version mismatch",
+  incompatible: "incompatible",
   crashed: "crashed",
   "timed-out": "timed out",
   "invalid-manifest": "invalid manifest",
@@ -34,6 +35,8 @@ function reasonFor(error: PluginError): SkipReason {
     case "PROTOCOL_VERSION_MISMATCH":
     case "CORE_VERSION_MISMATCH":
       return "version-mismatch";
+    case "PLUGIN_INCOMPATIBLE":
+      return "incompatible";
     case "PLUGIN_EXITED":
       return "crashed";
     case "HANDSHAKE_TIMEOUT":

@@ -11,9 +11,9 @@ export type Engines = Readonly<Record<string, string>>;
 /** What the host is: a name → its version (`{ myapp: "2.3.0", plugwire: "0.1.0" }`). */
 export type HostVersions = Readonly<Record<string, string>>;
 
-/** Why a plugin cannot run on this host; the discovery skip reason is `version-mismatch`. */
+/** Why a plugin cannot run on this host; the discovery skip reason is `incompatible`. */
 export interface Incompatibility {
-  readonly reason: "version-mismatch";
+  readonly reason: "incompatible";
   /** One line naming the plugin, what it supports and what the host is. */
   readonly message: string;
   readonly engine: string;
@@ -39,7 +39,7 @@ export function checkCompatibility(
     if (version === undefined) {
       if (options.strict === true)
         return {
-          reason: "version-mismatch",
+          reason: "incompatible",
           engine,
           range,
           host: undefined,
@@ -49,7 +49,7 @@ export function checkCompatibility(
     }
     if (!semver.satisfies(version, range, { includePrerelease: true }))
       return {
-        reason: "version-mismatch",
+        reason: "incompatible",
         engine,
         range,
         host: version,
@@ -81,4 +81,21 @@ export function parseEngines(value: unknown, file: string): Engines | undefined 
     out[name] = range as string;
   }
   return out;
+}
+
+/**
+ * Throws `PLUGIN_INCOMPATIBLE` (the incompatibility's one line, with the ranges) unless the
+ * plugin's `engines` accept this host; discovery turns it into an `incompatible` skip.
+ */
+export function requireCompatible(
+  manifest: { readonly id: string; readonly engines?: Engines | undefined },
+  host: HostVersions,
+  options: { readonly strict?: boolean | undefined } = {},
+): void {
+  const problem = checkCompatibility(manifest, host, options);
+  if (problem !== undefined)
+    throw new PluginError("PLUGIN_INCOMPATIBLE", problem.message, {
+      plugin: manifest.id,
+      details: { engine: problem.engine, range: problem.range, host: problem.host },
+    });
 }

@@ -85,13 +85,13 @@ describe("engines compatibility", () => {
     );
   });
 
-  it("a mismatch is a version-mismatch skip with one clear line", () => {
+  it("a mismatch is an incompatible skip with one clear line", () => {
     const skip = checkCompatibility(
       { id: "reports", engines: { myapp: "^2" } },
       { myapp: "3.0.0" },
     );
     assert.deepEqual(skip, {
-      reason: "version-mismatch",
+      reason: "incompatible",
       engine: "myapp",
       range: "^2",
       host: "3.0.0",
