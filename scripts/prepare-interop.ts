@@ -20,6 +20,13 @@ const goExamples: Array<[name: string, pkg: string]> = [
     "bidirectional-example-plugin",
     "github.com/hashicorp/go-plugin/examples/bidirectional/plugin-go-grpc",
   ],
+  // go-plugin's net/rpc examples: the Greeter host runs ./plugin/greeter from its cwd.
+  ["basic-example-host", "github.com/hashicorp/go-plugin/examples/basic"],
+  ["basic-example-greeter", "github.com/hashicorp/go-plugin/examples/basic/plugin"],
+  ["kv-example-plugin-netrpc", "github.com/hashicorp/go-plugin/examples/grpc/plugin-go-netrpc"],
+  // The negotiated host runs ./kv-plugin from its cwd (version 2: net/rpc, 3: gRPC).
+  ["negotiated-example-host", "github.com/hashicorp/go-plugin/examples/negotiated"],
+  ["negotiated-example-plugin", "github.com/hashicorp/go-plugin/examples/negotiated/plugin-go"],
 ];
 
 function run(cmd: string, args: string[], cwd: string): void {
