@@ -23,6 +23,10 @@ export interface BuildOptions {
    * Part of the cache key.
    */
   allowInstallScripts?: boolean | undefined;
+  /** TypeScript: an `.npmrc` to install the dependencies with (the host project's registry settings). */
+  npmrc?: string | undefined;
+  /** The environment the build tools run with. Default `process.env`. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface BuildResult {
@@ -91,7 +95,11 @@ async function buildGo(dir: string, out: string, options: BuildOptions): Promise
   options.onProgress?.(`building Go plugin in ${dir} (go build)`);
   const result = await runTool("go", ["build", "-o", join(out, "plugin"), "."], {
     cwd: dir,
-    env: { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: process.env.CGO_ENABLED ?? "0" },
+    env: {
+      ...(options.env ?? process.env),
+      GOFLAGS: "-mod=mod",
+      CGO_ENABLED: (options.env ?? process.env).CGO_ENABLED ?? "0",
+    },
     signal: options.signal,
   });
   if (result.code !== 0)

@@ -11,6 +11,8 @@ export interface GitFetchOptions {
   onProgress?: ((message: string) => void) | undefined;
   /** The git executable. Default `git` from PATH. */
   git?: string | undefined;
+  /** The environment git runs with (its own config applies). Default `process.env`. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 export interface GitCheckout {
@@ -40,7 +42,7 @@ export async function fetchGit(
   options: GitFetchOptions,
 ): Promise<GitCheckout> {
   const git = options.git ?? "git";
-  const env = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true" };
+  const env = gitEnv(options.env);
   const commit = await resolveRef(git, url, ref, env, options);
   const dir = join(
     options.cacheDir,
@@ -89,7 +91,13 @@ export async function fetchGit(
   return { dir, commit, cached: false };
 }
 
-async function resolveRef(
+/** git's environment: never prompting for a password (a prompt would hang an install). */
+export function gitEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true" };
+}
+
+/** The commit a ref (branch, tag, commit; default HEAD) of a remote points at now. */
+export async function resolveRef(
   git: string,
   url: string,
   ref: string | undefined,

@@ -13,6 +13,10 @@ export interface TypeScriptBuildOptions {
   onProgress?: ((message: string) => void) | undefined;
   /** Run the dependencies' install scripts (npm's default); off unless the config allows them. */
   allowInstallScripts?: boolean | undefined;
+  /** An `.npmrc` copied beside the staged package.json for the install (registry settings). */
+  npmrc?: string | undefined;
+  /** The environment npm runs with. Default `process.env`. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /**
@@ -82,6 +86,9 @@ async function installDependencies(
     (k) => typeof pkg[k] === "object" && pkg[k] !== null && Object.keys(pkg[k]).length > 0,
   );
   if (!declares) return;
+  // The host project's registry settings (a scoped registry, its token) apply to the plugin's
+  // dependencies too; the copy goes with the staged folder once the bundle is built.
+  if (options.npmrc !== undefined) await cp(options.npmrc, join(staged, ".npmrc"));
   const locked = ["package-lock.json", "npm-shrinkwrap.json"].some((f) =>
     existsSync(join(staged, f)),
   );
@@ -100,7 +107,7 @@ async function installDependencies(
       "--no-progress",
       "--no-update-notifier",
     ],
-    { cwd: staged, env: npmEnv(), signal: options.signal },
+    { cwd: staged, env: npmEnv(options.env), signal: options.signal },
   );
   if (result.code !== 0)
     options.fail(
@@ -110,10 +117,10 @@ async function installDependencies(
     );
 }
 
-/** The environment for npm: ours, without what an npm script running us passed down. */
-function npmEnv(): NodeJS.ProcessEnv {
+/** The environment for npm: `base` (ours), without what an npm script running us passed down. */
+export function npmEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env))
+  for (const [key, value] of Object.entries(base))
     if (
       !/^npm_(lifecycle|package|command|config_(ignore_scripts|prefix|global|local_prefix))/i.test(
         key,
