@@ -3,6 +3,7 @@
 // messages/s. Each repetition runs every pairing of one measurement back to back, so ratios to
 // Go ↔ Go compare figures taken moments apart.
 import type { BenchConfig } from "./config.ts";
+import { ipcRow, isIpcFigure, runIpc } from "./ipc-rows.ts";
 import type { Pairing } from "./pairings.ts";
 import { baselinePairing, pairings, runHost } from "./pairings.ts";
 import { num } from "./proc.ts";
@@ -26,8 +27,18 @@ interface Measure {
   readonly figures: readonly Figure[];
 }
 
-const perCall: Target = { kind: "ratio-max", limit: 1.5, text: "≤ 1.5× Go↔Go" };
-const atLeastGo: Target = { kind: "ratio-min", limit: 1.0, text: "≥ 1.0× Go↔Go" };
+// Issue 11's targets: Go peers at least as fast as Go ↔ Go; TS ↔ TS on the fast wire well past it.
+const atMost = (limit: number): Target => ({
+  kind: "ratio-max",
+  limit,
+  text: `≤ ${limit.toFixed(1)}× Go↔Go`,
+});
+const atLeast = (limit: number): Target => ({
+  kind: "ratio-min",
+  limit,
+  text: `≥ ${limit.toFixed(1)}× Go↔Go`,
+});
+const goPeer = (p: Pairing) => p.id === "ts-go" || p.id === "go-ts";
 
 function measures(config: BenchConfig): Measure[] {
   return [
@@ -41,7 +52,7 @@ function measures(config: BenchConfig): Measure[] {
           unit: "µs",
           better: "lower",
           field: "medianUs",
-          target: (p) => (p.id === "go-go" || p.id === "ts-ts-grpc" ? undefined : perCall),
+          target: (p) => (goPeer(p) ? atMost(1.0) : p.id === "ts-ts" ? atMost(0.5) : undefined),
         },
         {
           key: "unary.p99",
@@ -70,7 +81,14 @@ function measures(config: BenchConfig): Measure[] {
             unit: "calls/s",
             better: "higher",
             field: "callsPerSec",
-            target: (p) => (n === 64 && p.id === "ts-ts" ? atLeastGo : undefined),
+            target: (p) =>
+              n !== 64
+                ? undefined
+                : goPeer(p)
+                  ? atLeast(1.0)
+                  : p.id === "ts-ts"
+                    ? atLeast(3.0)
+                    : undefined,
           },
         ],
       }),
@@ -85,6 +103,7 @@ function measures(config: BenchConfig): Measure[] {
           unit: "MiB/s",
           better: "higher",
           field: "mibPerSec",
+          target: (p) => (goPeer(p) ? atLeast(1.0) : undefined),
         },
       ],
     },
@@ -98,7 +117,7 @@ function measures(config: BenchConfig): Measure[] {
           unit: "MiB/s",
           better: "higher",
           field: "mibPerSec",
-          target: (p) => (p.id === "ts-ts" ? atLeastGo : undefined),
+          target: (p) => (goPeer(p) || p.id === "ts-ts" ? atLeast(1.0) : undefined),
         },
       ],
     },
@@ -119,6 +138,7 @@ function measures(config: BenchConfig): Measure[] {
           unit: "msg/s",
           better: "higher",
           field: "messagesPerSec",
+          target: (p) => (goPeer(p) || p.id === "ts-ts" ? atLeast(1.0) : undefined),
         },
       ],
     },
@@ -152,12 +172,23 @@ export async function runCalls(
   log: (line: string) => void,
 ): Promise<void> {
   const list = measures(config);
-  // Declare every row first so the table order is fixed (pairing order within each measure).
+  // Declare every row first so the table order is fixed (pairing order within each measure),
+  // with the IPC rows after the plain rows of the figures they are measured for.
+  const ipcSpecs = new Map<string, RowSpec>();
   for (const measure of list)
     for (const figure of measure.figures)
-      for (const mtls of mtlsModes)
+      for (const mtls of mtlsModes) {
         for (const pairing of pairings) results.row(spec(figure, pairing, mtls));
+        if (mtls || !isIpcFigure(figure.key)) continue;
+        for (const kind of ["fork", "port"] as const) {
+          const fast = callRowId(figure.key, "ts-ts", false);
+          const row = ipcRow(figure.key, kind, figure.measurement, fast);
+          ipcSpecs.set(row.id, row);
+          results.row(row);
+        }
+      }
   for (let rep = 0; rep < config.reps; rep++) {
+    await runIpc(config, results, log, ipcSpecs);
     for (const measure of list) {
       log(
         `calls: rep ${rep + 1}/${config.reps} ${measure.scenario} ${measure.flags(config).join(" ")}`,

@@ -27,7 +27,7 @@ function idleRow(plugin: Side, mtls: boolean): RowSpec {
     baseline: bareNodeRow.id,
     baselineLabel: "bare Node",
     target:
-      plugin === "ts" ? { kind: "plus-max", limit: 20, text: "≤ bare Node + 20 MiB" } : undefined,
+      plugin === "ts" ? { kind: "plus-max", limit: 15, text: "≤ bare Node + 15 MiB" } : undefined,
   };
 }
 

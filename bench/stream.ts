@@ -3,10 +3,11 @@
 // returns undefined (e.g. when the broker cannot run) its rows show "pending broker".
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { generateTlsIdentity } from "../src/transport/auto-mtls.ts";
 import type { BenchConfig } from "./config.ts";
 import { helperNodeFlags, repoRoot, runHost } from "./pairings.ts";
 import { num } from "./proc.ts";
@@ -45,24 +46,36 @@ function label(bytes: number): string {
   return bytes >= 1024 * MiB ? `${bytes / (1024 * MiB)} GiB` : `${bytes / MiB} MiB`;
 }
 
-/** One raw copy of `bytes` through a unix socket between two fresh Node processes. */
-export async function rawUnixCopy(bytes: number): Promise<ByteStreamFigure> {
+/**
+ * One raw copy of `bytes` through a unix socket between two fresh Node processes; with `tls`,
+ * through mutual TLS with AutoMTLS's keys and settings (each side trusts only the other's cert).
+ */
+export async function rawUnixCopy(bytes: number, tls = false): Promise<ByteStreamFigure> {
   const dir = mkdtempSync(join(tmpdir(), "pw-bench-"));
   const socket = join(dir, "s");
   const script = join(repoRoot, "bench/raw-copy.ts");
+  const tlsArgs: string[] = [];
+  if (tls) {
+    for (const side of ["receiver", "sender"]) {
+      const identity = await generateTlsIdentity();
+      writeFileSync(join(dir, `${side}.key`), identity.keyPem);
+      writeFileSync(join(dir, `${side}.crt`), identity.certPem);
+    }
+    tlsArgs.push(dir);
+  }
   try {
-    const receiver = spawn(process.execPath, [...helperNodeFlags, script, "receive", socket], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const receiver = spawn(
+      process.execPath,
+      [...helperNodeFlags, script, "receive", socket, ...tlsArgs],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
     const lines = createInterface({ input: receiver.stdout! })[Symbol.asyncIterator]();
     const ready = await lines.next();
     if (ready.value !== "ready") throw new Error("raw-copy receiver did not start");
     const sender = spawn(
       process.execPath,
-      [...helperNodeFlags, script, "send", socket, String(bytes)],
-      {
-        stdio: "inherit",
-      },
+      [...helperNodeFlags, script, "send", socket, String(bytes), ...tlsArgs],
+      { stdio: "inherit" },
     );
     const report = await lines.next();
     await Promise.all([once(receiver, "exit"), once(sender, "exit")]);
@@ -80,22 +93,25 @@ export async function runByteStream(
   log: (line: string) => void,
 ): Promise<void> {
   const size = label(config.streamBytes);
-  const ceiling: RowSpec = {
-    id: "bytes.raw-ceiling",
+  const ceiling = (tls: boolean): RowSpec => ({
+    id: tls ? "bytes.raw-tls-ceiling" : "bytes.raw-ceiling",
     measurement: `byte stream ${size} · rate`,
-    subject: "raw unix socket, Node → Node (ceiling)",
+    subject: `raw unix socket${tls ? " + mutual TLS" : ""}, Node → Node (ceiling)`,
+    mtls: tls ? "on" : "off",
     unit: "MiB/s",
     better: "higher",
-    baseline: "bytes.raw-ceiling",
+    baseline: tls ? "bytes.raw-tls-ceiling" : "bytes.raw-ceiling",
     baselineLabel: "itself",
-  };
-  const ceilingRss: RowSpec = {
-    id: "bytes.raw-ceiling.rss",
+  });
+  const ceilingRss = (tls: boolean): RowSpec => ({
+    id: `${ceiling(tls).id}.rss`,
     measurement: `byte stream ${size} · receiver RSS growth`,
-    subject: "raw unix socket, Node → Node (ceiling)",
+    subject: ceiling(tls).subject,
+    mtls: tls ? "on" : "off",
     unit: "MiB",
     better: "lower",
-  };
+  });
+  // Issue 11: ≥ 0.8× the matching raw copy (plain socket, or TLS under AutoMTLS); RSS < 32 MiB.
   const brokered = (mtls: boolean): RowSpec => ({
     id: `bytes.brokered.${mtls ? "mtls" : "plain"}`,
     measurement: `byte stream ${size} · rate`,
@@ -103,9 +119,13 @@ export async function runByteStream(
     mtls: mtls ? "on" : "off",
     unit: "MiB/s",
     better: "higher",
-    baseline: ceiling.id,
-    baselineLabel: "raw socket",
-    target: { kind: "ratio-min", limit: 0.5, text: "≥ 50% of raw socket" },
+    baseline: ceiling(mtls).id,
+    baselineLabel: mtls ? "raw TLS copy" : "raw socket",
+    target: {
+      kind: "ratio-min",
+      limit: 0.8,
+      text: `≥ 0.8× ${mtls ? "raw TLS copy" : "raw socket"}`,
+    },
     pending: "pending broker",
   });
   const brokeredRss = (mtls: boolean): RowSpec => ({
@@ -115,21 +135,23 @@ export async function runByteStream(
     mtls: mtls ? "on" : "off",
     unit: "MiB",
     better: "lower",
-    target: { kind: "abs-max", limit: 64, text: "< 64 MiB" },
+    target: { kind: "abs-max", limit: 32, text: "< 32 MiB" },
     pending: "pending broker",
   });
   // Declared up front so the rate rows and the RSS rows each stay together in the table.
-  results.row(ceiling);
+  for (const tls of [false, true]) results.row(ceiling(tls));
   for (const mtls of [false, true]) results.row(brokered(mtls));
-  results.row(ceilingRss);
+  for (const tls of [false, true]) results.row(ceilingRss(tls));
   for (const mtls of [false, true]) results.row(brokeredRss(mtls));
   for (let rep = 0; rep < config.reps; rep++) {
     log(`byte stream: rep ${rep + 1}/${config.reps} (${size})`);
-    await results.attempt(`raw unix-socket copy of ${size}`, log, async () => {
-      const raw = await rawUnixCopy(config.streamBytes);
-      results.add(ceiling, raw.mibPerSec);
-      results.add(ceilingRss, raw.rssGrowthMiB);
-    });
+    for (const tls of [false, true]) {
+      await results.attempt(`raw unix-socket copy of ${size}, tls=${tls}`, log, async () => {
+        const raw = await rawUnixCopy(config.streamBytes, tls);
+        results.add(ceiling(tls), raw.mibPerSec);
+        results.add(ceilingRss(tls), raw.rssGrowthMiB);
+      });
+    }
     for (const mtls of [false, true]) {
       await results.attempt(`brokered stream of ${size}, mtls=${mtls}`, log, async () => {
         const figure = await measureBrokeredStream(config.streamBytes, mtls);

@@ -24,7 +24,11 @@ function expectedRowIds(): string[] {
   for (const key of callKeys)
     for (const pairing of ["go-go", "ts-ts", "ts-ts-grpc", "ts-go", "go-ts"])
       for (const mode of modes) ids.push(`call.${key}.${pairing}.${mode}`);
+  // What Node has without plugwire, beside the fast wire's sequential and 64-in-flight rows.
+  for (const key of ["unary.p50", "inflight64"])
+    for (const kind of ["fork", "port"]) ids.push(`call.${key}.ipc-${kind}.plain`);
   ids.push("bytes.raw-ceiling", "bytes.raw-ceiling.rss");
+  ids.push("bytes.raw-tls-ceiling", "bytes.raw-tls-ceiling.rss");
   for (const mode of modes) ids.push(`bytes.brokered.${mode}`, `bytes.brokered.${mode}.rss`);
   ids.push("start.node-e0");
   for (const host of ["ts", "go"])
