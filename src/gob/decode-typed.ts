@@ -1,0 +1,314 @@
+// Decoding into a declared type, as Go's decoder does (decode.go compatibleType, compileDec):
+// the wire type must be compatible (same kind; struct fields matched by name, missing fields
+// zero, extra fields skipped; array lengths equal), and integers must fit the declared width.
+// A misfit is GOB_TYPE; the decoder then re-reads the value without a schema to stay in step.
+
+import { PluginError } from "../errors/plugin-error.ts";
+import { decodeAny, decodeInterface, needsByte, readFields, wireOf } from "./decode-any.ts";
+import type { DecodeSession } from "./decode-state.ts";
+import { gobInvalid, gobTypeError } from "./errors.ts";
+import { baseOf, goString } from "./type-names.ts";
+import type { GoType } from "./types.ts";
+import type { WireType } from "./wire-type.ts";
+import { TypeId } from "./wire-type.ts";
+import { zeroValue } from "./zero.ts";
+
+type Struct = Extract<GoType, { kind: "struct" }>;
+type StructWire = Extract<WireType, { kind: "struct" }>;
+
+const kindIds: Record<string, number> = {
+  bool: TypeId.bool,
+  int: TypeId.int,
+  int8: TypeId.int,
+  int16: TypeId.int,
+  int32: TypeId.int,
+  int64: TypeId.int,
+  uint: TypeId.uint,
+  uint8: TypeId.uint,
+  uint16: TypeId.uint,
+  uint32: TypeId.uint,
+  uint64: TypeId.uint,
+  uintptr: TypeId.uint,
+  float32: TypeId.float,
+  float64: TypeId.float,
+  complex64: TypeId.complex,
+  complex128: TypeId.complex,
+  string: TypeId.string,
+  bytes: TypeId.bytes,
+  interface: TypeId.interface,
+};
+
+/** Go's compatibleType: can a value of wire type `id` decode into `type`? */
+function compatible(
+  s: DecodeSession,
+  type: GoType,
+  id: number,
+  inProgress: Map<GoType, number>,
+): boolean {
+  const seen = inProgress.get(type);
+  if (seen !== undefined) return seen === id;
+  inProgress.set(type, id);
+  const base = baseOf(type);
+  const wire = id > TypeId.interface ? s.wire.get(id) : undefined;
+  if ((base.kind === "opaque") !== (wire?.kind === "opaque")) return false;
+  switch (base.kind) {
+    case "opaque":
+      return wire?.kind === "opaque" && wire.marshaler === base.marshaler;
+    case "struct":
+      return wire?.kind === "struct";
+    case "array":
+      return (
+        wire?.kind === "array" &&
+        wire.length === base.length &&
+        compatible(s, base.elem, wire.elem, inProgress)
+      );
+    case "slice":
+      return wire?.kind === "slice" && compatible(s, base.elem, wire.elem, inProgress);
+    case "map":
+      return (
+        wire?.kind === "map" &&
+        compatible(s, base.key, wire.key, inProgress) &&
+        compatible(s, base.elem, wire.elem, inProgress)
+      );
+    default:
+      return kindIds[base.kind] === id;
+  }
+}
+
+function describeWire(s: DecodeSession, id: number): string {
+  const names = ["", "bool", "int", "uint", "float", "[]byte", "string", "complex", "interface"];
+  if (id <= TypeId.interface) return names[id] ?? `type ${id}`;
+  const wire = s.wire.get(id);
+  if (wire === undefined) return `unknown type ${id}`;
+  return wire.name === "" ? `a ${wire.kind}` : `${wire.name} (a ${wire.kind})`;
+}
+
+function check(s: DecodeSession, type: GoType, id: number, path: string): void {
+  let byId = s.typed.compatible.get(type);
+  if (byId === undefined) {
+    byId = new Map();
+    s.typed.compatible.set(type, byId);
+  }
+  let ok = byId.get(id);
+  if (ok === undefined) {
+    if (id > TypeId.interface) wireOf(s, id); // an unknown id is a broken stream, not a misfit
+    ok = compatible(s, type, id, new Map());
+    byId.set(id, ok);
+  }
+  if (!ok)
+    throw gobTypeError(
+      path,
+      `is declared ${goString(type)}, but the stream sends ${describeWire(s, id)}`,
+    );
+}
+
+/** A top-level (or interface) value of `type`. */
+export function decodeTopTyped(
+  s: DecodeSession,
+  id: number,
+  type: GoType,
+  path = pathOf(type),
+): unknown {
+  const base = baseOf(type);
+  check(s, base, id, path);
+  if (base.kind === "struct") return decodeStruct(s, base, id, path, true);
+  if (s.r.uint() !== 0) throw gobInvalid("a non-struct value does not start with a 0 delta");
+  return decodeTyped(s, base, id, path);
+}
+
+function pathOf(type: GoType): string {
+  const base = baseOf(type);
+  return base.kind === "struct" && base.name !== "" ? base.name : "value";
+}
+
+const intLimits: Record<string, readonly [number, number]> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 2 ** 32 - 1],
+  int: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint: [0, Number.MAX_SAFE_INTEGER],
+};
+
+function fitInt(kind: string, v: number | bigint, path: string): number | bigint {
+  if (kind === "int64" || kind === "uint64" || kind === "uintptr") return BigInt(v);
+  const [min, max] = intLimits[kind]!;
+  if (typeof v === "number" && v >= min && v <= max) return v;
+  throw gobTypeError(path, `value ${v} is out of range for ${kind}`);
+}
+
+function fitFloat32(v: number, path: string): number {
+  const f = Math.fround(v);
+  if (!Number.isFinite(f) && Number.isFinite(v))
+    throw gobTypeError(path, `value ${v} is out of range for float32`);
+  return f;
+}
+
+/** One value of `type` from wire type `id` (compatibility already checked). */
+function decodeTyped(s: DecodeSession, type: GoType, id: number, path: string): unknown {
+  const r = s.r;
+  switch (type.kind) {
+    case "ptr":
+      return decodeTyped(s, type.elem, id, path);
+    case "bool":
+      return r.uint() !== 0;
+    case "int":
+    case "int8":
+    case "int16":
+    case "int32":
+    case "int64":
+      return fitInt(type.kind, r.int(), path);
+    case "uint":
+    case "uint8":
+    case "uint16":
+    case "uint32":
+    case "uint64":
+    case "uintptr":
+      return fitInt(type.kind, r.uint(), path);
+    case "float32":
+      return fitFloat32(r.float(), path);
+    case "float64":
+      return r.float();
+    case "complex64":
+      return { real: fitFloat32(r.float(), path), imag: fitFloat32(r.float(), path) };
+    case "complex128":
+      return { real: r.float(), imag: r.float() };
+    case "string":
+      return r.string("a string");
+    case "bytes":
+      return r.byteString("a []byte");
+    case "interface":
+      return decodeInterface(s, (session, concreteId, concrete) =>
+        decodeTopTyped(session, concreteId, concrete, `${path}(${goString(concrete)})`),
+      );
+    default:
+      return decodeComposite(s, type, id, path);
+  }
+}
+
+function decodeComposite(s: DecodeSession, type: GoType, id: number, path: string): unknown {
+  const wire = wireOf(s, id);
+  s.enter();
+  try {
+    switch (type.kind) {
+      case "struct":
+        return decodeStruct(s, type, id, path, false);
+      case "slice":
+      case "array":
+        return decodeList(s, type, wire as Extract<WireType, { kind: "slice" }>, path);
+      case "map":
+        return decodeMap(s, type, wire as Extract<WireType, { kind: "map" }>, path);
+      case "opaque":
+        return decodeOpaque(s, type, path);
+      default:
+        throw gobInvalid(`no decoder for ${type.kind}`);
+    }
+  } finally {
+    s.leave();
+  }
+}
+
+function decodeList(
+  s: DecodeSession,
+  type: Extract<GoType, { kind: "slice" | "array" }>,
+  wire: Extract<WireType, { kind: "slice" }>,
+  path: string,
+): unknown {
+  const n = s.r.count("a slice length");
+  if (type.kind === "array" && n !== type.length)
+    throw gobInvalid(`an array of ${n} elements, its type says ${type.length}`);
+  const out: unknown[] = [];
+  for (let i = 0; i < n; i++) {
+    needsByte(s, n);
+    out.push(decodeTyped(s, type.elem, wire.elem, `${path}[${i}]`));
+  }
+  return type.kind === "array" && type.elem.kind === "uint8"
+    ? Uint8Array.from(out as number[])
+    : out;
+}
+
+function decodeMap(
+  s: DecodeSession,
+  type: Extract<GoType, { kind: "map" }>,
+  wire: Extract<WireType, { kind: "map" }>,
+  path: string,
+): Map<unknown, unknown> {
+  const n = s.r.count("a map length");
+  const out = new Map<unknown, unknown>();
+  for (let i = 0; i < n; i++) {
+    needsByte(s, n);
+    const key = decodeTyped(s, type.key, wire.key, `${path}(key)`);
+    out.set(key, decodeTyped(s, type.elem, wire.elem, `${path}[${String(key)}]`));
+  }
+  return out;
+}
+
+function decodeOpaque(
+  s: DecodeSession,
+  type: Extract<GoType, { kind: "opaque" }>,
+  path: string,
+): unknown {
+  const bytes = s.r.byteString(`a ${type.name} value`);
+  try {
+    return type.codec.decode(bytes);
+  } catch (error) {
+    if (error instanceof PluginError) throw gobTypeError(path, error.rawMessage);
+    throw gobTypeError(
+      path,
+      `does not decode as ${type.name}: ${(error as Error)?.message ?? error}`,
+    );
+  }
+}
+
+/** Wire field index → schema field index (-1: skipped), checked as Go's compileDec checks. */
+function fieldMap(
+  s: DecodeSession,
+  type: Struct,
+  wire: StructWire,
+  id: number,
+  path: string,
+): Int32Array {
+  let byId = s.typed.fieldMaps.get(type);
+  if (byId === undefined) {
+    byId = new Map();
+    s.typed.fieldMaps.set(type, byId);
+  }
+  const known = byId.get(id);
+  if (known !== undefined) return known;
+  const map = new Int32Array(wire.fields.length).fill(-1);
+  wire.fields.forEach((wf, i) => {
+    const at = type.fields.findIndex((f) => f.name === wf.name);
+    if (at < 0) return;
+    check(s, type.fields[at]!.type, wf.id, `${path}.${wf.name}`);
+    map[i] = at;
+  });
+  byId.set(id, map);
+  return map;
+}
+
+function decodeStruct(s: DecodeSession, type: Struct, id: number, path: string, top: boolean) {
+  const wire = wireOf(s, id) as StructWire;
+  const map = fieldMap(s, type, wire, id, path);
+  if (top && type.fields.length > 0 && wire.fields.length > 0 && map.every((m) => m < 0))
+    throw gobTypeError(path, `shares no field with the stream's ${wire.name || "struct"}`);
+  const values: unknown[] = new Array(type.fields.length);
+  const seen: boolean[] = new Array(type.fields.length).fill(false);
+  readFields(s, wire.fields.length, (i) => {
+    const at = map[i]!;
+    const wf = wire.fields[i]!;
+    if (at < 0) {
+      decodeAny(s, wf.id);
+      return;
+    }
+    const field = type.fields[at]!;
+    values[at] = decodeTyped(s, field.type, wf.id, `${path}.${field.name}`);
+    seen[at] = true;
+  });
+  const out: Record<string, unknown> = {};
+  type.fields.forEach((f, i) => {
+    out[f.name] = seen[i] ? values[i] : zeroValue(f.type);
+  });
+  return out;
+}
