@@ -59,3 +59,6 @@ export type {
 export { formatHandshake, parseHandshake } from "../protocol/handshake-line.ts";
 export type { TlsIdentity } from "../transport/auto-mtls.ts";
 export { generateTlsIdentity } from "../transport/auto-mtls.ts";
+
+// Go's encoding/gob (net/rpc's encoding): the `go` schema builders, GobEncoder and GobDecoder.
+export * as gob from "../gob/index.ts";
