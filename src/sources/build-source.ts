@@ -93,7 +93,7 @@ export async function buildSource(source: string, options: BuildOptions): Promis
 
 async function buildGo(dir: string, out: string, options: BuildOptions): Promise<void> {
   options.onProgress?.(`building Go plugin in ${dir} (go build)`);
-  const result = await runTool("go", ["build", "-o", join(out, "plugin"), "."], {
+  const result = await runTool("go", ["build", "-trimpath", "-o", join(out, "plugin"), "."], {
     cwd: dir,
     env: {
       ...(options.env ?? process.env),

@@ -44,6 +44,12 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
       format: "esm",
       target: "node22",
       sourcemap: true,
+      // No module paths in the output (`// path` comments, CommonJS wrappers' keys): they are
+      // relative to the cache, and the lock's SHA-256 of the bundle must not depend on where the
+      // cache is. Names are kept (`keepNames`); the source map maps back to the sources.
+      minifyWhitespace: true,
+      minifyIdentifiers: true,
+      keepNames: true,
       outfile: options.outfile,
       conditions: host.fromSource ? ["plugwire-source"] : [],
       // CommonJS dependencies that require() Node's modules need a require in an ES module.
