@@ -110,8 +110,8 @@ type ElemValue<E extends GoType> = E extends { readonly kind: "uint8" } ? Uint8A
 /** The kind of every node, for the exhaustive switches. */
 export type GoKind = GoTypeNode["kind"];
 
-function basic<T>(kind: GoBasicKind): GoType<T> {
-  return Object.freeze({ kind }) as GoType<T>;
+function basic<T, K extends GoBasicKind = GoBasicKind>(kind: K): GoType<T> & { readonly kind: K } {
+  return Object.freeze({ kind }) as GoType<T> & { readonly kind: K };
 }
 
 /** Go type names as a field or map sees them: exported identifiers start with an upper-case letter. */
@@ -222,7 +222,7 @@ export const builders = {
   int64: basic<bigint>("int64"),
   /** Go's `uint`: a JS number (a safe integer); use `uint64` for the full range. */
   uint: basic<number>("uint"),
-  uint8: basic<number>("uint8"),
+  uint8: basic<number, "uint8">("uint8"),
   uint16: basic<number>("uint16"),
   uint32: basic<number>("uint32"),
   /** The full 64-bit range, as a bigint. */
