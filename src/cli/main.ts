@@ -1,4 +1,4 @@
-// The plugwire CLI: list, inspect, call, install, doctor, init, sign, verify. Exit status 0 ok, 1 failure, 2 usage.
+// The plugwire CLI: list, inspect, call, install, outdated, update, doctor, init, sign, verify. Exit status 0 ok, 1 failure, 2 usage.
 import { Command, CommanderError } from "commander";
 import { PluginError } from "../errors/plugin-error.ts";
 import { call } from "./commands/call.ts";
@@ -9,6 +9,7 @@ import { inspect } from "./commands/inspect.ts";
 import type { InstallFlags } from "./commands/install.ts";
 import { install } from "./commands/install.ts";
 import { list } from "./commands/list.ts";
+import { outdated, update } from "./commands/outdated.ts";
 import type { SignFlags } from "./commands/sign.ts";
 import { sign } from "./commands/sign.ts";
 import type { VerifyFlags } from "./commands/verify.ts";
@@ -84,17 +85,45 @@ common(
 );
 common(
   program
-    .command("install <source>")
-    .description("install from a path, a source directory or a git URL into a plugin directory")
-    .requiredOption("-d, --dir <plugin-dir>", "the plugin directory")
+    .command("install [source]")
+    .description(
+      "install the configuration's services (--config) into the cache and write plugwire.lock, or one plugin from a path, a source directory or a git URL into a plugin directory",
+    )
+    .option("-d, --dir <plugin-dir>", "install <source>: the plugin directory")
     .option("--ref <ref>", "git branch, tag or commit")
     .option("--cache-dir <dir>", "build and clone cache (default ~/.cache/plugwire)")
+    .option("--allow-scripts", "let npm run the dependencies' install scripts (TypeScript sources)")
     .option(
-      "--allow-scripts",
-      "let npm run the dependencies' install scripts (TypeScript sources)",
-    ),
-).action(async (source: string, flags: CommonFlags & InstallFlags) => {
+      "--frozen",
+      "install exactly what plugwire.lock records; fail instead of changing it (CI)",
+    )
+    .option("-j, --jobs <n>", "plugins installed at once (default 4)"),
+).action(async (source: string | undefined, flags: CommonFlags & InstallFlags) => {
   exitCode = await install(source, flags, await cliContext(flags));
+});
+common(
+  program
+    .command("outdated [name]")
+    .description(
+      "per installable service: the version plugwire.lock records, the highest within its constraint, the highest overall",
+    ),
+).action(async (name: string | undefined, flags: CommonFlags) => {
+  exitCode = await outdated(name, await cliContext(flags));
+});
+common(
+  program
+    .command("update [name]")
+    .description(
+      "resolve the constraints anew (every service, or NAME's only), install and rewrite plugwire.lock",
+    )
+    .option("--allow-scripts", "let npm run the dependencies' install scripts (TypeScript sources)")
+    .option("-j, --jobs <n>", "plugins installed at once (default 4)"),
+).action(async (name: string | undefined, flags: CommonFlags & InstallFlags) => {
+  const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
+  exitCode = await update(name, await cliContext(flags), {
+    jobs,
+    allowScripts: flags.allowScripts,
+  });
 });
 common(
   program

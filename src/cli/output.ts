@@ -82,3 +82,59 @@ export function stderrTail(error: unknown, indent = "    ", lines = 10): string 
     ...tail.map((l) => `${indent}  ${l}`),
   ].join("\n");
 }
+
+/**
+ * Progress of several plugins at once (install runs them in parallel). On a terminal: one line
+ * with each running plugin's current step, `… kv: bundling · reports: go build (3 s)`, rewritten
+ * in place; otherwise one plain line per step, prefixed with the plugin's name.
+ */
+export class ParallelProgress {
+  readonly #stream: ProgressStream;
+  readonly #steps = new Map<string, { message: string; started: number }>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(stream: ProgressStream = process.stderr) {
+    this.#stream = stream;
+  }
+
+  /** A progress function for one plugin's steps. */
+  for(name: string): (message: string) => void {
+    return (message) => this.step(name, message);
+  }
+
+  step(name: string, message: string): void {
+    if (this.#stream.isTTY !== true) {
+      this.#stream.write(`… ${name}: ${message}\n`);
+      return;
+    }
+    this.#steps.set(name, { message, started: Date.now() });
+    this.#render();
+    this.#timer ??= setInterval(() => this.#render(), 200).unref();
+  }
+
+  /** The plugin is done: its step leaves the line. */
+  finish(name: string): void {
+    this.#steps.delete(name);
+    if (this.#stream.isTTY === true && this.#timer !== undefined) this.#render();
+  }
+
+  /** Clears the terminal line (before results or an error are printed). */
+  done(): void {
+    this.#steps.clear();
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#stream.write("\r\x1b[2K");
+  }
+
+  #render(): void {
+    const now = Date.now();
+    const parts = [...this.#steps].map(([name, { message, started }]) => {
+      const seconds = (now - started) / 1000;
+      return `${name}: ${message}${seconds >= 1 ? ` (${seconds.toFixed(0)} s)` : ""}`;
+    });
+    const text = `… ${parts.join(" · ")}`;
+    const width = Math.max(20, (this.#stream.columns || 80) - 1);
+    this.#stream.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
+  }
+}

@@ -45,7 +45,7 @@ export async function lockedCommand(
   if (!isScriptArtifact(artifact))
     return { cmd: artifact, args: [...args], secure: secureFromLock(entry) };
   await verifyLaunch(entry, artifact, lockFile);
-  const imports = ["--import", compileCacheImport];
+  const imports = ["--enable-source-maps", "--import", compileCacheImport];
   // Node before 22.15 has no synchronous module hooks: the host's check above is then the only
   // one, and a swap between it and the child's read goes unseen (docs/trust.md says so).
   if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks === "function")

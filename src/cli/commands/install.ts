@@ -9,28 +9,63 @@ import { PluginError } from "../../errors/plugin-error.ts";
 import { buildSource, sourceLanguage } from "../../sources/build-source.ts";
 import { fetchGit, isGitUrl } from "../../sources/git-source.ts";
 import type { CliContext } from "../context.ts";
+import { UsageError } from "../context.ts";
 import { printJson, progress, progressLine, stderrTail } from "../output.ts";
+import { isBuild, runBundleDirectly } from "./install-place.ts";
+import { recordInstalled } from "./install-record.ts";
+import { installServices } from "./install-services.ts";
 
 export interface InstallFlags {
-  dir: string;
+  /** The plugin directory for `install <source>`. Default the config's first plugin_dirs. */
+  dir?: string | undefined;
   ref?: string | undefined;
   cacheDir?: string | undefined;
   /** TypeScript sources: let npm run the dependencies' install scripts. */
   allowScripts?: boolean | undefined;
+  /** Install exactly what plugwire.lock records, or fail; never write it (CI). */
+  frozen?: boolean | undefined;
+  /** Plugins installed at once (default 4). */
+  jobs?: string | undefined;
 }
 
 /**
- * `plugwire install <path | source dir | git URL> --dir <plugin dir>`: builds what needs building
- * and puts the plugin in the directory (an executable, or a package folder), then checks it starts.
- * A plugin that does not start is removed again, and its stderr tail shown.
+ * `plugwire install`: with `--config` and no source (or a service's name), every installable
+ * service (or that one), written to plugwire.lock (`install-services.ts`). With a source
+ * (`<path | source dir | git URL | npm:… | go:… | https archive> --dir <plugin dir>`): builds what
+ * needs building and puts the plugin in the directory (an executable, or a package folder), then
+ * checks it starts; a plugin that does not start is removed again, its stderr tail shown. With a
+ * configuration in use, its entry is recorded in the lock too.
  */
 export async function install(
-  source: string,
+  source: string | undefined,
   flags: InstallFlags,
   context: CliContext,
 ): Promise<number> {
+  const { config } = context;
+  const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
+  if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0))
+    throw new UsageError(`--jobs must be a positive integer, got ${JSON.stringify(flags.jobs)}`);
+  const run = { frozen: flags.frozen, jobs, allowScripts: flags.allowScripts };
   try {
-    return await installSteps(source, flags, context);
+    if (source === undefined) {
+      if (config === undefined)
+        throw new UsageError(
+          "install needs a source (a path, a source folder, a git URL, npm:…, go:…, an https archive) and --dir, or --config plugwire.toml to install its services",
+        );
+      return await installServices(config, context, run);
+    }
+    if (config?.services[source] !== undefined)
+      return await installServices(config, context, { ...run, only: [source] });
+    if (flags.frozen === true)
+      throw new UsageError(
+        "--frozen installs what plugwire.lock records for the configuration's services: pass --config and no source (or a service's name)",
+      );
+    const dir = flags.dir ?? config?.manager.pluginDirs[0];
+    if (dir === undefined)
+      throw new UsageError(
+        "install <source> needs --dir <plugin-dir> (or --config with plugin_dirs)",
+      );
+    return await installSteps(source, { ...flags, dir }, context);
   } finally {
     progressLine.done();
   }
@@ -38,7 +73,7 @@ export async function install(
 
 async function installSteps(
   source: string,
-  flags: InstallFlags,
+  flags: InstallFlags & { dir: string },
   context: CliContext,
 ): Promise<number> {
   const cacheDir = resolve(
@@ -50,12 +85,18 @@ async function installSteps(
   const installed = statSync(from).isDirectory()
     ? await placeFolder(from, source, pluginDir, cacheDir, flags)
     : await placeExecutable(from, pluginDir);
+  // A recorded TypeScript plugin runs its bundle, the file its lock entry vouches for.
+  const recording = context.config !== undefined;
+  if (recording && isBuild(installed)) await runBundleDirectly(installed);
   const check = await checkInstalled(installed, context);
+  const change = recording
+    ? await recordInstalled(context.config!, { source, installed, commit, ref: flags.ref })
+    : undefined;
   progressLine.done();
-  if (context.json) printJson({ installed, source, commit, check });
+  if (context.json) printJson({ installed, source, commit, check, lock: change });
   else
     process.stdout.write(
-      `installed ${installed}${commit === undefined ? "" : ` (commit ${commit.slice(0, 12)})`}: ${check}\n`,
+      `installed ${installed}${commit === undefined ? "" : ` (commit ${commit.slice(0, 12)})`}: ${check}\n${change === undefined ? "" : `${change.lockFile}: ${change.line}\n`}`,
     );
   return 0;
 }
