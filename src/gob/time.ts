@@ -116,11 +116,15 @@ export function unmarshalTime(bytes: Uint8Array, path = "time.Time"): GoTime {
   return new GoTime(Number(unix), nanoseconds, offset === -60 ? undefined : offset);
 }
 
-/** The opaque codec behind `go.time`. */
+/**
+ * The opaque codec behind `go.time`. The encoder also takes a Date (as UTC, to the millisecond);
+ * the decoder always gives a GoTime.
+ */
 export const timeCodec: GoOpaqueCodec<GoTime> = {
-  encode: (value, path) => marshalTime(value, path),
+  encode: (value, path) =>
+    marshalTime(value instanceof Date ? GoTime.fromDate(value) : value, path),
   decode: (bytes) => unmarshalTime(bytes),
-  isZero: (value) => value.isZero(),
+  isZero: (value) => value instanceof GoTime && value.isZero(),
   zero: () => GoTime.zero,
-  accepts: (value) => value instanceof GoTime,
+  accepts: (value) => value instanceof GoTime || value instanceof Date,
 };
