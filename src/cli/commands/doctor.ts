@@ -1,18 +1,29 @@
+import { existsSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { discoverPlugins } from "../../discovery/discovery.ts";
+import { lockFileFor, readLock } from "../../lock/lock-file.ts";
 import type { CliContext } from "../context.ts";
 import { requireHandshake, UsageError } from "../context.ts";
 import { printJson, progress, progressLine, stderrTail } from "../output.ts";
 import { missingPaths } from "../target.ts";
+import type { LockFinding } from "./doctor-lock.ts";
+import { lockFindings } from "./doctor-lock.ts";
 
 /**
  * `plugwire doctor`: tries every candidate in the plugin directories and explains each failure,
  * with the last lines the plugin wrote to stderr. A path that does not exist, or holds no plugin
- * candidate at all, is a problem too (exit 1).
+ * candidate at all, is a problem too (exit 1). With a configuration, the lock is checked first
+ * (`doctor-lock.ts`): drift, missing entries, signatures, constraints, engines.
  */
 export async function doctor(context: CliContext): Promise<number> {
-  if (context.dirs.length === 0)
-    throw new UsageError("doctor needs a plugin directory (or --config with plugin_dirs)");
+  const lock = context.config === undefined ? [] : await lockFindings(context.config);
+  if (context.dirs.length === 0) {
+    if (context.config === undefined || lock.length === 0)
+      throw new UsageError(
+        "doctor needs a plugin directory (or --config with plugin_dirs or services to install)",
+      );
+    return printLockOnly(lock, context);
+  }
   const handshake = requireHandshake(context);
   const name = (path: string) => relative(process.cwd(), path) || path;
   const missing = missingPaths(context.dirs);
@@ -25,10 +36,13 @@ export async function doctor(context: CliContext): Promise<number> {
     startTimeoutMs: context.startTimeoutMs,
     run: context.discovery,
     process: { start: { hostEnv: context.hostEnv } },
+    hostVersions: context.config?.manager.hostVersions,
+    lock: await dirLock(context),
     supervise: { healthIntervalMs: 0 },
   }).finally(() => progressLine.done());
   await Promise.all(result.found.map((f) => f.plugin.close()));
   const rows = [
+    ...lock.map((f) => ({ ...f, stderr: undefined as string | undefined })),
     ...missing.map((path) => ({
       path: name(resolve(path)),
       ok: false,
@@ -51,6 +65,7 @@ export async function doctor(context: CliContext): Promise<number> {
       stderr: s.error?.details.stderr as string | undefined,
     })),
   ].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const found = result.found.length + lock.filter((f) => f.ok).length;
   const empty = result.found.length + result.skipped.length === 0 && present.length > 0;
   const problems = rows.filter((r) => !r.ok).length + (empty ? 1 : 0);
   if (context.json) printJson({ elapsedMs: result.elapsedMs, empty, problems, candidates: rows });
@@ -66,8 +81,28 @@ export async function doctor(context: CliContext): Promise<number> {
         `✖ no plugin candidates in ${present.map(name).join(", ")} (an empty folder?)\n`,
       );
     process.stdout.write(
-      `\n${result.found.length} plugin(s) ok, ${problems} problem(s), checked in ${result.elapsedMs} ms\n`,
+      `\n${found} plugin(s) ok, ${problems} problem(s), checked in ${result.elapsedMs} ms\n`,
     );
+  }
+  return problems === 0 ? 0 : 1;
+}
+
+/** The lock, for plugins `install <source>` placed in the plugin directories. */
+async function dirLock(context: CliContext) {
+  if (context.config === undefined) return undefined;
+  const file = lockFileFor(context.config.file);
+  if (!existsSync(file)) return undefined;
+  return { file, lock: await readLock(file).catch(() => ({ plugins: {} })) };
+}
+
+/** A configuration with services and no plugin directories: only the lock is checked. */
+function printLockOnly(findings: readonly LockFinding[], context: CliContext): number {
+  const problems = findings.filter((f) => !f.ok).length;
+  if (context.json) printJson({ problems, candidates: findings });
+  else {
+    for (const f of findings)
+      process.stdout.write(`${f.ok ? "✔" : "✖"} ${f.path}\n    ${f.message}\n`);
+    process.stdout.write(`\n${findings.length - problems} plugin(s) ok, ${problems} problem(s)\n`);
   }
   return problems === 0 ? 0 : 1;
 }
