@@ -62,3 +62,20 @@ export { generateTlsIdentity } from "../transport/auto-mtls.ts";
 
 // Go's encoding/gob (net/rpc's encoding): the `go` schema builders, GobEncoder and GobDecoder.
 export * as gob from "../gob/index.ts";
+
+// net/rpc (Go's net/rpc with the gob codec, go-plugin's other protocol): NetRpcClient,
+// NetRpcServer, and Go interfaces declared once (`netrpc.define`) with typed clients
+// (`netrpcClient`) and implementations (`NetRpcImpl`). See docs/netrpc.md.
+export type {
+  NetRpcCallOptions,
+  NetRpcClientOf,
+  NetRpcClientOptions,
+  NetRpcContext,
+  NetRpcImpl,
+  NetRpcInterface,
+  NetRpcMethod,
+  NetRpcMethods,
+  NetRpcServeOptions,
+  NetRpcServerOptions,
+} from "./netrpc/index.ts";
+export { NetRpcClient, NetRpcServer, netrpc, netrpcClient } from "./netrpc/index.ts";
