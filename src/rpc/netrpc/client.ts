@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { PluginError } from "../../errors/plugin-error.ts";
-import type { GoType } from "../../gob/index.ts";
+import type { GobTypeRegistry, GoType } from "../../gob/index.ts";
 import { abortError, inheritCallOptions } from "../core/call-context.ts";
 import { defaultMaxMessageBytes } from "../core/limits.ts";
 import type { ReadBody } from "./gob-stream.ts";
@@ -16,6 +16,11 @@ export interface NetRpcClientOptions {
   plugin?: string | undefined;
   /** Largest gob message accepted from the server; a longer one breaks the connection. Default 256 MiB. */
   maxMessageBytes?: number | undefined;
+  /**
+   * Concrete types that interface values may hold, by name (Go's `gob.Register`): encoded without
+   * naming their type each time, and decoded as their type.
+   */
+  registry?: GobTypeRegistry | undefined;
 }
 
 /**
@@ -38,7 +43,7 @@ export interface NetRpcCallOptions {
 export class NetRpcClient {
   readonly #stream: Duplex;
   readonly #plugin: string | undefined;
-  readonly #writer = new MessageWriter();
+  readonly #writer: MessageWriter;
   readonly #reader: MessageReader<ResponseHeaderValue>;
   readonly #pending = new Map<number, PendingCall>();
   #nextSeq = 0;
@@ -51,6 +56,7 @@ export class NetRpcClient {
   constructor(stream: Duplex, options: NetRpcClientOptions = {}) {
     this.#stream = stream;
     this.#plugin = options.plugin;
+    this.#writer = new MessageWriter(options.registry);
     this.#reader = new MessageReader(
       ResponseHeader,
       {
@@ -58,7 +64,10 @@ export class NetRpcClient {
           header.Error === "" ? this.#pending.get(seqFromWire(header.Seq))?.replyType : undefined,
         message: (header, body) => this.#answer(header, body),
       },
-      { maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes },
+      {
+        maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes,
+        registry: options.registry,
+      },
     );
     stream.on("data", (chunk: Uint8Array) => {
       try {

@@ -1,5 +1,5 @@
 import { PluginError } from "../../errors/plugin-error.ts";
-import type { GoType } from "../../gob/index.ts";
+import type { GobTypeRegistry, GoType } from "../../gob/index.ts";
 import { GobDecoder, GobEncoder } from "../../gob/index.ts";
 
 /**
@@ -10,20 +10,31 @@ import { GobDecoder, GobEncoder } from "../../gob/index.ts";
 
 /**
  * The outgoing stream: encodes a header and its body into one piece of bytes, written with one
- * `write`, so two messages' bytes never interleave however many calls are in flight.
+ * `write`, so two messages' bytes never interleave however many calls are in flight. The bytes
+ * are Go's own for the same calls (header first, type ids in the order Go allocates them).
  */
 export class MessageWriter {
-  readonly #encoder = new GobEncoder();
+  readonly #encoder: GobEncoder;
+  readonly #registry: GobTypeRegistry | undefined;
+  /** Whether the header's type definition is out: from then on a header adds no definitions. */
+  #headerDefined = false;
+
+  constructor(registry?: GobTypeRegistry) {
+    this.#registry = registry;
+    this.#encoder = new GobEncoder({ registry });
+  }
 
   /**
-   * The bytes of `header` then `body`. The body is encoded first: it is the part that can fail (a
-   * value that does not fit its type, GOB_TYPE), and it must fail before the header is encoded,
-   * so a refused value leaves nothing half-sent. Gob allows the order: each encoded piece carries
-   * the type definitions it needs, and the header's piece still goes out first.
+   * The bytes of `header` then `body`. A body that does not fit its type is GOB_TYPE, and then
+   * nothing counts as sent. Each encode is all or nothing, but the header goes first; so until the
+   * header's definition is out (the first message), the body is tried on a scratch encoder first:
+   * a header definition marked sent but never written would break the stream.
    */
   encode<H, B>(headerType: GoType<H>, header: H, bodyType: GoType<B>, body: B): Uint8Array {
-    const bodyBytes = this.#encoder.encode(bodyType, body);
+    if (!this.#headerDefined) new GobEncoder({ registry: this.#registry }).encode(bodyType, body);
     const headerBytes = this.#encoder.encode(headerType, header);
+    const bodyBytes = this.#encoder.encode(bodyType, body);
+    this.#headerDefined = true;
     const out = new Uint8Array(headerBytes.byteLength + bodyBytes.byteLength);
     out.set(headerBytes, 0);
     out.set(bodyBytes, headerBytes.byteLength);
@@ -46,6 +57,8 @@ export interface MessageReaderHandlers<H> {
 export interface MessageReaderOptions {
   /** Largest gob message accepted; a longer one is GOB_INVALID. */
   maxMessageBytes: number;
+  /** Concrete types of interface values, by name (Go's `gob.Register`). */
+  registry: GobTypeRegistry | undefined;
 }
 
 /**
@@ -65,7 +78,7 @@ export class MessageReader<H> {
     handlers: MessageReaderHandlers<H>,
     options: MessageReaderOptions,
   ) {
-    this.#decoder = new GobDecoder({ maxMessageBytes: options.maxMessageBytes });
+    this.#decoder = new GobDecoder(options);
     this.#headerType = headerType;
     this.#handlers = handlers;
   }

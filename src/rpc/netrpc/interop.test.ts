@@ -276,3 +276,95 @@ describe("Go net/rpc client -> TypeScript net/rpc server", () => {
     await server.close();
   });
 });
+
+/** A unix socket that forwards each connection to `target`, recording both directions. */
+async function recordingProxy(target: string) {
+  const path = join(dir, `p${sockets++}`);
+  const up: Buffer[] = [];
+  const down: Buffer[] = [];
+  const closed: Array<Promise<unknown>> = [];
+  const proxy = createServer((near: Socket) => {
+    const far = connect(target);
+    near.on("data", (chunk: Buffer) => up.push(chunk) && far.write(chunk));
+    far.on("data", (chunk: Buffer) => down.push(chunk) && near.write(chunk));
+    near.on("close", () => far.destroy());
+    far.on("close", () => near.destroy());
+    closed.push(once(near, "close"), once(far, "close"));
+  });
+  servers.push(proxy);
+  await new Promise<void>((resolve) => proxy.listen(path, resolve));
+  return {
+    path,
+    /** Both directions once every forwarded connection has closed. */
+    async bytes() {
+      await Promise.all(closed);
+      return { up: Buffer.concat(up), down: Buffer.concat(down) };
+    },
+  };
+}
+
+/** The calls of netrpc-peer's -sequence, made by our typed client. */
+async function sequence(client: NetRpcClient): Promise<void> {
+  const plugin = netrpcClient(client, "Plugin", PeerService);
+  const settled = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      () => undefined,
+    );
+  await plugin.Greet(null);
+  await plugin.Echo("héllo, wörld ✓");
+  await plugin.Add({ A: 40n, B: 2n });
+  await plugin.Add({ A: -5n, B: 3n });
+  await plugin.Put({ Key: "k", Value: new Uint8Array([1, 2, 3]) });
+  await plugin.Get("k");
+  await settled(plugin.Get("nope"));
+  await settled(plugin.Fail("boom"));
+  await settled(client.call("Plugin.Nope", go.string, "x", go.string));
+  await settled(client.call("Nope.Greet", go.string, "x", go.string));
+  await plugin.Birthday({
+    Name: "Ada",
+    Age: 36,
+    Admin: false,
+    Score: 99.5,
+    Tags: ["math"],
+    Attrs: new Map([["engines", 2n]]),
+    Home: null,
+    Created: GoTime.fromDate(new Date(Date.UTC(1815, 11, 10))),
+  });
+  await plugin.Sum([1n, 2n, 3n, 4n, 1n << 40n]);
+}
+
+describe("net/rpc bytes, ours against Go's", () => {
+  it("our client writes the bytes Go's client writes, and our server answers with Go's server's", async () => {
+    const goPath = join(dir, `g${sockets++}`);
+    const goServerPeer = peer(["-listen", `unix:${goPath}`]);
+    await goServerPeer.event("listening");
+
+    // Go client -> Go server: the reference, both directions.
+    const reference = await recordingProxy(goPath);
+    await peer(["-dial", `unix:${reference.path}`, "-sequence"]).event("done");
+    const go = await reference.bytes();
+    assert.ok(go.up.byteLength > 500 && go.down.byteLength > 500, "the reference was recorded");
+
+    // Our client -> Go server: the same calls.
+    const oursUp = await recordingProxy(goPath);
+    const socket = connect(oursUp.path);
+    await once(socket, "connect");
+    const client = new NetRpcClient(socket);
+    await sequence(client);
+    await client.close();
+    assert.equal((await oursUp.bytes()).up.toString("hex"), go.up.toString("hex"));
+
+    // Go client -> our server: the same answers.
+    const tsPath = join(dir, `t${sockets++}`);
+    const server = new NetRpcServer().register("Plugin", PeerService, peerImpl());
+    const listener = createServer((conn: Socket) => void server.serve(conn));
+    servers.push(listener);
+    await new Promise<void>((resolve) => listener.listen(tsPath, resolve));
+    const oursDown = await recordingProxy(tsPath);
+    await peer(["-dial", `unix:${oursDown.path}`, "-sequence"]).event("done");
+    assert.equal((await oursDown.bytes()).down.toString("hex"), go.down.toString("hex"));
+    await server.close();
+    await goServerPeer.stop();
+  });
+});

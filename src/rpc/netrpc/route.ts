@@ -1,5 +1,5 @@
 import type { PluginError } from "../../errors/plugin-error.ts";
-import type { GoType } from "../../gob/index.ts";
+import type { GobTypeRegistry, GoType } from "../../gob/index.ts";
 import type { NetRpcContext } from "./define.ts";
 
 /** A method as the server runs it. */
@@ -14,5 +14,6 @@ export interface NetRpcServerShared {
   readonly services: ReadonlyMap<string, ReadonlyMap<string, NetRpcRoute>>;
   readonly maxMessageBytes: number;
   readonly maxConcurrentCalls: number;
+  readonly registry: GobTypeRegistry | undefined;
   readonly onError: ((error: PluginError, serviceMethod: string | undefined) => void) | undefined;
 }

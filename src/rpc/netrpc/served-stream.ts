@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type { GoType } from "../../gob/index.ts";
+import { zeroValue } from "../../gob/index.ts";
 import { currentCall } from "../core/call-context.ts";
 import type { HandlerContext } from "../core/types.ts";
 import type { ReadBody } from "./gob-stream.ts";
@@ -19,7 +20,7 @@ import type { NetRpcRoute, NetRpcServerShared } from "./route.ts";
 export class ServedStream {
   readonly #stream: Duplex;
   readonly #shared: NetRpcServerShared;
-  readonly #writer = new MessageWriter();
+  readonly #writer: MessageWriter;
   readonly #reader: MessageReader<RequestHeaderValue>;
   readonly #abort = new AbortController();
   readonly #context: HandlerContext;
@@ -30,6 +31,7 @@ export class ServedStream {
   constructor(stream: Duplex, shared: NetRpcServerShared, signal: AbortSignal | undefined) {
     this.#stream = stream;
     this.#shared = shared;
+    this.#writer = new MessageWriter(shared.registry);
     // Calls a handler makes in turn (a callback to the host, another plugin) inherit the
     // connection's signal through the call core's `currentCall`, as gRPC handlers' calls do.
     const connectionSignal = this.#abort.signal;
@@ -46,7 +48,7 @@ export class ServedStream {
         bodyType: (header) => this.#route(header.ServiceMethod).route?.argsType,
         message: (header, body) => this.#request(header, body),
       },
-      { maxMessageBytes: shared.maxMessageBytes },
+      { maxMessageBytes: shared.maxMessageBytes, registry: shared.registry },
     );
     stream.on("data", (chunk: Uint8Array) => {
       try {
@@ -127,7 +129,10 @@ export class ServedStream {
     if (!this.#writable()) return;
     let bytes: Uint8Array;
     try {
-      bytes = this.#writer.encode(ResponseHeader, response(header, ""), replyType, reply);
+      // Returning nothing leaves the reply at its zero value, as a Go method that never sets
+      // `*reply` does.
+      const value = reply === undefined ? zeroValue(replyType) : reply;
+      bytes = this.#writer.encode(ResponseHeader, response(header, ""), replyType, value);
     } catch (error) {
       const failure = PluginError.from(error, "GOB_TYPE");
       const text = `rpc: the reply of ${header.ServiceMethod} does not fit its type: ${failure.rawMessage}`;

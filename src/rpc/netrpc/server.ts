@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import { PluginError } from "../../errors/plugin-error.ts";
+import type { GobTypeRegistry } from "../../gob/index.ts";
 import { defaultMaxConcurrentCalls, defaultMaxMessageBytes } from "../core/limits.ts";
 import type { NetRpcImpl, NetRpcInterface } from "./define.ts";
 import type { NetRpcRoute, NetRpcServerShared } from "./route.ts";
@@ -9,6 +10,11 @@ import { ServedStream } from "./served-stream.ts";
 export interface NetRpcServerOptions {
   /** Largest gob message accepted from a client; a longer one ends its connection. Default 256 MiB. */
   maxMessageBytes?: number | undefined;
+  /**
+   * Concrete types that interface values may hold, by name (Go's `gob.Register`): decoded as
+   * their type, and encoded without naming their type each time.
+   */
+  registry?: GobTypeRegistry | undefined;
   /**
    * Calls one connection may have running at once; beyond it the connection is not read until
    * one finishes (Go's server has no limit; this one bounds memory). Default 1000.
@@ -44,6 +50,7 @@ export class NetRpcServer {
       maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes,
       maxConcurrentCalls: options.maxConcurrentCalls ?? defaultMaxConcurrentCalls,
       onError: options.onError,
+      registry: options.registry,
     };
   }
 

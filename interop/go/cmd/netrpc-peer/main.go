@@ -8,6 +8,7 @@
 //
 //	netrpc-peer -listen unix:/tmp/s.sock                    # serve until stdin closes
 //	netrpc-peer -dial unix:/tmp/s.sock -checks              # run every check, one event each
+//	netrpc-peer -dial unix:/tmp/s.sock -sequence            # only the sequential ones
 //	netrpc-peer -dial unix:/tmp/s.sock -bench seq -n 5000   # sequential Plugin.Echo latency
 //	netrpc-peer -dial unix:/tmp/s.sock -bench par -n 50000 -inflight 64
 package main
@@ -55,6 +56,7 @@ func main() {
 	listen := flag.String("listen", "", "unix:/path or tcp:host:port to serve the Plugin service on")
 	dial := flag.String("dial", "", "unix:/path or tcp:host:port of a net/rpc server to call")
 	checks := flag.Bool("checks", false, "with -dial: run every check and print one event each")
+	sequence := flag.Bool("sequence", false, "with -dial: run only the checks made one after another")
 	bench := flag.String("bench", "", "with -dial: seq (sequential latency) or par (calls/s in flight)")
 	n := flag.Int("n", 5000, "calls a benchmark makes")
 	inflight := flag.Int("inflight", 64, "calls in flight for -bench par")
@@ -68,6 +70,8 @@ func main() {
 		defer client.Close()
 		if *checks {
 			runChecks(client)
+		} else if *sequence {
+			runSequence(client)
 		}
 		if *bench != "" {
 			runBench(client, *bench, *n, *inflight)
