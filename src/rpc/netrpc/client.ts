@@ -3,6 +3,7 @@ import { PluginError } from "../../errors/plugin-error.ts";
 import type { GobTypeRegistry, GoType } from "../../gob/index.ts";
 import { abortError, inheritCallOptions } from "../core/call-context.ts";
 import { defaultMaxMessageBytes } from "../core/limits.ts";
+import { batchedWriter } from "./batched-write.ts";
 import type { ReadBody } from "./gob-stream.ts";
 import { MessageReader, MessageWriter } from "./gob-stream.ts";
 import type { ResponseHeaderValue } from "./header.ts";
@@ -42,6 +43,7 @@ export interface NetRpcCallOptions {
  */
 export class NetRpcClient {
   readonly #stream: Duplex;
+  readonly #write: (bytes: Uint8Array) => boolean;
   readonly #plugin: string | undefined;
   readonly #writer: MessageWriter;
   readonly #reader: MessageReader<ResponseHeaderValue>;
@@ -55,6 +57,7 @@ export class NetRpcClient {
 
   constructor(stream: Duplex, options: NetRpcClientOptions = {}) {
     this.#stream = stream;
+    this.#write = batchedWriter(stream);
     this.#plugin = options.plugin;
     this.#writer = new MessageWriter(options.registry);
     this.#reader = new MessageReader(
@@ -114,7 +117,7 @@ export class NetRpcClient {
     this.#nextSeq++;
     const call = new PendingCall(seq, serviceMethod, replyType, own, this.#owner);
     this.#pending.set(seq, call);
-    this.#stream.write(bytes);
+    this.#write(bytes);
     return call.promise as Promise<R>;
   }
 

@@ -35,7 +35,8 @@ export class MessageWriter {
     const headerBytes = this.#encoder.encode(headerType, header);
     const bodyBytes = this.#encoder.encode(bodyType, body);
     this.#headerDefined = true;
-    const out = new Uint8Array(headerBytes.byteLength + bodyBytes.byteLength);
+    // A Buffer, so the stream takes it as it is (a plain Uint8Array is wrapped on every write).
+    const out = Buffer.allocUnsafe(headerBytes.byteLength + bodyBytes.byteLength);
     out.set(headerBytes, 0);
     out.set(bodyBytes, headerBytes.byteLength);
     return out;

@@ -4,6 +4,7 @@ import type { GoType } from "../../gob/index.ts";
 import { zeroValue } from "../../gob/index.ts";
 import { currentCall } from "../core/call-context.ts";
 import type { HandlerContext } from "../core/types.ts";
+import { batchedWriter } from "./batched-write.ts";
 import type { ReadBody } from "./gob-stream.ts";
 import { MessageReader, MessageWriter } from "./gob-stream.ts";
 import type { RequestHeaderValue } from "./header.ts";
@@ -19,6 +20,7 @@ import type { NetRpcRoute, NetRpcServerShared } from "./route.ts";
  */
 export class ServedStream {
   readonly #stream: Duplex;
+  readonly #writeBatched: (bytes: Uint8Array) => boolean;
   readonly #shared: NetRpcServerShared;
   readonly #writer: MessageWriter;
   readonly #reader: MessageReader<RequestHeaderValue>;
@@ -30,6 +32,7 @@ export class ServedStream {
 
   constructor(stream: Duplex, shared: NetRpcServerShared, signal: AbortSignal | undefined) {
     this.#stream = stream;
+    this.#writeBatched = batchedWriter(stream);
     this.#shared = shared;
     this.#writer = new MessageWriter(shared.registry);
     // Calls a handler makes in turn (a callback to the host, another plugin) inherit the
@@ -154,7 +157,7 @@ export class ServedStream {
   }
 
   #write(bytes: Uint8Array): void {
-    if (!this.#stream.write(bytes)) this.#pause();
+    if (!this.#writeBatched(bytes)) this.#pause();
   }
 
   /** Stops reading requests: too many are running, or answers are not being read. */

@@ -95,14 +95,20 @@ func serve(address string) {
 	go func() {
 		// The test holds our stdin: once it closes (the test ended or died), so do we.
 		_, _ = io.Copy(io.Discard, os.Stdin)
-		listener.Close()
 		if network == "unix" {
 			os.Remove(where)
 		}
+		listener.Close()
 		os.Exit(0)
 	}()
 	emit(map[string]any{"event": "listening", "address": address})
-	server.Accept(listener)
+	for {
+		conn, err := listener.Accept()
+		if err != nil {
+			return // the listener closed: stdin ended, and os.Exit follows
+		}
+		go server.ServeConn(conn)
+	}
 }
 
 func dialServer(address string) *rpc.Client {
