@@ -28,6 +28,11 @@ export const ErrorCode = {
   MUX_UNSUPPORTED: "MUX_UNSUPPORTED",
   /** AutoMTLS or TLS setup failed: bad or unsolicited certificate, handshake failure. */
   TLS_FAILED: "TLS_FAILED",
+  /**
+   * The peer answered a MuxBroker dial (go-plugin's net/rpc protocol) with another stream id than
+   * the one dialled: go-plugin's "bad ack". The stream is closed.
+   */
+  BROKER_ACK_MISMATCH: "BROKER_ACK_MISMATCH",
   /** A unix socket path would exceed the operating system's limit. */
   SOCKET_PATH_TOO_LONG: "SOCKET_PATH_TOO_LONG",
   /** The plugin process exited (before the handshake, or while calls were in flight). */
