@@ -23,3 +23,24 @@ export type { PluginLoggerOptions } from "./serve/logger.ts";
 export { createPluginLogger } from "./serve/logger.ts";
 export type { PluginServer, ServeOptions } from "./serve/serve.ts";
 export { serve } from "./serve/serve.ts";
+export type { VersionSet } from "./serve/version.ts";
+
+// go-plugin's net/rpc protocol: plugins declared as Go interfaces (`netrpc.define`), served by
+// name (`serve({ plugins })`), with the connection's MuxBroker for callbacks both ways.
+export type { GoInterface, GoType, GoValue } from "../gob/index.ts";
+export { go } from "../gob/index.ts";
+export type {
+  NetRpcClientOf,
+  NetRpcContext,
+  NetRpcImpl,
+  NetRpcInterface,
+} from "../rpc/netrpc/index.ts";
+export { netrpc } from "../rpc/netrpc/index.ts";
+export type {
+  MuxBroker,
+  MuxBrokerClientOptions,
+  MuxBrokerWaitOptions,
+  MuxServed,
+} from "../broker/mux-broker.ts";
+export type { NetRpcPlugin, NetRpcPlugins } from "./serve/netrpc-plugins.ts";
+export { netrpcPlugin } from "./serve/netrpc-plugins.ts";

@@ -67,7 +67,8 @@ export function parseHandshake(
   const network = parseNetwork(fields.network, fields.address, rawLine);
   const { protocol, fastWire } = parseProtocol(fields.protocol, protocolVersion, options, rawLine);
   const serverCert = parseCertField(fields.cert);
-  const muxSupported = parseMuxField(fields.mux, options.multiplex);
+  // As go-plugin: multiplexing concerns the gRPC protocol only; a net/rpc plugin's field 7 is ignored.
+  const muxSupported = parseMuxField(fields.mux, options.multiplex && protocol === "grpc");
   return {
     raw: rawLine,
     protocolVersion,

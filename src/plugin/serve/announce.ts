@@ -1,5 +1,6 @@
 import type { Step } from "../../internal/step.ts";
 import { checkStep } from "../../internal/step.ts";
+import type { WireProtocol } from "../../protocol/handshake-line.ts";
 import { formatHandshake } from "../../protocol/handshake-line.ts";
 import type { BoundAddress } from "../../transport/listen.ts";
 import type { Wire } from "./listen.ts";
@@ -8,6 +9,8 @@ import type { StdioCapture } from "./stdio-capture.ts";
 /** What a plugin tells its host once it listens. */
 export interface Announcement {
   readonly protocolVersion: number;
+  /** go-plugin's protocol of the version served. */
+  readonly protocol: WireProtocol;
   readonly bound: BoundAddress;
   readonly wire: Wire;
   /** Our AutoMTLS certificate (unpadded base64 DER), or "" without TLS. */
@@ -36,15 +39,16 @@ export async function announce(
     await stdio.writeRealStdout(reattachText(what, debug));
     return;
   }
-  const { protocolVersion, bound, wire, serverCert } = what;
+  const { protocolVersion, protocol, bound, wire, serverCert } = what;
   const line = formatHandshake({
     protocolVersion,
     network: bound.network,
     address: bound.address,
-    protocol: "grpc",
+    protocol,
     serverCert,
-    // Field 7 only when the host asked (older hosts would glue it onto the certificate).
-    muxSupported: wire.muxAsked ? wire.mux : undefined,
+    // Field 7 only when the host asked (older hosts would glue it onto the certificate); a
+    // net/rpc plugin answers true as a Go plugin does (its host ignores the field).
+    muxSupported: wire.muxAsked ? wire.mux || protocol === "netrpc" : undefined,
     fastWire: wire.fastWire,
   });
   await stdio.writeRealStdout(`${line}\n`);
@@ -55,7 +59,7 @@ export async function announce(
 function reattachText(what: Announcement, debug: DebugAnnouncement): string {
   const reattach = {
     [debug.name]: {
-      Protocol: "grpc",
+      Protocol: what.protocol,
       ProtocolVersion: what.protocolVersion,
       Pid: process.pid,
       Test: true,

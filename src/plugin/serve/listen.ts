@@ -5,7 +5,7 @@ import { PluginError } from "../../errors/plugin-error.ts";
 import type { Step } from "../../internal/step.ts";
 import { checkStep } from "../../internal/step.ts";
 import { Env } from "../../protocol/env.ts";
-import type { Network } from "../../protocol/handshake-line.ts";
+import type { Network, WireProtocol } from "../../protocol/handshake-line.ts";
 import { parseGoBool } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import type { RpcServer } from "../../rpc/grpc/server.ts";
@@ -29,21 +29,26 @@ export interface Wire {
   readonly fastWire: boolean;
 }
 
-/** `network` (default: the host's PLUGWIRE_NETWORK request, else unix) and the wire the host asked for. */
+/**
+ * `network` (default: the host's PLUGWIRE_NETWORK request, else unix) and the wire the host asked
+ * for. Multiplexing and the fast wire are gRPC's: a net/rpc version has neither (it still answers
+ * field 7 when asked, as a Go plugin does).
+ */
 export function chooseWire(
   network: Network | undefined,
   env: NodeJS.ProcessEnv,
   debug: boolean,
+  protocol: WireProtocol = "grpc",
 ): Wire {
   const muxRequested = env[Env.multiplexGrpc] ?? "";
-  const mux = parseGoBool(muxRequested) === true;
+  const mux = protocol === "grpc" && parseGoBool(muxRequested) === true;
   return {
     network: network ?? (env[Env.network] === "tcp" ? "tcp" : "unix"),
     muxAsked: muxRequested !== "",
     mux,
     // Only when a plugwire host offers it, and not with multiplexing; a Go host never offers
     // it and gets exactly go-plugin's gRPC server.
-    fastWire: !debug && !mux && env[Env.fastWire] === "1",
+    fastWire: protocol === "grpc" && !debug && !mux && env[Env.fastWire] === "1",
   };
 }
 

@@ -21,10 +21,12 @@ import {
 import type { MainListener, Wire } from "./listen.ts";
 import { bindListener, chooseWire, mainListener } from "./listen.ts";
 import { createPluginLogger } from "./logger.ts";
+import type { NetRpcPlugins } from "./netrpc-plugins.ts";
+import { netRpcServing } from "./serve-netrpc.ts";
 import { PluginShutdown } from "./shutdown.ts";
 import { StdioCapture } from "./stdio-capture.ts";
 import { autoMtls } from "./tls.ts";
-import type { VersionChoice } from "./version.ts";
+import type { VersionChoice, VersionSet } from "./version.ts";
 import { chooseVersion } from "./version.ts";
 
 export interface ServeOptions {
@@ -32,8 +34,17 @@ export interface ServeOptions {
   handshake: HandshakeConfig;
   /** The services served for `handshake.protocolVersion` (default version 1). */
   services?: ReadonlyArray<ServiceRegistration<DescService>> | undefined;
-  /** Services per protocol version, like go-plugin's VersionedPlugins; wins over `services`. */
-  versions?: Readonly<Record<number, ReadonlyArray<ServiceRegistration<DescService>>>> | undefined;
+  /**
+   * go-plugin's net/rpc plugins by name, served for `handshake.protocolVersion` (default 1) over
+   * go-plugin's net/rpc protocol: `{ greeter: netrpcPlugin(Greeter, impl) }`. Not with `services`.
+   */
+  plugins?: NetRpcPlugins | undefined;
+  /**
+   * What each protocol version serves, like go-plugin's VersionedPlugins; wins over `services`
+   * and `plugins`. A list of gRPC services, or an object of net/rpc plugins by name: the version
+   * the host and plugin agree on also decides the protocol.
+   */
+  versions?: Readonly<Record<number, VersionSet>> | undefined;
   /** plugwire's own log lines. Default: hclog JSON on stderr, which hosts mirror. */
   logger?: Logger | undefined;
   /** `unix` (default) or `tcp`; default taken from the host's PLUGWIRE_NETWORK request. */
@@ -97,13 +108,14 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     deadline: Number.POSITIVE_INFINITY,
   };
   const { version, tls } = await prepare(options, step, { env, stdio, logger });
-  const wire = chooseWire(options.network, env, options.debug !== undefined);
+  const wire = chooseWire(options.network, env, options.debug !== undefined, version.protocol);
   const { listener, shutdown } = assemble(options, { env, stdio, logger, tls, wire, version });
   try {
     const bound = await bindListener(step, listener, wire, env, stdio, logger);
     shutdown.listening(bound);
     const serverCert = tls?.identity.certRawBase64 ?? "";
-    await announce(step, stdio, { ...version, bound, wire, serverCert }, options.debug);
+    const announced = { ...version, bound, wire, serverCert };
+    await announce(step, stdio, announced, options.debug);
     if (options.debug === undefined) listener.awaitHost();
     // From here on the signal stops the server like the host's Shutdown.
     shutdown.watch(step.signal);
@@ -152,13 +164,49 @@ interface Parts {
 }
 
 /**
- * The plugin server, not yet listening: the broker, the RPC server with go-plugin's internal
- * services, our reflection and the application's, the main listener, and how it all stops.
+ * The plugin server, not yet listening: what the negotiated version's protocol serves, the main
+ * listener, and how it all stops.
  */
 function assemble(
   options: ServeOptions,
-  { env, stdio, logger, tls, wire, version }: Parts,
+  parts: Parts,
 ): { listener: MainListener; shutdown: PluginShutdown } {
+  const stop = (reason: string) => void shutdown.stop(reason);
+  const { version } = parts;
+  const serving =
+    version.protocol === "netrpc"
+      ? netRpcServing({
+          plugins: version.plugins,
+          tls: parts.tls,
+          stdio: parts.stdio,
+          logger: parts.logger,
+          maxMessageBytes: options.maxReceiveMessageBytes,
+          maxConcurrentCalls: options.maxConcurrentCalls,
+          onQuit: () => stop("Control.Quit from the host"),
+        })
+      : assembleGrpc(options, parts, version.services, stop);
+  const shutdown = new PluginShutdown({
+    rpc: serving.rpc,
+    broker: serving.broker,
+    listener: serving.listener,
+    stdio: parts.stdio,
+    logger: parts.logger,
+    exitProcess: options.exitProcess ?? true,
+    debug: options.debug !== undefined,
+  });
+  return { listener: serving.listener, shutdown };
+}
+
+/**
+ * go-plugin's gRPC server: the broker, the RPC server with go-plugin's internal services, our
+ * reflection and the application's, and the main listener.
+ */
+function assembleGrpc(
+  options: ServeOptions,
+  { env, stdio, logger, tls, wire }: Parts,
+  services: ReadonlyArray<ServiceRegistration<DescService>>,
+  stop: (reason: string) => void,
+): { rpc: RpcServer; broker: Broker; listener: MainListener } {
   const limits = {
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
@@ -181,26 +229,16 @@ function assemble(
     onHandlerError: (error, path) => logger.error("handler failed", { method: path, error }),
     broker,
   });
-  const stop = (reason: string) => void shutdown.stop(reason);
   rpc.register(
     healthService(),
     controllerService(() => stop("shutdown requested by the host")),
     stdioService(stdio),
     brokerService(broker),
   );
-  rpc.register(...version.services);
+  rpc.register(...services);
   rpc.register(...reflectionServices(() => rpc.services)); // grpc reflection, as Go plugins
   const listener = mainListener(rpc, broker, tls, wire, logger, () =>
     stop("the host did not connect within 5 s (multiplexed mode)"),
   );
-  const shutdown = new PluginShutdown({
-    rpc,
-    broker,
-    listener,
-    stdio,
-    logger,
-    exitProcess: options.exitProcess ?? true,
-    debug: options.debug !== undefined,
-  });
-  return { listener, shutdown };
+  return { rpc, broker, listener };
 }

@@ -11,8 +11,9 @@ import type { StdioCapture } from "./stdio-capture.ts";
 
 /** What a plugin server is made of, stopped in this order. */
 export interface ShutdownParts {
-  readonly rpc: RpcServer;
-  readonly broker: Broker;
+  /** The calls' server (gRPC's, or net/rpc's servers): `abortAll` ends the running calls. */
+  readonly rpc: Pick<RpcServer, "abortAll">;
+  readonly broker: Pick<Broker, "close">;
   readonly listener: MainListener;
   readonly stdio: StdioCapture;
   readonly logger: Logger;
