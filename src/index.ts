@@ -6,7 +6,18 @@
 import "./internal/check-node.ts";
 
 // Host: launch, attach, call, stop.
-export type { AttachOptions, CommonOptions, PluginSet, StartOptions } from "./host/options.ts";
+export type {
+  AttachOptions,
+  ClientSets,
+  CommonOptions,
+  Dispensed,
+  PluginEntry,
+  PluginEntryOf,
+  PluginName,
+  PluginSet,
+  StartOptions,
+  VersionedPlugins,
+} from "./host/options.ts";
 export type { HostEnvPolicy } from "./host/start/environment.ts";
 export type {
   ExitInfo,
@@ -41,6 +52,25 @@ export type {
 } from "./rpc/core/types.ts";
 export { implement } from "./rpc/core/types.ts";
 export { createClient } from "./rpc/core/client.ts";
+
+// go-plugin's net/rpc protocol: Go interfaces declared once (`netrpc.define`, with gob's `go.*`
+// schema) in a plugin set, dispensed by name; `PluginClient.muxBroker` for callbacks both ways.
+export type { GoInterface, GoType, GoValue } from "./gob/index.ts";
+export { go } from "./gob/index.ts";
+export type {
+  NetRpcCallOptions,
+  NetRpcClientOf,
+  NetRpcContext,
+  NetRpcImpl,
+  NetRpcInterface,
+} from "./rpc/netrpc/index.ts";
+export { netrpc } from "./rpc/netrpc/index.ts";
+export type {
+  MuxBroker,
+  MuxBrokerClientOptions,
+  MuxBrokerWaitOptions,
+  MuxServed,
+} from "./broker/mux-broker.ts";
 
 // Errors and logging.
 export type { PluginErrorCode, PluginErrorOptions } from "./errors/plugin-error.ts";

@@ -1,8 +1,11 @@
+import { basename } from "node:path";
 import type { Writable } from "node:stream";
 import type { DescService } from "@bufbuild/protobuf";
 import type { HandshakeConfig } from "../protocol/env.ts";
-import type { Network } from "../protocol/handshake-line.ts";
+import type { Network, WireProtocol } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
+import type { Client } from "../rpc/core/types.ts";
+import type { NetRpcClientOf, NetRpcInterface } from "../rpc/netrpc/define.ts";
 import type { TlsIdentity } from "../transport/auto-mtls.ts";
 
 /** The expected digest of a plugin executable (go-plugin's SecureConfig). */
@@ -22,7 +25,8 @@ export type HostEnvPolicy = "all" | "none" | readonly string[];
 
 /** Where a running plugin can be reached (go-plugin's ReattachConfig). */
 export interface ReattachConfig {
-  readonly protocol: "grpc";
+  /** go-plugin's protocol of the plugin: `grpc`, or `netrpc` (go-plugin's default when absent). */
+  readonly protocol: WireProtocol;
   readonly protocolVersion: number;
   readonly addr: { readonly network: Network; readonly address: string };
   readonly pid: number;
@@ -30,15 +34,62 @@ export interface ReattachConfig {
   readonly test: boolean;
 }
 
-/** Named services a host dispenses, like go-plugin's PluginSet (names never go on the wire). */
-export type PluginSet = Readonly<Record<string, DescService>>;
+/**
+ * One plugin a host dispenses: a gRPC service descriptor (the name stays on the host), or a Go
+ * interface declared with `netrpc.define` (go-plugin's net/rpc protocol: the name is sent to the
+ * plugin's Dispenser).
+ */
+export type PluginEntry = DescService | NetRpcInterface;
+
+/**
+ * Named plugins a host dispenses, like go-plugin's PluginSet. All entries of a set speak one
+ * protocol: gRPC services or net/rpc interfaces.
+ */
+export type PluginSet = Readonly<Record<string, PluginEntry>>;
+
+/** Plugin sets by application protocol version (go-plugin's VersionedPlugins). */
+export type VersionedPlugins = Readonly<Record<number, PluginSet>>;
+
+/** The names a client of plugin set(s) `P` dispenses (every set's, when `P` is a union). */
+export type PluginName<P> = P extends unknown ? keyof P & string : never;
+
+/** The entry named `K` in plugin set(s) `P`. */
+export type PluginEntryOf<P, K> = P extends unknown ? (K extends keyof P ? P[K] : never) : never;
+
+/** What `dispense` returns for an entry: a gRPC client, or a net/rpc interface's typed client. */
+export type Dispensed<E> = E extends DescService
+  ? Client<E>
+  : E extends NetRpcInterface
+    ? NetRpcClientOf<E>
+    : never;
+
+/**
+ * The plugin sets a client may have dispensed from: `plugins`, or with `versionedPlugins` the
+ * set of whichever version the plugin chose (plus `plugins`, when given, for the handshake's
+ * version), so `dispense` offers every name of every version.
+ */
+export type ClientSets<P extends PluginSet, V extends VersionedPlugins> = [
+  Extract<V[keyof V], PluginSet>,
+] extends [never]
+  ? P
+  : Extract<V[keyof V], PluginSet> | (string extends keyof P ? never : P);
 
 /** Options shared by launching and reattaching. */
-export interface CommonOptions<P extends PluginSet> {
+export interface CommonOptions<
+  P extends PluginSet,
+  V extends VersionedPlugins = Record<never, never>,
+> {
   /** Name in logs and errors. Default: the executable's base name. */
   name?: string | undefined;
-  /** The services to dispense by name. */
+  /** The plugins to dispense by name: gRPC services, or net/rpc interfaces (`netrpc.define`). */
   plugins?: P | undefined;
+  /**
+   * Plugin sets by protocol version (go-plugin's VersionedPlugins): every version is offered,
+   * and the plugin's choice decides which set `dispense` serves and which protocol is spoken
+   * (a set of gRPC services or of net/rpc interfaces). `plugins`, when given too, is the set of
+   * `handshake.protocolVersion` unless that version has one here.
+   */
+  versionedPlugins?: V | undefined;
   /** Receives mirrored plugin logs (named after the plugin) and plugwire's own. Default: none. */
   logger?: Logger | undefined;
   /** Largest message accepted from the plugin. Default 256 MiB. */
@@ -58,7 +109,10 @@ export interface CommonOptions<P extends PluginSet> {
 }
 
 /** Options for launching a plugin executable. */
-export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
+export interface StartOptions<
+  P extends PluginSet,
+  V extends VersionedPlugins = Record<never, never>,
+> extends CommonOptions<P, V> {
   /** The executable. */
   cmd: string;
   args?: readonly string[] | undefined;
@@ -68,8 +122,17 @@ export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
   /** Do not pass the host's environment on. Default false. */
   skipHostEnv?: boolean | undefined;
   handshake: HandshakeConfig;
-  /** Application protocol versions offered. Default `[handshake.protocolVersion ?? 1]`. */
+  /**
+   * Application protocol versions offered, all served by `plugins`. Default
+   * `[handshake.protocolVersion ?? 1]`; with `versionedPlugins`, its versions (not both).
+   */
   versions?: readonly number[] | undefined;
+  /**
+   * The protocols the host accepts (go-plugin's AllowedProtocols). Default both; a version's
+   * plugin set narrows it further: a plugin announcing a protocol its set cannot speak fails the
+   * start with PROTOCOL_UNSUPPORTED.
+   */
+  allowedProtocols?: readonly WireProtocol[] | undefined;
   /** AutoMTLS: fresh certificates per start, mutual verification. Default true. */
   autoMtls?: boolean | undefined;
   /**
@@ -127,7 +190,10 @@ export interface StartOptions<P extends PluginSet> extends CommonOptions<P> {
 }
 
 /** Options for attaching to a plugin that is already running. */
-export interface AttachOptions<P extends PluginSet> extends CommonOptions<P> {
+export interface AttachOptions<
+  P extends PluginSet,
+  V extends VersionedPlugins = Record<never, never>,
+> extends CommonOptions<P, V> {
   reattach: ReattachConfig;
   /**
    * How long the plugin's address may take to accept the attach's first connection (a stopped or
@@ -150,4 +216,9 @@ export function checkNonNegative(
     );
   }
   return value;
+}
+
+/** A plugin's name in logs and errors: `name`, or the executable's base name. */
+export function defaultName(options: { name?: string | undefined; cmd: string }): string {
+  return options.name ?? basename(options.cmd);
 }

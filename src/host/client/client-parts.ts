@@ -3,11 +3,18 @@ import type { BrokerOptions } from "../../broker/broker.ts";
 import type { MuxRouter } from "../../broker/mux-transport.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
 import type { Channel } from "../../rpc/core/types.ts";
+import type { PluginSet } from "../options.ts";
+import type { NetRpcConnection } from "./netrpc-connection.ts";
 
 /** What the launcher hands to a client once the handshake is done and the channel is up. */
 export interface ClientParts {
   readonly name: string;
-  readonly channel: Channel;
+  /** The gRPC (or fast wire) channel; undefined on go-plugin's net/rpc protocol. */
+  readonly channel?: Channel | undefined;
+  /** go-plugin's net/rpc protocol: the connection's session, control client and MuxBroker. */
+  readonly netrpc?: NetRpcConnection | undefined;
+  /** The plugin set of the negotiated version (default: the options' `plugins`). */
+  readonly plugins?: PluginSet | undefined;
   /** The wire the main connection speaks: gRPC, or plugwire's fast wire (docs/fast-wire.md). */
   readonly wire?: "grpc" | "fast" | undefined;
   readonly protocolVersion: number;

@@ -100,6 +100,36 @@ export function connectionLostError(plugin: string, cause: PluginError | undefin
   );
 }
 
+/** `dispense()` of a name that is not in the negotiated version's plugin set. */
+export function unknownPluginError(
+  plugin: string,
+  name: string,
+  plugins: Readonly<Record<string, unknown>> | undefined,
+): PluginError {
+  const known = Object.keys(plugins ?? {}).join(", ") || "none";
+  return new PluginError("SERVICE_UNKNOWN", `unknown plugin type: ${name} (known: ${known})`, {
+    plugin,
+  });
+}
+
+/** `client(service)` of a plugin that speaks net/rpc. */
+export function notGrpcError(plugin: string, service: string): PluginError {
+  return new PluginError(
+    "PROTOCOL_UNSUPPORTED",
+    `${service} is a gRPC service, but the plugin speaks go-plugin's net/rpc protocol: dispense its net/rpc interfaces instead`,
+    { plugin },
+  );
+}
+
+/** `dispense()` of a net/rpc interface from a plugin that speaks gRPC. */
+export function notNetRpcError(plugin: string, name: string): PluginError {
+  return new PluginError(
+    "PROTOCOL_UNSUPPORTED",
+    `${name} is a net/rpc interface, but the plugin speaks gRPC: declare it as a gRPC service`,
+    { plugin },
+  );
+}
+
 function how(code: number | null, signal: NodeJS.Signals | null): string {
   return signal === null ? `exit status ${code}` : `signal ${signal}`;
 }

@@ -1,12 +1,10 @@
 import { EventEmitter } from "node:events";
-import { basename } from "node:path";
 import type { DescService } from "@bufbuild/protobuf";
 import { Broker } from "../../broker/broker.ts";
-import { PluginError } from "../../errors/plugin-error.ts";
+import type { MuxBroker } from "../../broker/mux-broker.ts";
+import type { PluginError } from "../../errors/plugin-error.ts";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { GRPCController } from "../../gen/plugin/grpc_controller_pb.js";
-import type { ExitMessage } from "../../internal/diagnostics.ts";
-import { exitChannel } from "../../internal/diagnostics.ts";
 import { afterLoopTurn } from "../../internal/settle.ts";
 import { signalGroup } from "../../platform/process.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
@@ -14,10 +12,22 @@ import type { Logger } from "../../protocol/hclog.ts";
 import { createClient } from "../../rpc/core/client.ts";
 import { intercept } from "../../rpc/core/interceptors.ts";
 import type { Channel, Client } from "../../rpc/core/types.ts";
-import type { CommonOptions, PluginSet, ReattachConfig, StartOptions } from "../options.ts";
+import type { NetRpcInterface } from "../../rpc/netrpc/define.ts";
+import type {
+  CommonOptions,
+  Dispensed,
+  PluginEntryOf,
+  PluginName,
+  PluginSet,
+  ReattachConfig,
+  VersionedPlugins,
+} from "../options.ts";
+import type { Life, PluginClientEvents, PluginClientState } from "./client-life.ts";
+import { publishExit } from "./client-life.ts";
 import type { ClientParts } from "./client-parts.ts";
 import type { ExitInfo } from "./exit-watch.ts";
 import { exitedWithin, exitsWithin, hurryOn, watchExit } from "./exit-watch.ts";
+import type { ExplainTarget } from "./explain-errors.ts";
 import {
   brokerExitedError,
   connectionLostError,
@@ -25,46 +35,19 @@ import {
   detachedError,
   explainErrors,
   goneError,
+  notGrpcError,
+  notNetRpcError,
   stoppedError,
+  unknownPluginError,
 } from "./explain-errors.ts";
 import { manage } from "./managed.ts";
+import type { NetRpcConnection } from "./netrpc-connection.ts";
+import { dispensedClient, pingNetRpc, watchNetRpc } from "./netrpc-dispense.ts";
 import { openSideStreams } from "./side-streams.ts";
 
+export type { PluginClientEvents, PluginClientState } from "./client-life.ts";
 export type { ClientParts } from "./client-parts.ts";
 export type { ExitInfo } from "./exit-watch.ts";
-
-/** The lifecycle of a client, as a tagged union. */
-export type PluginClientState =
-  | { readonly t: "running"; readonly pid: number }
-  | { readonly t: "stopping"; readonly pid: number }
-  | { readonly t: "exited"; readonly exit: ExitInfo };
-
-export interface PluginClientEvents {
-  exit: [ExitInfo];
-  state: [PluginClientState];
-}
-
-type View<T extends PluginClientState["t"]> = Extract<PluginClientState, { t: T }>;
-
-/**
- * Everything about a client that changes over its life, as one tagged union. `view` is what
- * `state` shows; `forced` records a SIGKILL the host sent (`ExitInfo.forced`); `stopped` is the
- * one stop every `kill()` shares, and `hurry` what a kill's signal aborts.
- */
-type Life =
-  | { readonly t: "running"; readonly view: View<"running">; readonly forced: boolean }
-  | {
-      readonly t: "stopping";
-      readonly view: View<"stopping">;
-      readonly forced: boolean;
-      readonly stopped: Promise<void>;
-      readonly hurry: AbortController;
-    }
-  | {
-      readonly t: "exited";
-      readonly view: View<"exited">;
-      readonly stopped: Promise<void> | undefined;
-    };
 
 /**
  * A connected plugin: typed clients for its services, health, and a lifecycle that ends in
@@ -76,12 +59,14 @@ export class PluginClient<
   readonly name: string;
   /** The application protocol version both sides agreed on. */
   readonly negotiatedVersion: number;
-  readonly protocol = "grpc" as const;
+  /** go-plugin's protocol: `grpc`, or `netrpc` for a plugin whose set is net/rpc interfaces. */
+  readonly protocol: "grpc" | "netrpc";
   /**
-   * What the main connection speaks: `"grpc"` (HTTP/2, any go-plugin plugin) or `"fast"`
-   * (a plugwire plugin that accepted the fast wire; same services, same semantics).
+   * What the main connection speaks: `"grpc"` (HTTP/2, any go-plugin plugin), `"fast"` (a
+   * plugwire plugin that accepted the fast wire; same services, same semantics), or `"netrpc"`
+   * (go-plugin's net/rpc protocol: gob over yamux).
    */
-  readonly wire: "grpc" | "fast";
+  readonly wire: "grpc" | "fast" | "netrpc";
   readonly network: Network;
   readonly address: string;
   /** Whether the connection is mutually authenticated with AutoMTLS. */
@@ -94,66 +79,78 @@ export class PluginClient<
    * dial what it serves (docs/broker.md).
    */
   readonly broker: Broker;
+  /** go-plugin's MuxBroker of a net/rpc plugin (callbacks both ways); undefined on gRPC. */
+  readonly muxBroker: MuxBroker | undefined;
 
   readonly #parts: ClientParts;
-  /** The plugin's channel with every call's errors explained (`explainErrors`). */
-  readonly #calls: Channel;
-  readonly #plugins: P | undefined;
+  /** The plugin's gRPC channel with every call's errors explained; none on net/rpc. */
+  readonly #calls: Channel | undefined;
+  readonly #netrpc: NetRpcConnection | undefined;
+  /** What explaining a call's failure needs to know of this plugin. */
+  readonly #target: ExplainTarget;
+  readonly #plugins: PluginSet | undefined;
   readonly #logger: Logger | undefined;
   readonly #graceMs: number;
   /** Ends the side streams once the client stops or exits. */
   readonly #abort = new AbortController();
-  readonly #clients = new Map<DescService, unknown>();
+  /** Typed clients: of gRPC services by descriptor, of net/rpc plugins by name. */
+  readonly #clients = new Map<DescService | string, unknown>();
   readonly #unmanage: (() => void) | undefined;
   readonly #resolveExited: (info: ExitInfo) => void;
   readonly #unwatch: () => void;
   #life: Life;
 
   /** @internal Made by `startPlugin` and `attachPlugin`. */
-  constructor(parts: ClientParts, options: CommonOptions<P>) {
+  constructor(parts: ClientParts, options: CommonOptions<PluginSet, VersionedPlugins>) {
     super();
     this.#parts = parts;
     this.name = parts.name;
     this.negotiatedVersion = parts.protocolVersion;
-    this.wire = parts.wire ?? "grpc";
+    this.#netrpc = parts.netrpc;
+    this.protocol = parts.netrpc === undefined ? "grpc" : "netrpc";
+    this.wire = parts.netrpc === undefined ? (parts.wire ?? "grpc") : "netrpc";
     this.network = parts.network;
     this.address = parts.address;
     this.tls = parts.tls;
     this.pid = parts.pid;
-    this.#plugins = options.plugins;
+    this.#plugins = parts.plugins ?? options.plugins;
     this.#logger = options.logger;
     this.#graceMs = options.killGraceMs ?? 2000;
     this.#life = { t: "running", view: { t: "running", pid: parts.pid }, forced: false };
     const exited = Promise.withResolvers<ExitInfo>();
     this.exited = exited.promise;
     this.#resolveExited = exited.resolve;
-    this.#calls = intercept(
-      parts.channel,
-      explainErrors({ name: this.name, launched: parts.child !== undefined, exited: this.exited }),
-    );
+    this.#target = { name: this.name, launched: parts.child !== undefined, exited: this.exited };
+    this.#calls =
+      parts.channel === undefined
+        ? undefined
+        : intercept(parts.channel, explainErrors(this.#target));
     this.broker = new Broker({ ...parts.broker, name: parts.name, logger: options.logger });
     if (parts.mux !== undefined) this.broker.multiplex(parts.mux);
+    this.muxBroker = parts.netrpc?.broker;
     this.#unwatch = watchExit(parts, {
       ended: (code, signal) =>
         // Fail in-flight calls at once, without waiting for the pipes.
-        parts.channel.close(
+        this.#closeCalls(
           this.#life.t === "stopping"
             ? stoppedError(this.name)
             : crashedError(this.name, code, signal),
         ),
-      lost: () => parts.channel.close(goneError(this.name)),
+      lost: () => this.#closeCalls(goneError(this.name)),
       final: (code, signal) => this.#finishExit(code, signal, "exit"),
     });
-    openSideStreams({
-      name: this.name,
-      channel: parts.channel,
-      broker: this.broker,
-      logger: this.#logger,
-      syncStdout: parts.syncStdout,
-      syncStderr: parts.syncStderr,
-      signal: this.#abort.signal,
-      brokerStreamLost: (failure) => this.#connectionLost(failure),
-    });
+    // go-plugin ties its side streams to the one connection: their end is a lost connection.
+    const lost = (failure: PluginError | undefined) => this.#connectionLost(failure);
+    if (parts.netrpc !== undefined) watchNetRpc(parts.netrpc, this.broker, lost);
+    else
+      openSideStreams({
+        ...parts,
+        channel: parts.channel!,
+        broker: this.broker,
+        logger: this.#logger,
+        signal: this.#abort.signal,
+        brokerStreamLost: lost,
+      });
     this.#unmanage =
       options.managed === false
         ? undefined
@@ -164,20 +161,20 @@ export class PluginClient<
     return this.#life.view;
   }
 
-  /** A typed client for a service named in `plugins` (go-plugin's Dispense). */
-  dispense<K extends keyof P & string>(name: K): Client<P[K]> {
-    const service = this.#plugins?.[name];
-    if (service === undefined) {
-      const known = Object.keys(this.#plugins ?? {}).join(", ") || "none";
-      throw new PluginError("SERVICE_UNKNOWN", `unknown plugin type: ${name} (known: ${known})`, {
-        plugin: this.name,
-      });
-    }
-    return this.client(service as P[K]);
+  /**
+   * A typed client for a plugin named in the negotiated version's set (go-plugin's Dispense): a
+   * gRPC service's client, or a net/rpc interface's (its first call dispenses it on the wire).
+   */
+  dispense<K extends PluginName<P>>(name: K): Dispensed<PluginEntryOf<P, K>> {
+    const entry = this.#plugins?.[name];
+    if (entry === undefined) throw unknownPluginError(this.name, name, this.#plugins);
+    if (entry.kind === "service") return this.client(entry) as Dispensed<PluginEntryOf<P, K>>;
+    return this.#netrpcClient(name, entry) as Dispensed<PluginEntryOf<P, K>>;
   }
 
   /** A typed client for any service the plugin serves; its errors are explained (`explainErrors`). */
   client<S extends DescService>(service: S): Client<S> {
+    if (this.#calls === undefined) throw notGrpcError(this.name, service.typeName);
     let client = this.#clients.get(service) as Client<S> | undefined;
     if (client === undefined) {
       client = createClient(service, this.#calls);
@@ -186,18 +183,20 @@ export class PluginClient<
     return client;
   }
 
-  /** Health check (`grpc.health.v1.Health/Check` for `plugin`); rejects when the plugin is unhealthy or gone. */
+  /**
+   * Health check (`grpc.health.v1.Health/Check` for `plugin`; `Control.Ping` on net/rpc);
+   * rejects when the plugin is unhealthy or gone.
+   */
   async ping(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    await this.client(Health).check(
-      { service: "plugin" },
-      { timeoutMs: options.timeoutMs ?? 5000, signal: options.signal },
-    );
+    const call = { timeoutMs: options.timeoutMs ?? 5000, signal: options.signal };
+    if (this.#netrpc !== undefined) await pingNetRpc(this.#netrpc, this.#target, call);
+    else await this.client(Health).check({ service: "plugin" }, call);
   }
 
   /** go-plugin's reattach config for this plugin (with the negotiated version, which Go omits). */
   reattachConfig(): ReattachConfig {
     return {
-      protocol: "grpc",
+      protocol: this.protocol,
       protocolVersion: this.negotiatedVersion,
       addr: { network: this.network, address: this.address },
       pid: this.pid,
@@ -231,7 +230,7 @@ export class PluginClient<
         return life.stopped;
       case "exited": {
         if (life.stopped !== undefined) return life.stopped;
-        this.#parts.channel.close();
+        this.#closeCalls();
         const stopped = this.exited.then(() => {});
         this.#life = { ...life, stopped };
         return stopped;
@@ -255,13 +254,13 @@ export class PluginClient<
     this.#abort.abort();
     if (parts.test === true) {
       // A plugin in debug mode owns its lifetime (go-plugin: Kill does nothing for test reattach).
-      parts.channel.close(detachedError(this.name));
+      this.#closeCalls(detachedError(this.name));
       this.#finishExit(null, null, "detach");
       await this.exited;
       return;
     }
     const exitedInTime = await this.#askToExit(hurry);
-    parts.channel.close(stoppedError(this.name));
+    this.#closeCalls(stoppedError(this.name));
     if (!exitedInTime && !this.#isExited()) {
       if (hurry.aborted)
         this.#logger?.debug("plugin killed at once: kill was aborted", { plugin: this.name });
@@ -283,10 +282,14 @@ export class PluginClient<
    */
   async #askToExit(hurry: AbortSignal): Promise<boolean> {
     if (hurry.aborted) return this.#isExited();
-    // Whatever Shutdown answers (Go plugins drop the connection), the exit is what counts.
-    const asked = this.client(GRPCController)
-      .shutdown({}, { timeoutMs: this.#graceMs, signal: hurry })
-      .catch(() => {});
+    // Whatever Shutdown (Control.Quit) answers (Go plugins drop the connection), the exit is
+    // what counts.
+    const options = { timeoutMs: this.#graceMs, signal: hurry };
+    const asked = (
+      this.#netrpc === undefined
+        ? this.client(GRPCController).shutdown({}, options)
+        : this.#netrpc.quit(options)
+    ).catch(() => {});
     return Promise.race([
       this.exited.then(() => true),
       asked.then(() => exitedWithin(this.exited, this.#graceMs, hurry)),
@@ -322,16 +325,7 @@ export class PluginClient<
     this.#unmanage?.();
     this.#abort.abort();
     // A detached plugin goes on running: only a process that is gone is reported as exited.
-    if (how === "exit" && exitChannel.hasSubscribers) {
-      const message: ExitMessage = {
-        plugin: this.name,
-        pid: this.pid,
-        code,
-        signal,
-        expected: life.t === "stopping",
-      };
-      exitChannel.publish(message);
-    }
+    if (how === "exit") publishExit(this.name, this.pid, exit, life.t === "stopping");
     // `exited` (and so kill()) resolves once everything of this plugin is released: brokered
     // servers and connections, the multiplexed session, the process and socket handles.
     void this.#release().then(() => {
@@ -344,6 +338,7 @@ export class PluginClient<
     await Promise.allSettled([
       this.broker.close(brokerExitedError(this.name)),
       this.#parts.mux?.session.close(),
+      this.#netrpc?.close(brokerExitedError(this.name)),
     ]);
     await afterLoopTurn();
   }
@@ -354,13 +349,12 @@ export class PluginClient<
   }
 
   /**
-   * The broker stream ended while the client runs: its connection is gone. go-plugin ties the
-   * broker (and GRPCStdio) to that one connection, and a Go plugin closes its broker for good
-   * when the stream ends (go-plugin-protocol §5.2), so the side streams cannot be reopened on a
-   * reconnected channel. Rather than half-work (calls answered, callbacks failing), the client
-   * fails: calls and the broker fail with CLIENT_CLOSED and the plugin is stopped, so that a
-   * supervisor can start a fresh one. A dying process ends the stream too, a moment before its
-   * exit is seen; the exit is reported as such (docs/broker.md, "Connection loss").
+   * The connection is gone while the client runs (its broker stream, or its net/rpc session,
+   * ended). go-plugin ties the side streams to that one connection and a Go plugin closes its
+   * broker for good (go-plugin-protocol §5.2), so nothing can be reopened: rather than half-work,
+   * calls and the broker fail with CLIENT_CLOSED and the plugin is stopped, for a supervisor to
+   * start a fresh one. A dying process ends the stream a moment before its exit is seen; the
+   * exit is then reported as such (docs/broker.md, "Connection loss").
    */
   async #connectionLost(failure: PluginError | undefined): Promise<void> {
     if (await exitsWithin(this.#parts, this.exited, connectionLossGraceMs)) return; // the exit path reports it
@@ -371,9 +365,27 @@ export class PluginClient<
       pid: this.pid,
       error: failure,
     });
-    this.#parts.channel.close(reason);
+    this.#closeCalls(reason);
     void this.broker.close(reason);
     await this.kill();
+  }
+
+  /** Fails the calls in flight and later ones with `reason`, whatever the protocol. */
+  #closeCalls(reason?: PluginError): void {
+    this.#parts.channel?.close(reason);
+    void this.#netrpc?.close(reason);
+  }
+
+  /** The typed client of net/rpc plugin `name`, made once. */
+  #netrpcClient(name: string, iface: NetRpcInterface): unknown {
+    const netrpc = this.#netrpc;
+    if (netrpc === undefined) throw notNetRpcError(this.name, name);
+    let client = this.#clients.get(name);
+    if (client === undefined) {
+      client = dispensedClient(name, iface, netrpc, this.#target);
+      this.#clients.set(name, client);
+    }
+    return client;
   }
 }
 
@@ -384,6 +396,4 @@ export class PluginClient<
  */
 const connectionLossGraceMs = 1000;
 
-export function defaultName(options: Pick<StartOptions<PluginSet>, "name" | "cmd">): string {
-  return options.name ?? basename(options.cmd);
-}
+export { defaultName } from "../options.ts";

@@ -8,12 +8,13 @@ import type { Logger } from "../../protocol/hclog.ts";
 import type { DialTarget } from "../../transport/address.ts";
 import { checkAddress } from "../../transport/address.ts";
 import type { TlsIdentity } from "../../transport/auto-mtls.ts";
-import { defaultName } from "../client/plugin-client.ts";
 import type { AttachOptions, PluginSet, StartOptions } from "../options.ts";
-import { checkNonNegative } from "../options.ts";
+import { checkNonNegative, defaultName } from "../options.ts";
 import type { SecureConfig } from "./checksum.ts";
 import type { HostEnvPolicy } from "./environment.ts";
 import { hostEnvFilter } from "./environment.ts";
+import type { PluginSets } from "./plugin-sets.ts";
+import { resolvePluginSets } from "./plugin-sets.ts";
 import type { ReattachConfig } from "./reattach.ts";
 import { where } from "./reattach.ts";
 
@@ -32,6 +33,8 @@ export interface StartConfig extends MessageLimits {
   readonly handshake: HandshakeConfig;
   /** Application protocol versions offered; never empty. */
   readonly versions: readonly number[];
+  /** The plugin set of each version, and the protocols it speaks. */
+  readonly sets: PluginSets;
   /** Bounds the whole start: checksum, spawn, handshake and connection check. */
   readonly startTimeoutMs: number;
   readonly secure: SecureConfig | undefined;
@@ -69,11 +72,12 @@ export function resolveStart<P extends PluginSet>(options: StartOptions<P>): Sta
   const startTimeoutMs = checkNonNegative(options.startTimeoutMs, "startTimeoutMs", 60_000);
   checkNonNegative(options.killGraceMs, "killGraceMs", 2000);
   hostEnvFilter(options.hostEnv); // a bad allow-list fails here, before anything is created
-  const versions = options.versions ?? [options.handshake.protocolVersion ?? 1];
-  if (versions.length === 0)
-    throw new PluginError("CONFIG_INVALID", "versions must list at least one protocol version", {
-      plugin: name,
-    });
+  const sets = resolvePluginSets({
+    ...options,
+    name,
+    protocolVersion: options.handshake.protocolVersion,
+  });
+  const versions = sets.versions;
   const multiplex = options.multiplex === true;
   return {
     name,
@@ -82,6 +86,7 @@ export function resolveStart<P extends PluginSet>(options: StartOptions<P>): Sta
     cwd: options.cwd,
     handshake: options.handshake,
     versions,
+    sets,
     startTimeoutMs,
     secure: options.secure,
     tls:

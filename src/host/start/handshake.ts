@@ -35,7 +35,12 @@ export async function handshakeStep(
   try {
     const handshake = parseHandshake(
       line,
-      { versions: config.versions, multiplex: config.multiplex, fastWire: config.offerFastWire },
+      {
+        versions: config.versions,
+        multiplex: config.multiplex,
+        fastWire: config.offerFastWire,
+        protocols: config.sets.protocolsFor,
+      },
       () => diagnose(config.cmd),
     );
     return { handshake, tls: tlsFor(handshake, started.identity) };

@@ -41,14 +41,16 @@ export function parseReattachConfigs(json: string): Record<string, ReattachConfi
         `reattach config for ${name}: Addr.Network must be "unix" or "tcp", got ${JSON.stringify(network)}`,
       );
     }
-    if ((raw.Protocol ?? "netrpc") !== "grpc") {
+    // As go-plugin: no protocol (or an empty one) is net/rpc.
+    const protocol = raw.Protocol === undefined || raw.Protocol === "" ? "netrpc" : raw.Protocol;
+    if (protocol !== "grpc" && protocol !== "netrpc") {
       throw new PluginError(
         "PROTOCOL_UNSUPPORTED",
-        `reattach config for ${name}: protocol ${JSON.stringify(raw.Protocol ?? "netrpc")} is not supported; plugwire speaks grpc`,
+        `reattach config for ${name}: protocol ${JSON.stringify(protocol)} is not one of go-plugin's ("grpc", "netrpc")`,
       );
     }
     out[name] = {
-      protocol: "grpc",
+      protocol,
       protocolVersion: raw.ProtocolVersion ?? 0,
       addr: { network, address: raw.Addr?.String ?? "" },
       pid: raw.Pid ?? 0,

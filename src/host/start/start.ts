@@ -4,13 +4,23 @@ import { startChannel } from "../../internal/diagnostics.ts";
 import type { Step } from "../../internal/step.ts";
 import { startStep } from "../../internal/step.ts";
 import { connectChannel } from "../../transport/dial.ts";
+import type { NetRpcConnection } from "../client/netrpc-connection.ts";
+import type { ClientParts } from "../client/plugin-client.ts";
 import { PluginClient } from "../client/plugin-client.ts";
-import type { AttachOptions, PluginSet, StartOptions } from "../options.ts";
+import type {
+  AttachOptions,
+  ClientSets,
+  PluginSet,
+  StartOptions,
+  VersionedPlugins,
+} from "../options.ts";
 import { connectionCheck } from "./check.ts";
 import type { AttachConfig, StartConfig } from "./config.ts";
 import { attachTimeout, resolveAttach, resolveStart, startTimeout } from "./config.ts";
 import type { Connection } from "./connect.ts";
 import { closeConnection, connectStep, wireOf } from "./connect.ts";
+import type { NetRpcTarget } from "./connect-netrpc.ts";
+import { connectNetRpc, netRpcConnectionCheck } from "./connect-netrpc.ts";
 import { classifyFailure, startFailure } from "./failure.ts";
 import type { Negotiated } from "./handshake.ts";
 import { handshakeStep } from "./handshake.ts";
@@ -28,9 +38,10 @@ import { killStarted, spawnStep } from "./spawn.ts";
  * await using kv = await startPlugin({ cmd: "./kv-plugin", handshake, plugins: { kv: KV } });
  * await kv.dispense("kv").put({ key: "hello", value: new TextEncoder().encode("world") });
  */
-export async function startPlugin<P extends PluginSet = PluginSet>(
-  options: StartOptions<P>,
-): Promise<PluginClient<P>> {
+export async function startPlugin<
+  P extends PluginSet = PluginSet,
+  V extends VersionedPlugins = Record<never, never>,
+>(options: StartOptions<P, V>): Promise<PluginClient<ClientSets<P, V>>> {
   const began = performance.now();
   const config = resolveStart(options);
   using step = startStep(config.startTimeoutMs, options.signal, () => startTimeout(config));
@@ -41,18 +52,25 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
     throw classifyFailure(error, config.name, "starting it");
   }
   let connection: Connection | undefined;
+  let netrpc: NetRpcConnection | undefined;
   try {
     const negotiated = await handshakeStep(started, config, step);
-    connection = connectStep(negotiated, config);
-    await connectionCheck(connection.channel, negotiated.tls !== undefined, started.exited, step);
-    const client = new PluginClient<P>(
-      clientParts(config, started, negotiated, connection),
-      options,
-    );
+    const tls = negotiated.tls !== undefined;
+    // Only the connection differs by protocol: spawn, handshake and the client are shared.
+    if (negotiated.handshake.protocol === "netrpc") {
+      netrpc = connectNetRpc(netRpcTarget(config, negotiated));
+      await netRpcConnectionCheck(netrpc, tls, started.exited, step);
+    } else {
+      connection = connectStep(negotiated, config);
+      await connectionCheck(connection.channel, tls, started.exited, step);
+    }
+    const parts = clientParts(config, started, negotiated, connection, netrpc);
+    const client = new PluginClient<ClientSets<P, V>>(parts, options);
     published(client, began);
     return client;
   } catch (error) {
     closeConnection(connection);
+    void netrpc?.close();
     await killStarted(started, config.processGroup);
     throw startFailure(error, config.name, {
       cmd: config.cmd,
@@ -67,14 +85,15 @@ export async function startPlugin<P extends PluginSet = PluginSet>(
  * Something must accept a connection at its address within `attachTimeoutMs` (and before the
  * caller's `signal`).
  */
-export async function attachPlugin<P extends PluginSet = PluginSet>(
-  options: AttachOptions<P>,
-): Promise<PluginClient<P>> {
+export async function attachPlugin<
+  P extends PluginSet = PluginSet,
+  V extends VersionedPlugins = Record<never, never>,
+>(options: AttachOptions<P, V>): Promise<PluginClient<ClientSets<P, V>>> {
   const began = performance.now();
   const config = resolveAttach(options);
   using step = startStep(config.attachTimeoutMs, options.signal, () => attachTimeout(config));
   try {
-    const client = await attach(config, options, step);
+    const client = await attach<ClientSets<P, V>>(config, options, step);
     published(client, began);
     return client;
   } catch (error) {
@@ -84,22 +103,38 @@ export async function attachPlugin<P extends PluginSet = PluginSet>(
 
 async function attach<P extends PluginSet>(
   config: AttachConfig,
-  options: AttachOptions<P>,
+  options: AttachOptions<PluginSet, VersionedPlugins>,
   step: Step,
 ): Promise<PluginClient<P>> {
   const { reattach } = config;
   await probe(config.target, config.name, step);
-  const channel = connectChannel({
+  const target = {
+    name: config.name,
     network: config.network,
     address: config.address,
+    tls: undefined,
     allowRemoteTcp: config.allowRemoteTcp,
+    logger: options.logger,
     maxReceiveMessageBytes: config.maxReceiveMessageBytes,
     maxSendMessageBytes: config.maxSendMessageBytes,
-  });
+  };
+  // go-plugin attaches without a handshake: the config's protocol says what to speak.
+  let netrpc: NetRpcConnection | undefined;
+  if (reattach.protocol === "netrpc") {
+    netrpc = connectNetRpc(target);
+    try {
+      await netRpcConnectionCheck(netrpc, false, new Promise(() => {}), step);
+    } catch (error) {
+      void netrpc.close();
+      throw error;
+    }
+  }
   return new PluginClient<P>(
     {
       name: config.name,
-      channel,
+      channel: netrpc === undefined ? connectChannel(target) : undefined,
+      netrpc,
+      plugins: options.versionedPlugins?.[reattach.protocolVersion] ?? options.plugins,
       protocolVersion: reattach.protocolVersion,
       network: config.network,
       address: config.address,
@@ -113,17 +148,36 @@ async function attach<P extends PluginSet>(
   );
 }
 
-/** What the client of a started plugin is made of. */
+/** Where and how to reach a plugin on go-plugin's net/rpc protocol. */
+function netRpcTarget(config: StartConfig, { handshake, tls }: Negotiated): NetRpcTarget {
+  return {
+    name: config.name,
+    network: handshake.network,
+    address: handshake.address,
+    tls,
+    allowRemoteTcp: config.allowRemoteTcp,
+    logger: config.logger,
+    syncStdout: config.syncStdout,
+    syncStderr: config.syncStderr,
+    maxReceiveMessageBytes: config.maxReceiveMessageBytes,
+    maxSendMessageBytes: config.maxSendMessageBytes,
+  };
+}
+
+/** What the client of a started plugin is made of: its gRPC connection, or its net/rpc one. */
 function clientParts(
   config: StartConfig,
   started: Started,
   { handshake, tls }: Negotiated,
-  connection: Connection,
-) {
+  connection: Connection | undefined,
+  netrpc: NetRpcConnection | undefined,
+): ClientParts {
   return {
     name: config.name,
-    channel: connection.channel,
-    wire: wireOf(connection),
+    channel: connection?.channel,
+    netrpc,
+    plugins: config.sets.setFor(handshake.protocolVersion),
+    wire: connection === undefined ? undefined : wireOf(connection),
     protocolVersion: handshake.protocolVersion,
     network: handshake.network,
     address: handshake.address,
@@ -134,7 +188,7 @@ function clientParts(
     syncStdout: config.syncStdout,
     syncStderr: config.syncStderr,
     processGroup: config.processGroup,
-    mux: connection.t === "mux" ? connection.mux : undefined,
+    mux: connection?.t === "mux" ? connection.mux : undefined,
     broker: {
       network: handshake.network,
       env: { PLUGIN_UNIX_SOCKET_DIR: started.socketDir.path },
@@ -142,7 +196,7 @@ function clientParts(
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       maxSendMessageBytes: config.maxSendMessageBytes,
       // Brokered calls speak the wire the main connection agreed on.
-      wire: connection.t === "fast" ? fastBrokerWire : grpcBrokerWire,
+      wire: connection?.t === "fast" ? fastBrokerWire : grpcBrokerWire,
     },
   };
 }
