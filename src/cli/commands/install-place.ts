@@ -39,7 +39,8 @@ export async function placeFetched(
     if (existsSync(beside)) await cp(beside, `${artifact}.sig`);
     return { dir, artifact, pkg: undefined, built: isBuild(join(fetched.path, "..")) };
   }
-  await cp(fetched.path, dir, { recursive: true });
+  // A release repository's history is not part of the plugin.
+  await cp(fetched.path, dir, { recursive: true, filter: (from) => basename(from) !== ".git" });
   const built = isBuild(dir);
   if (built && existsSync(join(dir, "bundle.mjs"))) await runBundleDirectly(dir);
   const manifestFile = findPackageManifest(dir);

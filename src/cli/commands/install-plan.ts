@@ -80,7 +80,7 @@ export function planInstall(
 ): InstallPlan {
   const baseDir = resolve(config.file, "..");
   const targets: InstallTarget[] = [];
-  const problems: string[] = [];
+  const problems: Array<{ name: string; why: string }> = [];
   const services = new Set<string>();
   for (const service of Object.values(config.services)) {
     const spec = installableSource(service, baseDir);
@@ -95,7 +95,7 @@ export function planInstall(
       : applicableEntry(entry, source, constraint);
     if (options.frozen === true) {
       const why = frozenProblem(service.name, entry, source, constraint);
-      if (why !== undefined) problems.push(why);
+      if (why !== undefined) problems.push({ name: service.name, why });
     }
     targets.push({
       name: service.name,
@@ -126,14 +126,15 @@ export function planInstall(
     else removed.push(entry.name);
   }
   if (options.frozen === true)
-    for (const name of removed) problems.push(`plugins.${name} is locked but no service names it`);
+    for (const name of removed)
+      problems.push({ name, why: `plugins.${name} is locked but no service names it` });
   if (problems.length > 0)
     throw new PluginError(
       "LOCK_FROZEN",
-      `${lockFile} is frozen but does not cover the configuration:\n  ${problems.join("\n  ")}\nRun plugwire install without --frozen and commit the new lock`,
+      `${lockFile} is frozen but does not cover the configuration:\n  ${problems.map((p) => p.why).join("\n  ")}\nNothing was fetched. Run plugwire install without --frozen and commit the new lock`,
       {
-        plugin: problems.length === 1 ? targets[0]?.name : undefined,
-        details: { file: lockFile, problems },
+        plugin: problems.length === 1 ? problems[0]!.name : undefined,
+        details: { file: lockFile, problems: problems.map((p) => p.why) },
       },
     );
   return { targets, kept, removed };
