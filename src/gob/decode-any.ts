@@ -114,33 +114,34 @@ function decodeMapAny(s: DecodeSession, key: number, elem: number): Map<unknown,
   return out;
 }
 
-/** Walks a struct's field deltas; `field(index)` decodes one. Go's decodeStruct. */
-export function readFields(s: DecodeSession, count: number, field: (index: number) => void): void {
+/** The next field delta of a struct at field `at` of `count` (0 ends it). Go's decodeStruct. */
+export function fieldDelta(s: DecodeSession, at: number, count: number): number {
+  const delta = s.r.uint();
+  if (typeof delta !== "number" || delta > count - 1 - at)
+    throw gobInvalid(`field delta ${delta} is past the struct's ${count} fields`);
+  return delta;
+}
+
+const missing = Symbol("missing");
+
+function decodeStructAny(s: DecodeSession, wire: StructWire): Record<string, unknown> {
+  const fields = wire.fields;
+  const values: unknown[] = new Array(fields.length).fill(missing);
   const r = s.r;
   let at = -1;
   while (r.remaining > 0) {
-    const delta = r.uint();
-    if (delta === 0) return;
-    if (typeof delta !== "number" || delta > count - 1 - at)
-      throw gobInvalid(`field delta ${delta} is past the struct's ${count} fields`);
+    const delta = fieldDelta(s, at, fields.length);
+    if (delta === 0) break;
     at += delta;
-    field(at);
+    values[at] = decodeAny(s, fields[at]!.id);
   }
-}
-
-function decodeStructAny(s: DecodeSession, wire: StructWire): Record<string, unknown> {
-  const values: unknown[] = new Array(wire.fields.length);
-  const seen: boolean[] = new Array(wire.fields.length).fill(false);
-  readFields(s, wire.fields.length, (i) => {
-    values[i] = decodeAny(s, wire.fields[i]!.id);
-    seen[i] = true;
-  });
   const out: Record<string, unknown> = {};
-  wire.fields.forEach((f, i) => {
-    const value = seen[i] ? values[i] : zeroAny(s, f.id);
-    if (f.name === "__proto__") Object.defineProperty(out, f.name, { value, enumerable: true });
-    else out[f.name] = value;
-  });
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]!.name;
+    const value = values[i] === missing ? zeroAny(s, fields[i]!.id) : values[i];
+    if (name === "__proto__") Object.defineProperty(out, name, { value, enumerable: true });
+    else out[name] = value;
+  }
   return out;
 }
 

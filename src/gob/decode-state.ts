@@ -44,10 +44,16 @@ export class StreamBuffer {
 
 type Struct = Extract<GoType, { kind: "struct" }>;
 
+/** For each wire field, the schema field it fills (-1: skipped); `matched` if any does. */
+export interface FieldMap {
+  readonly to: Int32Array;
+  readonly matched: boolean;
+}
+
 /** Per decoder: compatibility found so far, and each struct's wire-field to schema-field map. */
 export class TypedCache {
   readonly compatible = new Map<GoType, Map<number, boolean>>();
-  readonly fieldMaps = new Map<Struct, Map<number, Int32Array>>();
+  readonly fieldMaps = new Map<Struct, Map<number, FieldMap>>();
 
   clear(): void {
     this.compatible.clear();
@@ -71,6 +77,13 @@ export class DecodeSession {
   readonly r = new GobReader(new Uint8Array(0));
   readonly added: number[] = [];
   depth = 0;
+
+  /** Ready for another attempt (one session serves a decoder's every attempt). */
+  reset(): this {
+    this.added.length = 0;
+    this.depth = 0;
+    return this;
+  }
 
   constructor(
     wire: Map<number, WireType>,

@@ -4,9 +4,9 @@
 // A misfit is GOB_TYPE; the decoder then re-reads the value without a schema to stay in step.
 
 import { PluginError } from "../errors/plugin-error.ts";
-import { decodeAny, decodeInterface, needsByte, readFields, wireOf } from "./decode-any.ts";
-import type { DecodeSession } from "./decode-state.ts";
-import { gobInvalid, gobTypeError } from "./errors.ts";
+import { decodeAny, decodeInterface, fieldDelta, needsByte, wireOf } from "./decode-any.ts";
+import type { DecodeSession, FieldMap } from "./decode-state.ts";
+import { gobInvalid, gobTypeError, underPath } from "./errors.ts";
 import { baseOf, goString } from "./type-names.ts";
 import type { GoType } from "./types.ts";
 import type { WireType } from "./wire-type.ts";
@@ -83,7 +83,7 @@ function describeWire(s: DecodeSession, id: number): string {
   return wire.name === "" ? `a ${wire.kind}` : `${wire.name} (a ${wire.kind})`;
 }
 
-function check(s: DecodeSession, type: GoType, id: number, path: string): void {
+function check(s: DecodeSession, type: GoType, id: number): void {
   let byId = s.typed.compatible.get(type);
   if (byId === undefined) {
     byId = new Map();
@@ -97,23 +97,26 @@ function check(s: DecodeSession, type: GoType, id: number, path: string): void {
   }
   if (!ok)
     throw gobTypeError(
-      path,
+      "",
       `is declared ${goString(type)}, but the stream sends ${describeWire(s, id)}`,
     );
 }
 
-/** A top-level (or interface) value of `type`. */
-export function decodeTopTyped(
-  s: DecodeSession,
-  id: number,
-  type: GoType,
-  path = pathOf(type),
-): unknown {
+/** A top-level (or interface) value of `type`; a misfit's path starts with the type's name. */
+export function decodeTopTyped(s: DecodeSession, id: number, type: GoType): unknown {
+  try {
+    return decodeTop(s, id, type);
+  } catch (error) {
+    throw underPath(error, pathOf(type));
+  }
+}
+
+function decodeTop(s: DecodeSession, id: number, type: GoType): unknown {
   const base = baseOf(type);
-  check(s, base, id, path);
-  if (base.kind === "struct") return decodeStruct(s, base, id, path, true);
+  check(s, base, id);
+  if (base.kind === "struct") return decodeStruct(s, base, id, true);
   if (s.r.uint() !== 0) throw gobInvalid("a non-struct value does not start with a 0 delta");
-  return decodeTyped(s, base, id, path);
+  return decodeTyped(s, base, id);
 }
 
 function pathOf(type: GoType): string {
@@ -132,26 +135,26 @@ const intLimits: Record<string, readonly [number, number]> = {
   uint: [0, Number.MAX_SAFE_INTEGER],
 };
 
-function fitInt(kind: string, v: number | bigint, path: string): number | bigint {
+function fitInt(kind: string, v: number | bigint): number | bigint {
   if (kind === "int64" || kind === "uint64" || kind === "uintptr") return BigInt(v);
   const [min, max] = intLimits[kind]!;
   if (typeof v === "number" && v >= min && v <= max) return v;
-  throw gobTypeError(path, `value ${v} is out of range for ${kind}`);
+  throw gobTypeError("", `value ${v} is out of range for ${kind}`);
 }
 
-function fitFloat32(v: number, path: string): number {
+function fitFloat32(v: number): number {
   const f = Math.fround(v);
   if (!Number.isFinite(f) && Number.isFinite(v))
-    throw gobTypeError(path, `value ${v} is out of range for float32`);
+    throw gobTypeError("", `value ${v} is out of range for float32`);
   return f;
 }
 
 /** One value of `type` from wire type `id` (compatibility already checked). */
-function decodeTyped(s: DecodeSession, type: GoType, id: number, path: string): unknown {
+function decodeTyped(s: DecodeSession, type: GoType, id: number): unknown {
   const r = s.r;
   switch (type.kind) {
     case "ptr":
-      return decodeTyped(s, type.elem, id, path);
+      return decodeTyped(s, type.elem, id);
     case "bool":
       return r.uint() !== 0;
     case "int":
@@ -159,20 +162,20 @@ function decodeTyped(s: DecodeSession, type: GoType, id: number, path: string): 
     case "int16":
     case "int32":
     case "int64":
-      return fitInt(type.kind, r.int(), path);
+      return fitInt(type.kind, r.int());
     case "uint":
     case "uint8":
     case "uint16":
     case "uint32":
     case "uint64":
     case "uintptr":
-      return fitInt(type.kind, r.uint(), path);
+      return fitInt(type.kind, r.uint());
     case "float32":
-      return fitFloat32(r.float(), path);
+      return fitFloat32(r.float());
     case "float64":
       return r.float();
     case "complex64":
-      return { real: fitFloat32(r.float(), path), imag: fitFloat32(r.float(), path) };
+      return { real: fitFloat32(r.float()), imag: fitFloat32(r.float()) };
     case "complex128":
       return { real: r.float(), imag: r.float() };
     case "string":
@@ -180,28 +183,32 @@ function decodeTyped(s: DecodeSession, type: GoType, id: number, path: string): 
     case "bytes":
       return r.byteString("a []byte");
     case "interface":
-      return decodeInterface(s, (session, concreteId, concrete) =>
-        decodeTopTyped(session, concreteId, concrete, `${path}(${goString(concrete)})`),
-      );
+      return decodeInterface(s, (session, concreteId, concrete) => {
+        try {
+          return decodeTop(session, concreteId, concrete);
+        } catch (error) {
+          throw underPath(error, `(${goString(concrete)})`);
+        }
+      });
     default:
-      return decodeComposite(s, type, id, path);
+      return decodeComposite(s, type, id);
   }
 }
 
-function decodeComposite(s: DecodeSession, type: GoType, id: number, path: string): unknown {
+function decodeComposite(s: DecodeSession, type: GoType, id: number): unknown {
   const wire = wireOf(s, id);
   s.enter();
   try {
     switch (type.kind) {
       case "struct":
-        return decodeStruct(s, type, id, path, false);
+        return decodeStruct(s, type, id, false);
       case "slice":
       case "array":
-        return decodeList(s, type, wire as Extract<WireType, { kind: "slice" }>, path);
+        return decodeList(s, type, wire as Extract<WireType, { kind: "slice" }>);
       case "map":
-        return decodeMap(s, type, wire as Extract<WireType, { kind: "map" }>, path);
+        return decodeMap(s, type, wire as Extract<WireType, { kind: "map" }>);
       case "opaque":
-        return decodeOpaque(s, type, path);
+        return decodeOpaque(s, type);
       default:
         throw gobInvalid(`no decoder for ${type.kind}`);
     }
@@ -214,7 +221,6 @@ function decodeList(
   s: DecodeSession,
   type: Extract<GoType, { kind: "slice" | "array" }>,
   wire: Extract<WireType, { kind: "slice" }>,
-  path: string,
 ): unknown {
   const n = s.r.count("a slice length");
   if (type.kind === "array" && n !== type.length)
@@ -222,7 +228,11 @@ function decodeList(
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) {
     needsByte(s, n);
-    out.push(decodeTyped(s, type.elem, wire.elem, `${path}[${i}]`));
+    try {
+      out.push(decodeTyped(s, type.elem, wire.elem));
+    } catch (error) {
+      throw underPath(error, `[${i}]`);
+    }
   }
   return type.kind === "array" && type.elem.kind === "uint8"
     ? Uint8Array.from(out as number[])
@@ -233,43 +243,37 @@ function decodeMap(
   s: DecodeSession,
   type: Extract<GoType, { kind: "map" }>,
   wire: Extract<WireType, { kind: "map" }>,
-  path: string,
 ): Map<unknown, unknown> {
   const n = s.r.count("a map length");
   const out = new Map<unknown, unknown>();
   for (let i = 0; i < n; i++) {
     needsByte(s, n);
-    const key = decodeTyped(s, type.key, wire.key, `${path}(key)`);
-    out.set(key, decodeTyped(s, type.elem, wire.elem, `${path}[${String(key)}]`));
+    let key: unknown;
+    try {
+      key = decodeTyped(s, type.key, wire.key);
+      out.set(key, decodeTyped(s, type.elem, wire.elem));
+    } catch (error) {
+      throw underPath(error, key === undefined ? "(key)" : `[${String(key)}]`);
+    }
   }
   return out;
 }
 
-function decodeOpaque(
-  s: DecodeSession,
-  type: Extract<GoType, { kind: "opaque" }>,
-  path: string,
-): unknown {
+function decodeOpaque(s: DecodeSession, type: Extract<GoType, { kind: "opaque" }>): unknown {
   const bytes = s.r.byteString(`a ${type.name} value`);
   try {
     return type.codec.decode(bytes);
   } catch (error) {
-    if (error instanceof PluginError) throw gobTypeError(path, error.rawMessage);
-    throw gobTypeError(
-      path,
-      `does not decode as ${type.name}: ${(error as Error)?.message ?? error}`,
-    );
+    const reason =
+      error instanceof PluginError
+        ? String(error.details.reason ?? error.rawMessage)
+        : String(error);
+    throw gobTypeError("", `does not decode as ${type.name}: ${reason}`);
   }
 }
 
 /** Wire field index → schema field index (-1: skipped), checked as Go's compileDec checks. */
-function fieldMap(
-  s: DecodeSession,
-  type: Struct,
-  wire: StructWire,
-  id: number,
-  path: string,
-): Int32Array {
+function fieldMap(s: DecodeSession, type: Struct, wire: StructWire, id: number): FieldMap {
   let byId = s.typed.fieldMaps.get(type);
   if (byId === undefined) {
     byId = new Map();
@@ -277,38 +281,67 @@ function fieldMap(
   }
   const known = byId.get(id);
   if (known !== undefined) return known;
-  const map = new Int32Array(wire.fields.length).fill(-1);
+  const to = new Int32Array(wire.fields.length).fill(-1);
   wire.fields.forEach((wf, i) => {
     const at = type.fields.findIndex((f) => f.name === wf.name);
     if (at < 0) return;
-    check(s, type.fields[at]!.type, wf.id, `${path}.${wf.name}`);
-    map[i] = at;
+    try {
+      check(s, type.fields[at]!.type, wf.id);
+    } catch (error) {
+      throw underPath(error, `.${wf.name}`);
+    }
+    to[i] = at;
   });
+  const map = { to, matched: to.some((m) => m >= 0) };
   byId.set(id, map);
   return map;
 }
 
-function decodeStruct(s: DecodeSession, type: Struct, id: number, path: string, top: boolean) {
+const missing = Symbol("missing");
+
+function decodeStruct(s: DecodeSession, type: Struct, id: number, top: boolean) {
   const wire = wireOf(s, id) as StructWire;
-  const map = fieldMap(s, type, wire, id, path);
-  if (top && type.fields.length > 0 && wire.fields.length > 0 && map.every((m) => m < 0))
-    throw gobTypeError(path, `shares no field with the stream's ${wire.name || "struct"}`);
-  const values: unknown[] = new Array(type.fields.length);
-  const seen: boolean[] = new Array(type.fields.length).fill(false);
-  readFields(s, wire.fields.length, (i) => {
-    const at = map[i]!;
-    const wf = wire.fields[i]!;
-    if (at < 0) {
+  const map = fieldMap(s, type, wire, id);
+  const fields = type.fields;
+  if (top && fields.length > 0 && wire.fields.length > 0 && !map.matched)
+    throw gobTypeError("", `shares no field with the stream's ${wire.name || "struct"}`);
+  const values: unknown[] = new Array(fields.length).fill(missing);
+  const r = s.r;
+  let at = -1;
+  while (r.remaining > 0) {
+    const delta = fieldDelta(s, at, wire.fields.length);
+    if (delta === 0) break;
+    at += delta;
+    const to = map.to[at]!;
+    const wf = wire.fields[at]!;
+    if (to < 0) {
       decodeAny(s, wf.id);
-      return;
+      continue;
     }
-    const field = type.fields[at]!;
-    values[at] = decodeTyped(s, field.type, wf.id, `${path}.${field.name}`);
-    seen[at] = true;
-  });
-  const out: Record<string, unknown> = {};
-  type.fields.forEach((f, i) => {
-    out[f.name] = seen[i] ? values[i] : zeroValue(f.type);
-  });
+    try {
+      values[to] = decodeTyped(s, fields[to]!.type, wf.id);
+    } catch (error) {
+      throw underPath(error, `.${fields[to]!.name}`);
+    }
+  }
+  // Cloning a template gives every value of the type one object shape, which V8 stores fast.
+  const out: Record<string, unknown> = { ...templateOf(type) };
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const value = values[i];
+    out[f.name] = value === missing ? zeroValue(f.type) : value;
+  }
   return out;
+}
+
+const templates = new WeakMap<Struct, Record<string, null>>();
+
+function templateOf(type: Struct): Record<string, null> {
+  let template = templates.get(type);
+  if (template === undefined) {
+    template = {};
+    for (const f of type.fields) template[f.name] = null;
+    templates.set(type, template);
+  }
+  return template;
 }

@@ -103,8 +103,17 @@ export class GobDecoder {
     }
   }
 
+  #sessionObject: DecodeSession | undefined;
+
   #session(): DecodeSession {
-    return new DecodeSession(this.#wire, this.#stream, this.#limits, this.#registry, this.#typed);
+    this.#sessionObject ??= new DecodeSession(
+      this.#wire,
+      this.#stream,
+      this.#limits,
+      this.#registry,
+      this.#typed,
+    );
+    return this.#sessionObject.reset();
   }
 
   /** Consumes whole type-definition messages; returns where the value's message starts. */
@@ -136,7 +145,7 @@ export class GobDecoder {
         const id = s.typeId();
         return { value: typed ? decodeTopTyped(s, id, typed) : decodeTopAny(s, id) };
       } catch (error) {
-        this.#rollback(start, s.added);
+        this.#rollback(start, [...s.added]);
         throw error;
       }
     };

@@ -2,14 +2,14 @@
 // checked against its type before a byte of it is written; a misfit is GOB_TYPE naming the path.
 // In a struct, zero-valued fields are left out (Go's rule: false, 0, "", an empty slice, a nil map,
 // pointer or interface; a struct or array field is always sent); everywhere else zeros are sent.
-import { gobTypeError } from "./errors.ts";
+import { gobTypeError, underPath } from "./errors.ts";
 import type { GoType } from "./types.ts";
 import type { GobWriter } from "./wire-ints.ts";
 import { zeroValue } from "./zero.ts";
 
 /** What the value encoder asks of the encoder: interfaces need its type table and writers. */
 export interface EncodeContext {
-  interfaceValue(b: GobWriter, value: unknown, path: string): void;
+  interfaceValue(b: GobWriter, value: unknown): void;
 }
 
 type Struct = Extract<GoType, { kind: "struct" }>;
@@ -38,58 +38,51 @@ function describe(value: unknown): string {
   return typeof value === "object" ? "an object" : String(typeof value);
 }
 
-function mismatch(path: string, expected: string, value: unknown) {
-  return gobTypeError(path, `expected ${expected}, got ${describe(value)}`);
+function mismatch(expected: string, value: unknown) {
+  return gobTypeError("", `expected ${expected}, got ${describe(value)}`);
 }
 
 /** Checks an integer of Go kind `kind`; returns it for the writer. */
-function checkInt(kind: string, value: unknown, path: string): number | bigint {
+function checkInt(kind: string, value: unknown): number | bigint {
   const [min, max] = intRanges[kind]!;
   if (typeof value === "number") {
-    if (!Number.isInteger(value)) throw mismatch(path, `an integer (${kind})`, value);
+    if (!Number.isInteger(value)) throw mismatch(`an integer (${kind})`, value);
     if (value >= Number(min) && value <= Number(max) && (value >= 0 || min < 0n)) {
       if (Number.isSafeInteger(value)) return value;
       const big = BigInt(value);
       if (big >= min && big <= max) return big;
     }
-    throw gobTypeError(path, `${value} does not fit Go's ${kind}`);
+    throw gobTypeError("", `${value} does not fit Go's ${kind}`);
   }
   if (typeof value === "bigint") {
-    if (value < min || value > max) throw gobTypeError(path, `${value} does not fit Go's ${kind}`);
+    if (value < min || value > max) throw gobTypeError("", `${value} does not fit Go's ${kind}`);
     return value;
   }
-  throw mismatch(path, `an integer (${kind})`, value);
+  throw mismatch(`an integer (${kind})`, value);
 }
 
-function checkFloat(kind: string, value: unknown, path: string): number {
-  if (typeof value !== "number") throw mismatch(path, `a number (${kind})`, value);
+function checkFloat(kind: string, value: unknown): number {
+  if (typeof value !== "number") throw mismatch(`a number (${kind})`, value);
   if (kind === "float32" || kind === "complex64") {
     const f = Math.fround(value);
     if (!Number.isFinite(f) && Number.isFinite(value))
-      throw gobTypeError(path, `${value} does not fit Go's float32`);
+      throw gobTypeError("", `${value} does not fit Go's float32`);
     return f;
   }
   return value;
 }
 
-function checkString(value: unknown, path: string): string {
-  if (typeof value !== "string") throw mismatch(path, "a string", value);
-  if (!value.isWellFormed())
-    throw gobTypeError(path, "is not well-formed UTF-16 (a lone surrogate)");
+function checkString(value: unknown): string {
+  if (typeof value !== "string") throw mismatch("a string", value);
+  if (!value.isWellFormed()) throw gobTypeError("", "is not well-formed UTF-16 (a lone surrogate)");
   return value;
 }
 
 /** Writes a value with zeros sent (an element, a map entry, a top-level or interface value). */
-export function writeElem(
-  ctx: EncodeContext,
-  w: GobWriter,
-  type: GoType,
-  value: unknown,
-  path: string,
-): void {
+export function writeElem(ctx: EncodeContext, w: GobWriter, type: GoType, value: unknown): void {
   switch (type.kind) {
     case "bool":
-      if (typeof value !== "boolean") throw mismatch(path, "a boolean", value);
+      if (typeof value !== "boolean") throw mismatch("a boolean", value);
       w.uint(value ? 1 : 0);
       return;
     case "int":
@@ -97,7 +90,7 @@ export function writeElem(
     case "int16":
     case "int32":
     case "int64":
-      w.int(checkInt(type.kind, value, path));
+      w.int(checkInt(type.kind, value));
       return;
     case "uint":
     case "uint8":
@@ -105,55 +98,55 @@ export function writeElem(
     case "uint32":
     case "uint64":
     case "uintptr":
-      w.uint(checkInt(type.kind, value, path));
+      w.uint(checkInt(type.kind, value));
       return;
     case "float32":
     case "float64":
-      w.float(checkFloat(type.kind, value, path));
+      w.float(checkFloat(type.kind, value));
       return;
     case "complex64":
     case "complex128":
-      writeComplex(w, type.kind, value, path);
+      writeComplex(w, type.kind, value);
       return;
     case "string":
-      w.string(checkString(value, path));
+      w.string(checkString(value));
       return;
     case "bytes":
-      if (!(value instanceof Uint8Array)) throw mismatch(path, "a Uint8Array ([]byte)", value);
+      if (!(value instanceof Uint8Array)) throw mismatch("a Uint8Array ([]byte)", value);
       w.bytes(value);
       return;
     case "interface":
-      ctx.interfaceValue(w, value, path);
+      ctx.interfaceValue(w, value);
       return;
     case "ptr":
       if (value === null || value === undefined)
-        throw gobTypeError(path, "is a nil pointer, which gob cannot send here");
-      writeElem(ctx, w, type.elem, value, path);
+        throw gobTypeError("", "is a nil pointer, which gob cannot send here");
+      writeElem(ctx, w, type.elem, value);
       return;
     case "struct":
-      writeStruct(ctx, w, type, value, path);
+      writeStruct(ctx, w, type, value);
       return;
     case "slice":
-      writeList(ctx, w, type.elem, value, path, undefined);
+      writeList(ctx, w, type.elem, value, undefined);
       return;
     case "array":
-      writeList(ctx, w, type.elem, value, path, type.length);
+      writeList(ctx, w, type.elem, value, type.length);
       return;
     case "map":
-      writeMap(ctx, w, type, value, path);
+      writeMap(ctx, w, type, value);
       return;
     case "opaque":
-      if (!type.codec.accepts(value)) throw mismatch(path, `a value of ${type.name}`, value);
-      w.bytes(type.codec.encode(value, path));
+      if (!type.codec.accepts(value)) throw mismatch(`a value of ${type.name}`, value);
+      w.bytes(type.codec.encode(value, ""));
       return;
   }
 }
 
-function writeComplex(w: GobWriter, kind: string, value: unknown, path: string): void {
+function writeComplex(w: GobWriter, kind: string, value: unknown): void {
   if (typeof value !== "object" || value === null || !("real" in value) || !("imag" in value))
-    throw mismatch(path, "a complex number { real, imag }", value);
-  w.float(checkFloat(kind, value.real, `${path}.real`));
-  w.float(checkFloat(kind, value.imag, `${path}.imag`));
+    throw mismatch("a complex number { real, imag }", value);
+  w.float(checkFloat(kind, value.real));
+  w.float(checkFloat(kind, value.imag));
 }
 
 function writeList(
@@ -161,19 +154,24 @@ function writeList(
   w: GobWriter,
   elem: GoType,
   value: unknown,
-  path: string,
   length: number | undefined,
 ): void {
   const isBytes = elem.kind === "uint8" && value instanceof Uint8Array;
-  if (!Array.isArray(value) && !isBytes) throw mismatch(path, "an array", value);
+  if (!Array.isArray(value) && !isBytes) throw mismatch("an array", value);
   const list = value as ArrayLike<unknown>;
   if (length !== undefined && list.length !== length)
-    throw gobTypeError(path, `has ${list.length} elements, the Go array ${length}`);
+    throw gobTypeError("", `has ${list.length} elements, the Go array ${length}`);
   w.uint(list.length);
-  for (let i = 0; i < list.length; i++) writeElem(ctx, w, elem, list[i], `${path}[${i}]`);
+  for (let i = 0; i < list.length; i++) {
+    try {
+      writeElem(ctx, w, elem, list[i]);
+    } catch (error) {
+      throw underPath(error, `[${i}]`);
+    }
+  }
 }
 
-function mapEntries(type: Extract<GoType, { kind: "map" }>, value: unknown, path: string) {
+function mapEntries(type: Extract<GoType, { kind: "map" }>, value: unknown) {
   if (value instanceof Map) return value;
   // A plain object stands for a map with string keys, for convenience.
   if (
@@ -183,7 +181,7 @@ function mapEntries(type: Extract<GoType, { kind: "map" }>, value: unknown, path
     !Array.isArray(value)
   )
     return new Map(Object.entries(value));
-  throw mismatch(path, "a Map", value);
+  throw mismatch("a Map", value);
 }
 
 function writeMap(
@@ -191,45 +189,61 @@ function writeMap(
   w: GobWriter,
   type: Extract<GoType, { kind: "map" }>,
   value: unknown,
-  path: string,
 ): void {
   if (value === null || value === undefined) {
     w.uint(0); // a nil map, sent as empty
     return;
   }
-  const entries = mapEntries(type, value, path);
+  const entries = mapEntries(type, value);
   w.uint(entries.size);
   for (const [k, v] of entries) {
-    const at = `${path}[${typeof k === "string" ? JSON.stringify(k) : String(k)}]`;
-    writeElem(ctx, w, type.key, k, `${at}(key)`);
-    writeElem(ctx, w, type.elem, v, at);
+    const at = () => `[${typeof k === "string" ? JSON.stringify(k) : String(k)}]`;
+    try {
+      writeElem(ctx, w, type.key, k);
+    } catch (error) {
+      throw underPath(error, `${at()}(key)`);
+    }
+    try {
+      writeElem(ctx, w, type.elem, v);
+    } catch (error) {
+      throw underPath(error, at());
+    }
   }
 }
 
+const fieldNames = new WeakMap<Struct, Set<string>>();
+
+function namesOf(type: Struct): Set<string> {
+  let names = fieldNames.get(type);
+  if (names === undefined) {
+    names = new Set(type.fields.map((f) => f.name));
+    fieldNames.set(type, names);
+  }
+  return names;
+}
+
 /** Writes a struct: its sent fields as deltas and values, then the 0 that ends it. */
-export function writeStruct(
-  ctx: EncodeContext,
-  w: GobWriter,
-  type: Struct,
-  value: unknown,
-  path: string,
-): void {
+export function writeStruct(ctx: EncodeContext, w: GobWriter, type: Struct, value: unknown): void {
   if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Map)
-    throw mismatch(path, `a struct (${type.name || "struct"})`, value);
+    throw mismatch(`a struct (${type.name || "struct"})`, value);
   const fields = type.fields;
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
-    if (!fields.some((f) => f.name === key))
-      throw gobTypeError(`${path}.${key}`, `is not a field of ${type.name || "the struct"}`);
+  const names = namesOf(type);
+  for (const key in record) {
+    if (!names.has(key) && Object.hasOwn(record, key))
+      throw gobTypeError(`.${key}`, `is not a field of ${type.name || "the struct"}`);
   }
   let last = -1;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
-    const fieldPath = `${path}.${field.name}`;
-    const fieldValue = sentValue(field.type, record[field.name], fieldPath);
+    const fieldValue = sentValue(field.type, record[field.name]);
     if (fieldValue === omitted) continue;
     w.uint(i - last);
-    writeElem(ctx, w, field.type, fieldValue, fieldPath);
+    try {
+      writeElem(ctx, w, field.type, fieldValue);
+    } catch (error) {
+      throw underPath(error, `.${field.name}`);
+    }
     last = i;
   }
   w.uint(0);
@@ -238,17 +252,13 @@ export function writeStruct(
 const omitted = Symbol("omitted");
 
 /** What a struct field sends: the value, or `omitted` when Go leaves it out (its zero value). */
-function sentValue(type: GoType, value: unknown, path: string): unknown {
+function sentValue(type: GoType, value: unknown): unknown {
   if (type.kind === "struct" || type.kind === "array")
     return value === undefined ? zeroValue(type) : value;
   if (value === undefined) return omitted;
   switch (type.kind) {
     case "ptr":
-      return value === null
-        ? omitted
-        : sentValue(type.elem, value, path) === omitted
-          ? omitted
-          : value;
+      return value === null ? omitted : sentValue(type.elem, value) === omitted ? omitted : value;
     case "interface":
     case "map":
       return value === null ? omitted : value;
@@ -275,24 +285,17 @@ function sentValue(type: GoType, value: unknown, path: string): unknown {
 }
 
 /** Writes a top-level (or interface) value: a struct as is, anything else after a 0 delta. */
-export function writeTop(
-  ctx: EncodeContext,
-  w: GobWriter,
-  type: GoType,
-  value: unknown,
-  path: string,
-): void {
+export function writeTop(ctx: EncodeContext, w: GobWriter, type: GoType, value: unknown): void {
   let t = type;
-  const v = value;
   while (t.kind === "ptr") {
-    if (v === null || v === undefined)
-      throw gobTypeError(path, "is a nil pointer, which gob cannot send");
+    if (value === null || value === undefined)
+      throw gobTypeError("", "is a nil pointer, which gob cannot send");
     t = t.elem;
   }
   if (t.kind === "struct") {
-    writeStruct(ctx, w, t, v, path);
+    writeStruct(ctx, w, t, value);
     return;
   }
   w.uint(0);
-  writeElem(ctx, w, t, v, path);
+  writeElem(ctx, w, t, value);
 }

@@ -8,7 +8,19 @@ export function gobInvalid(message: string, details?: Record<string, unknown>): 
   return new PluginError("GOB_INVALID", `malformed gob stream: ${message}`, { details });
 }
 
-/** A value that does not fit its Go type; `path` names the field (`Manifest.Tags[2]`). */
-export function gobTypeError(path: string, message: string): PluginError {
-  return new PluginError("GOB_TYPE", `${path} ${message}`, { details: { path } });
+/**
+ * A value that does not fit its Go type; `path` names the field (`Manifest.Tags[2]`). Raised
+ * with the path known where it happens (often "") and completed on the way out by `underPath`,
+ * so no path is built unless something fails.
+ */
+export function gobTypeError(path: string, reason: string): PluginError {
+  return new PluginError("GOB_TYPE", `${path} ${reason}`, { details: { path, reason } });
+}
+
+/** `error` one level up: `prefix` ("Manifest", ".Tags", "[2]") goes before its path. */
+export function underPath(error: unknown, prefix: string): unknown {
+  if (!(error instanceof PluginError) || error.code !== "GOB_TYPE") return error;
+  const { path, reason } = error.details as { path?: unknown; reason?: unknown };
+  if (typeof path !== "string" || typeof reason !== "string") return error;
+  return gobTypeError(prefix + path, reason);
 }

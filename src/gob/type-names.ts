@@ -60,6 +60,17 @@ let nextNodeId = 0;
  * never share a type id.
  */
 export function typeKey(type: GoType): string {
+  let key = keys.get(type);
+  if (key === undefined) {
+    key = computeKey(type);
+    keys.set(type, key);
+  }
+  return key;
+}
+
+const keys = new WeakMap<GoType, string>();
+
+function computeKey(type: GoType): string {
   switch (type.kind) {
     case "struct":
     case "opaque": {

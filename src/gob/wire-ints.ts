@@ -7,13 +7,13 @@ import { gobInvalid } from "./errors.ts";
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: false });
 const two32 = 2 ** 32;
+// One scratch for every reader and writer: JS runs one of them at a time, and none keeps it.
+const scratch = new DataView(new ArrayBuffer(8));
 
 /** A growable byte buffer the encoder writes gob numbers, strings and bytes into. */
 export class GobWriter {
   #bytes = new Uint8Array(64);
   #length = 0;
-  readonly #scratch = new DataView(new ArrayBuffer(8));
-
   get length(): number {
     return this.#length;
   }
@@ -47,28 +47,28 @@ export class GobWriter {
   }
 
   #uintBytes(hi: number, lo: number): void {
-    this.#scratch.setUint32(0, hi);
-    this.#scratch.setUint32(4, lo);
+    scratch.setUint32(0, hi);
+    scratch.setUint32(4, lo);
     this.#minimal(0);
   }
 
   /** Writes scratch[from..8] as a gob uint, dropping leading zero bytes. */
   #minimal(from: number): void {
     let start = from;
-    while (start < 8 && this.#scratch.getUint8(start) === 0) start++;
+    while (start < 8 && scratch.getUint8(start) === 0) start++;
     const n = 8 - start;
     if (n === 0) {
       this.byte(0);
       return;
     }
-    const first = this.#scratch.getUint8(start);
+    const first = scratch.getUint8(start);
     if (n === 1 && first < 128) {
       this.byte(first);
       return;
     }
     this.#room(n + 1);
     this.#bytes[this.#length++] = 256 - n;
-    for (let i = start; i < 8; i++) this.#bytes[this.#length++] = this.#scratch.getUint8(i);
+    for (let i = start; i < 8; i++) this.#bytes[this.#length++] = scratch.getUint8(i);
   }
 
   /** A signed integer: a number (a safe integer) or a bigint in the int64 range. */
@@ -84,7 +84,7 @@ export class GobWriter {
   /** A float64 (a float32 is widened first, as Go does). */
   float(f: number): void {
     // Reversed bytes: the wire's big-endian uint is the float's little-endian bytes.
-    this.#scratch.setFloat64(0, f, true);
+    scratch.setFloat64(0, f, true);
     this.#minimal(0);
   }
 
@@ -94,6 +94,23 @@ export class GobWriter {
   }
 
   string(s: string): void {
+    const n = s.length;
+    if (n < 128) {
+      // Short ASCII, the common case, without an intermediate buffer.
+      this.#room(n + 1);
+      const at = this.#length;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.#bytes[at + 1 + i] = c;
+      }
+      if (i === n) {
+        this.#bytes[at] = n;
+        this.#length = at + 1 + n;
+        return;
+      }
+    }
     this.bytes(utf8.encode(s));
   }
 
@@ -105,8 +122,15 @@ export class GobWriter {
 
   /** Appends `message` as one gob message (its byte count, then its bytes) and empties it. */
   message(message: GobWriter): void {
-    this.uint(message.length);
-    this.raw(message.view());
+    const n = message.#length;
+    this.uint(n);
+    this.#room(n);
+    const from = message.#bytes;
+    const to = this.#bytes;
+    const at = this.#length;
+    if (n <= 64) for (let i = 0; i < n; i++) to[at + i] = from[i]!;
+    else to.set(from.subarray(0, n), at);
+    this.#length = at + n;
     message.reset();
   }
 
@@ -132,8 +156,6 @@ export class GobReader {
   bytes: Uint8Array;
   pos: number;
   end: number;
-  readonly #scratch = new DataView(new ArrayBuffer(8));
-
   constructor(bytes: Uint8Array, pos = 0, end = bytes.length) {
     this.bytes = bytes;
     this.pos = pos;
@@ -190,7 +212,7 @@ export class GobReader {
   /** A float64. */
   float(): number {
     const b = this.#byte();
-    const view = this.#scratch;
+    const view = scratch;
     view.setBigUint64(0, 0n);
     if (b < 128) {
       view.setUint8(7, b);
@@ -224,6 +246,24 @@ export class GobReader {
 
   /** `n` bytes as a string. */
   text(n: number, what: string): string {
+    if (n > this.remaining)
+      throw gobInvalid(`${what} of ${n} bytes is longer than the ${this.remaining} left`);
+    if (n <= 32) {
+      // Short ASCII, the common case, without TextDecoder's fixed cost.
+      const bytes = this.bytes;
+      const at = this.pos;
+      let out = "";
+      let i = 0;
+      for (; i < n; i++) {
+        const b = bytes[at + i]!;
+        if (b >= 0x80) break;
+        out += String.fromCharCode(b);
+      }
+      if (i === n) {
+        this.pos = at + n;
+        return out;
+      }
+    }
     return utf8Decoder.decode(this.take(n, what));
   }
 }
