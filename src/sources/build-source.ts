@@ -125,8 +125,8 @@ async function reusable(out: string): Promise<boolean> {
   }
 }
 
-/** The package manifest of a build: the source's, pointing at the built executable. */
-async function writeBuiltManifest(dir: string, out: string): Promise<void> {
+/** The package manifest of a build: the source's, pointing at the built executable (`./plugin`). */
+export async function writeBuiltManifest(dir: string, out: string): Promise<void> {
   const file = findPackageManifest(dir);
   if (file === undefined) return;
   const pkg = await readPackageManifest(file);

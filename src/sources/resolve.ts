@@ -6,6 +6,7 @@ import { sha256File } from "../trust/sha256sums.ts";
 import { contentHash } from "./content-hash.ts";
 import { folderArtifact } from "./folder-artifact.ts";
 import { fetchGitSource, gitVersions, resolveGitSource } from "./git-tags.ts";
+import { fetchGo, goVersions, resolveGo } from "./go-source.ts";
 import { fetchNpm, npmVersions, resolveNpm } from "./npm-source.ts";
 import type { SourceSpec } from "./source-spec.ts";
 import { sourceLabel } from "./source-spec.ts";
@@ -49,6 +50,7 @@ export async function resolveSource(
     case "git":
       return resolveGitSource(spec, options);
     case "go":
+      return resolveGo(spec, options);
     case "archive":
       throw notYet(spec);
     default:
@@ -70,6 +72,8 @@ export async function availableVersions(
       versions = await gitVersions(spec, options);
       break;
     case "go":
+      versions = (await goVersions(spec, options)).map((v) => v.replace(/^v/, ""));
+      break;
     case "archive":
       throw notYet(spec);
     default:
@@ -95,6 +99,7 @@ export async function fetchSource(
       case "git":
         return await fetchGitSource(resolved, options);
       case "go":
+        return await fetchGo(resolved, options);
       case "archive":
         throw notYet(spec);
       case "path":
