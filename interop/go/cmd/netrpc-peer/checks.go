@@ -66,8 +66,9 @@ func runSequence(client *rpc.Client) {
 	check(client, "sum", "Plugin.Sum", []int64{1, 2, 3, 4, 1 << 40}, &total)
 }
 
-// concurrent makes 64 calls at once, each sleeping a little on the server, and reports how many
-// came back with their own reply (replies matched by sequence number).
+// concurrent makes 64 calls at once and reports how many came back with their own reply
+// (replies matched by sequence number). Half of them sleep on the server, longest first, so the
+// answers come back in another order than the calls went out.
 func concurrent(client *rpc.Client) {
 	const calls = 64
 	var wg sync.WaitGroup
@@ -78,15 +79,23 @@ func concurrent(client *rpc.Client) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var reply string
-			want := fmt.Sprintf("call %d", i)
-			err := client.Call("Plugin.Echo", want, &reply)
+			var err error
+			var got, want string
+			if i%2 == 0 {
+				want = fmt.Sprintf("call %d", i)
+				err = client.Call("Plugin.Echo", want, &got)
+			} else {
+				ms := int64(calls - i)
+				var slept int64
+				err = client.Call("Plugin.Sleep", ms, &slept)
+				got, want = fmt.Sprint(slept), fmt.Sprint(ms)
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err == nil && reply == want {
+			if err == nil && got == want {
 				matched++
 			} else {
-				problems = append(problems, fmt.Sprintf("%s: %q %v", want, reply, err))
+				problems = append(problems, fmt.Sprintf("call %d: got %q, want %q, error %v", i, got, want, err))
 			}
 		}()
 	}
