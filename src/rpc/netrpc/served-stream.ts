@@ -5,6 +5,7 @@ import { zeroValue } from "../../gob/index.ts";
 import { currentCall } from "../core/call-context.ts";
 import type { HandlerContext } from "../core/types.ts";
 import { batchedWriter } from "./batched-write.ts";
+import type { NetRpcContext } from "./define.ts";
 import type { ReadBody } from "./gob-stream.ts";
 import { MessageReader, MessageWriter } from "./gob-stream.ts";
 import type { RequestHeaderValue } from "./header.ts";
@@ -26,6 +27,8 @@ export class ServedStream {
   readonly #reader: MessageReader<RequestHeaderValue>;
   readonly #abort = new AbortController();
   readonly #context: HandlerContext;
+  /** What every handler of this connection gets (one object: nothing in it is per call). */
+  readonly #handlerContext: NetRpcContext;
   readonly #done = Promise.withResolvers<void>();
   #running = 0;
   #paused = false;
@@ -45,6 +48,7 @@ export class ServedStream {
       timeRemainingMs: () => undefined,
       broker: undefined,
     };
+    this.#handlerContext = Object.freeze({ signal: connectionSignal });
     this.#reader = new MessageReader(
       RequestHeader,
       {
@@ -112,9 +116,8 @@ export class ServedStream {
 
   async #run(route: NetRpcRoute, header: RequestHeaderValue, args: unknown): Promise<void> {
     try {
-      const context = this.#context;
-      const reply = await currentCall.run(context, () =>
-        route.handler(args, { signal: context.signal }),
+      const reply = await currentCall.run(this.#context, () =>
+        route.handler(args, this.#handlerContext),
       );
       this.#answer(header, route.replyType, reply);
     } catch (error) {
