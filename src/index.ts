@@ -67,6 +67,8 @@ export type {
 export { netrpc } from "./rpc/netrpc/index.ts";
 export type {
   MuxBroker,
+  MuxHandlerContext,
+  MuxImpl,
   MuxBrokerClientOptions,
   MuxBrokerWaitOptions,
   MuxServed,

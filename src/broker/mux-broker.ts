@@ -4,7 +4,12 @@ import type { YamuxSession } from "../mux/session.ts";
 import type { YamuxStream } from "../mux/stream.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import { NetRpcClient } from "../rpc/netrpc/client.ts";
-import type { NetRpcClientOf, NetRpcImpl, NetRpcInterface } from "../rpc/netrpc/define.ts";
+import type {
+  NetRpcClientOf,
+  NetRpcContext,
+  NetRpcImpl,
+  NetRpcInterface,
+} from "../rpc/netrpc/define.ts";
 import { NetRpcServer } from "../rpc/netrpc/server.ts";
 import { netrpcClient } from "../rpc/netrpc/typed-client.ts";
 import { idBytes, readId } from "./id-stream.ts";
@@ -30,6 +35,23 @@ export interface MuxBrokerWaitOptions {
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
 }
+
+/** What a net/rpc handler served over go-plugin's protocol learns: its call, and the broker. */
+export interface MuxHandlerContext extends NetRpcContext {
+  /** The MuxBroker of the connection the call came on: call back, or serve something more. */
+  readonly broker: MuxBroker;
+}
+
+/**
+ * An implementation of `I` whose handlers get a `MuxHandlerContext` (any `NetRpcImpl<I>` is one:
+ * a handler that ignores the broker fits).
+ */
+export type MuxImpl<I extends NetRpcInterface> = {
+  readonly [K in keyof NetRpcImpl<I>]: (
+    args: Parameters<NetRpcImpl<I>[K]>[0],
+    context: MuxHandlerContext,
+  ) => ReturnType<NetRpcImpl<I>[K]>;
+};
 
 /** What `acceptAndServe` serves under an id. */
 export interface MuxServed {
@@ -142,13 +164,13 @@ export class MuxBroker {
     id: number,
     name: string,
     iface: I,
-    impl: NetRpcImpl<I>,
+    impl: MuxImpl<I>,
     options: MuxBrokerWaitOptions = {},
   ): Promise<MuxServed> {
     const server = new NetRpcServer({
       onError: (error, method) =>
         this.#options.logger?.error("brokered net/rpc handler failed", { id, method, error }),
-    }).register(name, iface, impl);
+    }).register(name, iface, this.withBroker(impl));
     const stop = new AbortController();
     const accepted = this.accept(id, {
       ...options,
@@ -183,7 +205,7 @@ export class MuxBroker {
   /** `acceptAndServe` under a fresh id, served as `Plugin`: hand `id` to the peer. */
   serve<I extends NetRpcInterface>(
     iface: I,
-    impl: NetRpcImpl<I>,
+    impl: MuxImpl<I>,
     options: MuxBrokerWaitOptions = {},
   ): Promise<MuxServed> {
     return this.acceptAndServe(this.nextId(), "Plugin", iface, impl, options);
@@ -204,6 +226,21 @@ export class MuxBroker {
     this.#closers.add(closer);
     stream.once("close", () => this.#closers.delete(closer));
     return netrpcClient(client, options.service ?? "Plugin", iface);
+  }
+
+  /**
+   * `impl` as a NetRpcServer runs it, each handler given this broker in its context.
+   * @internal
+   */
+  withBroker<I extends NetRpcInterface>(impl: MuxImpl<I>): NetRpcImpl<I> {
+    const handlers: Record<string, unknown> = {};
+    for (const [method, handler] of Object.entries(impl) as Array<
+      [string, (args: unknown, context: MuxHandlerContext) => unknown]
+    >) {
+      handlers[method] = (args: unknown, context: NetRpcContext) =>
+        handler.call(impl, args, { ...context, broker: this });
+    }
+    return handlers as NetRpcImpl<I>;
   }
 
   /**

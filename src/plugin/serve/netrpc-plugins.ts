@@ -1,17 +1,18 @@
 // Plugins served over go-plugin's net/rpc protocol: by name, each an interface declared with
 // `netrpc.define` and its implementation, dispensed to the host as `Plugin` on a stream of its own.
-import type { MuxBroker } from "../../broker/mux-broker.ts";
+import type { MuxBroker, MuxImpl } from "../../broker/mux-broker.ts";
 import type { NetRpcImpl, NetRpcInterface } from "../../rpc/netrpc/define.ts";
 
 /**
  * One net/rpc plugin (go-plugin's `plugin.Plugin` with its `Server` method): the interface and
- * what serves it. A function is called for every dispense with that connection's MuxBroker
- * (go-plugin's `Server(*MuxBroker)`), so its handlers can call back into the host
- * (`broker.client(id, Iface)`) or serve the host something (`broker.serve(Iface, impl)`).
+ * what serves it. Handlers get the connection's MuxBroker in their context (`context.broker`),
+ * to call back into the host (`broker.client(id, Iface)`) or serve it something more
+ * (`broker.serve(Iface, impl)`). A function instead of an object is called for every dispense
+ * with that broker, as go-plugin's `Server(*MuxBroker)`: one object per dispense.
  */
 export interface NetRpcPlugin<I extends NetRpcInterface = NetRpcInterface> {
   readonly iface: I;
-  readonly impl: NetRpcImpl<I> | ((broker: MuxBroker) => NetRpcImpl<I>);
+  readonly impl: MuxImpl<I> | ((broker: MuxBroker) => MuxImpl<I>);
 }
 
 /** Named net/rpc plugins, as go-plugin's PluginSet on the plugin side. */
@@ -23,12 +24,13 @@ export type NetRpcPlugins = Readonly<Record<string, NetRpcPlugin>>;
  */
 export function netrpcPlugin<I extends NetRpcInterface>(
   iface: I,
-  impl: NetRpcImpl<I> | ((broker: MuxBroker) => NetRpcImpl<I>),
+  impl: MuxImpl<I> | ((broker: MuxBroker) => MuxImpl<I>),
 ): NetRpcPlugin<I> {
   return { iface, impl };
 }
 
-/** The object one dispense serves. */
+/** The object one dispense serves, its handlers given `broker` in their context. */
 export function implFor(plugin: NetRpcPlugin, broker: MuxBroker): NetRpcImpl<NetRpcInterface> {
-  return typeof plugin.impl === "function" ? plugin.impl(broker) : plugin.impl;
+  const impl = typeof plugin.impl === "function" ? plugin.impl(broker) : plugin.impl;
+  return broker.withBroker(impl);
 }
