@@ -5,6 +5,8 @@ import { FastChannel } from "../rpc/fast/channel.ts";
 import { fastWireAlpn } from "../rpc/fast/frames.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
+import { H2Channel } from "../rpc/h2/client.ts";
+import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
 import { createDualListener } from "../transport/dual-listener.ts";
 import type { ServerTls } from "../transport/http2-server.ts";
 import { createGrpcServer } from "../transport/http2-server.ts";
@@ -41,7 +43,8 @@ export interface BrokerWire {
 export const grpcBrokerWire: BrokerWire = {
   name: "grpc",
   alpn: "h2",
-  channel: (options) => new RpcChannel(options),
+  channel: (options) =>
+    grpcFramingFromEnv() === "h2" ? new H2Channel(options) : new RpcChannel(options),
   server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError),
 };
 

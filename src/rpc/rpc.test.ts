@@ -20,6 +20,7 @@ import { fastWirePreface } from "./fast/frames.ts";
 import { FastServerConnection } from "./fast/server.ts";
 import { RpcChannel } from "./grpc/channel.ts";
 import { RpcServer } from "./grpc/server.ts";
+import { H2Channel } from "./h2/client.ts";
 
 const limit = 1024 * 1024;
 
@@ -67,7 +68,15 @@ const fastWire: Wire = {
     new FastChannel({ connect: () => connect(path), maxReceiveMessageBytes: limit, ...options }),
 };
 
-for (const wire of [grpcWire, fastWire]) {
+/** plugwire's own HTTP/2 framing (src/rpc/h2) as the client, node:http2 serving. */
+const h2ClientWire: Wire = {
+  name: "gRPC: plugwire's h2 client to a node:http2 server",
+  listen: grpcWire.listen,
+  channel: (path, options) =>
+    new H2Channel({ connect: () => connect(path), maxReceiveMessageBytes: limit, ...options }),
+};
+
+for (const wire of [grpcWire, fastWire, h2ClientWire]) {
   describe(wire.name, () => {
     const dir = mkdtempSync(join(tmpdir(), "pw-rpc-"));
     const socket = join(dir, "s");

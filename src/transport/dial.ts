@@ -2,6 +2,8 @@ import { connect as netConnect } from "node:net";
 import { Duplex } from "node:stream";
 import type { Network } from "../protocol/handshake-line.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
+import { H2Channel } from "../rpc/h2/client.ts";
+import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
 import type { DialTarget } from "./address.ts";
 import { checkAddress } from "./address.ts";
 import type { TlsIdentity } from "./auto-mtls.ts";
@@ -64,13 +66,16 @@ export function dialer(options: ConnectOptions, alpn = "h2"): () => Duplex {
 }
 
 /** A gRPC channel to a plugin's address (checked first, as by `dialer`). */
-export function connectChannel(options: ConnectOptions): RpcChannel {
-  return new RpcChannel({
+export function connectChannel(options: ConnectOptions): RpcChannel | H2Channel {
+  const channelOptions = {
     connect: dialer(options),
     tls: options.tls !== undefined,
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
-  });
+  };
+  return grpcFramingFromEnv() === "h2"
+    ? new H2Channel(channelOptions)
+    : new RpcChannel(channelOptions);
 }
 
 /** A socket to a checked target, listening for errors before it connects. */

@@ -1,0 +1,188 @@
+import type { Duplex } from "node:stream";
+import { PluginError } from "../../errors/plugin-error.ts";
+import { CallChannel, type ClientWire } from "../core/call-channel.ts";
+import type { ClientCall, ClientStream } from "../core/client-call.ts";
+import type { Encoded } from "../core/codec.ts";
+import { defaultMaxMessageBytes } from "../core/limits.ts";
+import { TurnBudget } from "../fast/flow.ts";
+import type { ClientStreamHost } from "./client-stream.ts";
+import { H2ClientStream } from "./client-stream.ts";
+import { H2Connection } from "./connection.ts";
+import { clientPreface, H2Error } from "./frames.ts";
+import { FrameError } from "./header-block.ts";
+import { tableSizeZero } from "./hpack.ts";
+import type { H2Stream, StreamEvents } from "./stream.ts";
+
+export interface H2ChannelOptions {
+  /** Opens the byte stream the connection runs on: a socket, a TLS socket (ALPN h2), a mux stream. */
+  connect: () => Duplex;
+  /** Whether `connect` yields TLS (sets `:scheme`). */
+  tls?: boolean | undefined;
+  /** Largest message accepted from the peer. Default 256 MiB. */
+  maxReceiveMessageBytes?: number | undefined;
+  /** Largest message this side sends. Default 256 MiB. */
+  maxSendMessageBytes?: number | undefined;
+  /**
+   * After a call ends locally (deadline, cancel) the connection is pinged; one that does not
+   * answer within this many ms is abandoned: its calls fail UNAVAILABLE, new ones get a new
+   * connection. Default 5000.
+   */
+  pingTimeoutMs?: number | undefined;
+}
+
+/**
+ * A gRPC channel on plugwire's own HTTP/2 framing (src/rpc/h2, docs/transport.md) instead of
+ * node:http2: the same calls as `RpcChannel`, to any gRPC server (grpc-go, grpcio, node:http2).
+ * One connection, opened lazily and reopened after it drops or is told GOAWAY.
+ */
+export class H2Channel extends CallChannel {
+  constructor(options: H2ChannelOptions) {
+    super(new H2Wire(options), options);
+  }
+}
+
+/** Opens calls on the current connection, a new one when it is gone or told goaway. */
+class H2Wire implements ClientWire {
+  readonly name = "grpc";
+  readonly #options: H2ChannelOptions;
+  #connection: H2ClientConnection | undefined;
+  readonly #connections = new Set<H2ClientConnection>();
+
+  constructor(options: H2ChannelOptions) {
+    this.#options = options;
+  }
+
+  open(call: ClientCall, first: Encoded | undefined): ClientStream {
+    let connection = this.#connection;
+    if (connection === undefined || !connection.usable) {
+      const opened: H2ClientConnection = new H2ClientConnection(this.#options, () =>
+        this.#connections.delete(opened),
+      );
+      this.#connections.add(opened);
+      this.#connection = connection = opened;
+    }
+    return connection.open(call, first);
+  }
+
+  close(): void {
+    for (const connection of this.#connections) connection.destroy();
+    this.#connections.clear();
+    this.#connection = undefined;
+  }
+}
+
+/** Stream window this side announces, and its connection window: as the node:http2 channel. */
+const streamWindowBytes = 4 * 1024 * 1024;
+const connectionWindowBytes = 64 * 1024 * 1024;
+const maxHeaderListBytes = 1024 * 1024;
+/** The highest stream id a client may open (2^31 - 1, odd). */
+const lastStreamId = 0x7fffffff;
+
+/** One client connection: the preface, stream ids, GOAWAY, the liveness probe. */
+class H2ClientConnection extends H2Connection implements ClientStreamHost {
+  readonly tls: boolean;
+  readonly maxReceiveBytes: number;
+  readonly turn = new TurnBudget();
+  readonly #pingTimeoutMs: number;
+  readonly #onGone: () => void;
+  #nextId = 1;
+  #goaway = false;
+  #firstBlock = true;
+  #probe: NodeJS.Timeout | undefined;
+
+  constructor(options: H2ChannelOptions, onGone: () => void) {
+    super(options.connect(), false, {
+      streamWindowBytes,
+      connectionWindowBytes,
+      maxHeaderListBytes,
+    });
+    this.tls = options.tls === true;
+    this.maxReceiveBytes = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
+    this.#pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+    this.#onGone = onGone;
+    this.writer.raw(clientPreface);
+    this.start();
+    this.socket.on("data", (chunk: Buffer) => this.receive(chunk));
+  }
+
+  /** False once the server said GOAWAY, ids ran out, or the connection is gone. */
+  get usable(): boolean {
+    return !this.#goaway && !this.failed && !this.socket.destroyed;
+  }
+
+  open(call: ClientCall, first: Encoded | undefined): ClientStream {
+    const limit = this.peer.maxConcurrentStreams;
+    if (this.streams.size >= limit) {
+      throw new PluginError(
+        "RESOURCE_EXHAUSTED",
+        `the plugin allows ${limit} concurrent calls on a connection, and that many are running`,
+      );
+    }
+    return new H2ClientStream(this, call, first);
+  }
+
+  openStream(events: StreamEvents, block: Buffer): H2Stream {
+    const id = this.#nextId;
+    this.#nextId += 2;
+    if (this.#nextId > lastStreamId) this.#goaway = true; // ids exhausted: the next call reconnects
+    this.highestLocal = id;
+    const stream = this.addStream(id, events);
+    if (this.#firstBlock) {
+      // Our encoder never uses the dynamic table; the first block says so (hpack.ts).
+      this.#firstBlock = false;
+      this.headers(id, Buffer.concat([tableSizeZero, block]), false);
+    } else {
+      this.headers(id, block, false);
+    }
+    return stream;
+  }
+
+  callReleased(endedLocally: boolean): void {
+    if (endedLocally) this.#startProbe();
+    if (this.#goaway && this.streams.size === 0) this.socket.end();
+  }
+
+  protected acceptStream(id: number): void {
+    throw new FrameError(H2Error.protocol, `the server opened stream ${id}`);
+  }
+
+  protected onGoaway(lastStreamIdServed: number, code: number, debug: string): void {
+    this.#goaway = true;
+    // Calls the server never saw fail now (they may be retried on a new connection).
+    for (const stream of [...this.streams.values()]) {
+      if (stream.id <= lastStreamIdServed) continue;
+      stream.close();
+      stream.events.onReset(
+        undefined,
+        `the plugin is going away (GOAWAY, HTTP/2 error ${code}${debug === "" ? "" : `: ${debug}`})`,
+      );
+    }
+    if (this.streams.size === 0) this.socket.end();
+  }
+
+  protected onClosed(): void {
+    clearTimeout(this.#probe);
+    this.#onGone();
+  }
+
+  protected override onPingAck(): void {
+    clearTimeout(this.#probe);
+    this.#probe = undefined;
+  }
+
+  /**
+   * Checks that the server still answers after a call was cancelled or timed out here: a peer
+   * that stopped reading would otherwise take every later call with it. One probe at a time,
+   * so a burst of cancelled calls costs one PING (grpc-go counts pings against a client).
+   */
+  #startProbe(): void {
+    if (this.#probe !== undefined || this.failed) return;
+    const timeoutMs = this.#pingTimeoutMs;
+    this.#probe = setTimeout(() => {
+      this.#goaway = true;
+      this.destroy(`the plugin did not answer a ping within ${timeoutMs} ms`);
+    }, timeoutMs);
+    this.#probe.unref();
+    this.ping(Buffer.alloc(8));
+  }
+}

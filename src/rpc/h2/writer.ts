@@ -1,0 +1,182 @@
+import type { Duplex } from "node:stream";
+import { Flag, FrameType, frameHeaderBytes, writeFrameHeader } from "./frames.ts";
+
+/** Room for small frames; a new one is taken when a frame does not fit what is left. */
+const arenaBytes = 64 * 1024;
+/** Payload pieces from this size on are written by reference, not copied. */
+const referenceBytes = 16 * 1024;
+
+/**
+ * Queues HTTP/2 frames and writes everything queued in one turn of the event loop in one write,
+ * as the fast wire's FrameWriter does (../fast/frames.ts): 64 calls answered together cost one
+ * syscall. Small frames are written into a shared arena (no buffer per frame); large payload
+ * pieces are appended as they are. Bytes of the arena already handed to the socket are never
+ * written again: the next frames go after them, and a full arena is replaced, not reused.
+ */
+export class FrameWriter {
+  readonly #socket: Duplex;
+  readonly #onBlocked: (() => void) | undefined;
+  #arena = Buffer.allocUnsafe(arenaBytes);
+  /** Where the next frame goes in the arena, and where the bytes not yet queued start. */
+  #at = 0;
+  #from = 0;
+  #queue: Buffer[] = [];
+  #scheduled = false;
+  #closed = false;
+
+  /** `onBlocked`: a write was refused (the socket's buffer is full until its 'drain'). */
+  constructor(socket: Duplex, onBlocked?: () => void) {
+    this.#socket = socket;
+    this.#onBlocked = onBlocked;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues raw bytes (the client preface). */
+  raw(bytes: Buffer): void {
+    if (this.#closed) return;
+    this.#cut();
+    this.#queue.push(bytes);
+    this.#schedule();
+  }
+
+  /** Queues a frame whose payload is `payload` (may be absent). */
+  frame(type: number, flags: number, streamId: number, payload?: Buffer): void {
+    if (this.#closed) return;
+    const length = payload?.byteLength ?? 0;
+    if (length >= referenceBytes) {
+      this.frameOf(type, flags, streamId, length, [payload!]);
+      return;
+    }
+    const at = this.#reserve(frameHeaderBytes + length);
+    writeFrameHeader(this.#arena, at, length, type, flags, streamId);
+    if (payload !== undefined) payload.copy(this.#arena, at + frameHeaderBytes);
+    this.#schedule();
+  }
+
+  /**
+   * Queues a frame of `length` bytes made of `pieces` (a DATA frame: the gRPC prefix, then the
+   * message's pieces). Pieces under 16 KiB are copied; larger ones go by reference.
+   */
+  frameOf(
+    type: number,
+    flags: number,
+    streamId: number,
+    length: number,
+    pieces: readonly Uint8Array[],
+  ): void {
+    if (this.#closed) return;
+    const head = this.#reserve(frameHeaderBytes);
+    writeFrameHeader(this.#arena, head, length, type, flags, streamId);
+    for (const piece of pieces) {
+      if (piece.byteLength >= referenceBytes) {
+        this.#cut();
+        this.#queue.push(toBuffer(piece));
+      } else if (piece.byteLength > 0) {
+        // Reserve first: it may replace the arena.
+        const at = this.#reserve(piece.byteLength);
+        this.#arena.set(piece, at);
+      }
+    }
+    this.#schedule();
+  }
+
+  /**
+   * Queues one DATA frame holding a whole gRPC message: the 5-byte prefix (not compressed,
+   * big-endian length) written into the arena with the frame header, then `body`.
+   */
+  message(streamId: number, flags: number, size: number, body: readonly Uint8Array[]): void {
+    if (this.#closed) return;
+    const at = this.#reserve(frameHeaderBytes + 5);
+    const arena = this.#arena;
+    writeFrameHeader(arena, at, 5 + size, 0x0, flags, streamId);
+    arena[at + 9] = 0;
+    arena.writeUInt32BE(size, at + 10);
+    for (const piece of body) {
+      if (piece.byteLength >= referenceBytes) {
+        this.#cut();
+        this.#queue.push(toBuffer(piece));
+      } else if (piece.byteLength > 0) {
+        // Reserve first: it may replace the arena.
+        const at = this.#reserve(piece.byteLength);
+        this.#arena.set(piece, at);
+      }
+    }
+    this.#schedule();
+  }
+
+  /** Queues a header block: one HEADERS frame, or HEADERS and CONTINUATIONs of `maxFrameBytes`. */
+  headers(streamId: number, block: Buffer, endStream: boolean, maxFrameBytes: number): void {
+    const end = endStream ? Flag.endStream : 0;
+    if (block.byteLength <= maxFrameBytes) {
+      this.frame(FrameType.headers, end | Flag.endHeaders, streamId, block);
+      return;
+    }
+    this.frame(FrameType.headers, end, streamId, block.subarray(0, maxFrameBytes));
+    for (let at = maxFrameBytes; at < block.byteLength; at += maxFrameBytes) {
+      const last = at + maxFrameBytes >= block.byteLength;
+      const piece = block.subarray(at, Math.min(at + maxFrameBytes, block.byteLength));
+      this.frame(FrameType.continuation, last ? Flag.endHeaders : 0, streamId, piece);
+    }
+  }
+
+  /** Writes what is queued now. Returns false when the socket asks the writer to slow down. */
+  flush(): boolean {
+    this.#scheduled = false;
+    this.#cut();
+    const queue = this.#queue;
+    if (queue.length === 0 || this.#closed) return true;
+    this.#queue = [];
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) return false;
+    let ok = true;
+    if (queue.length === 1) ok = socket.write(queue[0]);
+    else {
+      socket.cork();
+      for (const buffer of queue) ok = socket.write(buffer);
+      socket.uncork();
+    }
+    if (!ok) this.#onBlocked?.();
+    return ok;
+  }
+
+  /** Drops whatever is queued; later frames are ignored. */
+  close(): void {
+    this.#closed = true;
+    this.#queue = [];
+  }
+
+  /** Room for `bytes` in the arena; returns where they go. */
+  #reserve(bytes: number): number {
+    if (this.#at + bytes > this.#arena.byteLength) {
+      this.#cut();
+      this.#arena = Buffer.allocUnsafe(Math.max(arenaBytes, bytes));
+      this.#at = 0;
+      this.#from = 0;
+    }
+    const at = this.#at;
+    this.#at += bytes;
+    return at;
+  }
+
+  /** Queues the arena's bytes written since the last cut, keeping the order of the frames. */
+  #cut(): void {
+    if (this.#at === this.#from) return;
+    this.#queue.push(this.#arena.subarray(this.#from, this.#at));
+    this.#from = this.#at;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    process.nextTick(() => this.flush());
+  }
+}
+
+function toBuffer(piece: Uint8Array): Buffer {
+  return Buffer.isBuffer(piece)
+    ? piece
+    : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+}
