@@ -74,6 +74,33 @@ describe("net/rpc server and client at their edges", () => {
     assert.ok(late.destroyed);
   });
 
+  it("a call a handler makes in turn inherits its connection's signal", async () => {
+    const inner = waitingServer();
+    const [innerClientSide, innerServerSide] = duplexPair();
+    void inner.server.serve(innerServerSide);
+    const innerClient = netrpcClient(new NetRpcClient(innerClientSide), "S", Service);
+    let innerCall: Promise<string> | undefined;
+    const outer = new NetRpcServer().register("S", Service, {
+      Echo: (text) => text,
+      Wait: (text) => {
+        innerCall = innerClient.Wait(text);
+        return innerCall;
+      },
+    });
+    const [clientSide, serverSide] = duplexPair();
+    void outer.serve(serverSide);
+    const client = new NetRpcClient(clientSide);
+    const call = netrpcClient(client, "S", Service).Wait("x");
+    await waitFor(() => inner.signals.length === 1, 5000, "the inner handler");
+    await client.close();
+    await assert.rejects(call, { code: "CLIENT_CLOSED" });
+    // The inner call ends here with the outer connection; the inner server is not told.
+    await assert.rejects(innerCall!, { code: "CANCELLED", message: /connection ended/ });
+    assert.equal(inner.signals[0]!.aborted, false);
+    await outer.close();
+    await inner.server.close();
+  });
+
   it("a reply over the client's maxMessageBytes fails the pending calls with GOB_INVALID", async () => {
     const { server } = waitingServer();
     const [clientSide, serverSide] = duplexPair();
