@@ -3,13 +3,15 @@
 // over unix and TCP, plain and AutoMTLS: structs, errors, stdio, logs, MuxBroker callbacks both
 // ways, Control.Quit, a crash mid-call, reattach, and version negotiation across protocols.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { KV } from "../../examples/kv/gen/kv_pb.js";
 import type { Client, StartOptions, VersionedPlugins } from "../../src/index.ts";
-import { attachPlugin, PluginError, startPlugin } from "../../src/index.ts";
+import { attachPlugin, PluginError, parseReattachConfigs, startPlugin } from "../../src/index.ts";
 import { Adder, netrpcPluginCmd, Tester, testerHandshake } from "../fixtures/netrpc-shared.ts";
 import { processAlive, recordingLogger, waitFor } from "../support/fixture.ts";
 import { goBinary } from "../support/interop.ts";
@@ -289,3 +291,36 @@ for (const impl of implementations) {
     });
   });
 }
+
+describe("debug mode on net/rpc (go-plugin's test mode)", () => {
+  it("TestServer_RPC: serve({ debug }) prints Protocol netrpc; the host attaches, and kill() only detaches", async () => {
+    const child = spawn(netrpcPluginCmd, ["tester", "--debug"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      output += chunk;
+    });
+    try {
+      const line = await waitFor(
+        () => /PLUGWIRE_REATTACH='(.*)'/.exec(output)?.[1],
+        20_000,
+        "the reattach line",
+      );
+      const config = parseReattachConfigs(line).tester!;
+      assert.equal(config.protocol, "netrpc");
+      assert.equal(config.test, true);
+      const first = await attachPlugin({ reattach: config, plugins });
+      assert.equal(await first.dispense("tester").Double(8), 16);
+      await first.kill(); // a debug-mode plugin is not ours to stop
+      assert.ok(processAlive(child.pid!));
+      const second = await attachPlugin({ reattach: config, plugins });
+      await second.ping();
+      await second.kill();
+    } finally {
+      child.kill("SIGINT"); // debug mode: SIGINT stops it
+      await once(child, "exit");
+    }
+  });
+});

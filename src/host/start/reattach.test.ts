@@ -20,6 +20,20 @@ import { formatReattachConfig, parseReattachConfigs } from "./reattach.ts";
 import { attachPlugin } from "./start.ts";
 
 describe("debug mode and reattach", () => {
+  it("reads go-plugin's protocols: none (or empty) is netrpc, anything else is refused", () => {
+    const config = (protocol: string | undefined) =>
+      JSON.stringify({
+        p: { Protocol: protocol, Pid: 1, Addr: { Network: "unix", String: "/x" } },
+      });
+    assert.equal(parseReattachConfigs(config(undefined)).p?.protocol, "netrpc");
+    assert.equal(parseReattachConfigs(config("")).p?.protocol, "netrpc");
+    assert.equal(parseReattachConfigs(config("grpc")).p?.protocol, "grpc");
+    assert.throws(
+      () => parseReattachConfigs(config("http")),
+      (e: unknown) => e instanceof PluginError && e.code === "PROTOCOL_UNSUPPORTED",
+    );
+  });
+
   it("a plugin in debug mode prints a TF_REATTACH_PROVIDERS-shaped config a host attaches to", async () => {
     const child = spawn(fixturePlugin, ["debug"], { stdio: ["ignore", "pipe", "ignore"] });
     let output = "";
