@@ -11,7 +11,13 @@ import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import { KV } from "../../examples/kv/gen/kv_pb.js";
 import type { Client, StartOptions, VersionedPlugins } from "../../src/index.ts";
-import { attachPlugin, PluginError, parseReattachConfigs, startPlugin } from "../../src/index.ts";
+import {
+  attachPlugin,
+  formatReattachConfig,
+  PluginError,
+  parseReattachConfigs,
+  startPlugin,
+} from "../../src/index.ts";
 import { Adder, netrpcPluginCmd, Tester, testerHandshake } from "../fixtures/netrpc-shared.ts";
 import { processAlive, recordingLogger, waitFor } from "../support/fixture.ts";
 import { goBinary } from "../support/interop.ts";
@@ -239,6 +245,15 @@ for (const impl of implementations) {
       assert.equal(attached.protocol, "netrpc");
       assert.equal(await attached.dispense("tester").Double(5), 10);
       await attached.ping();
+      // TestClient_reattachNoProtocol: a config without Protocol is net/rpc, as in go-plugin.
+      const json = formatReattachConfig("t", config).replace('"Protocol":"netrpc",', "");
+      assert.doesNotMatch(json, /"Protocol"/);
+      const blank = await attachPlugin({
+        reattach: parseReattachConfigs(json).t!,
+        plugins,
+        managed: false,
+      });
+      assert.equal(await blank.dispense("tester").Double(6), 12);
     });
 
     describe("version negotiation across protocols (versionedPlugins)", () => {
