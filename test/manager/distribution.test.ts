@@ -1,5 +1,5 @@
 // Issue 13, end to end: a configuration whose plugins come from real sources on loopback (an npm
-// registry, a git daemon, a source folder), each pinned in plugwire.lock by `plugwire install`,
+// registry, a Go module proxy, a git daemon), each pinned in plugwire.lock by `plugwire install`,
 // reinstalled identically from a fresh copy with --frozen, run by the manager only as locked,
 // and every fault refused with its code, naming the plugin, with nothing half-installed.
 import assert from "node:assert/strict";
@@ -21,6 +21,8 @@ import { after, before, describe, it } from "node:test";
 import { UserProvider } from "../../examples/manager/users/gen/users_pb.js";
 import { ServiceManager } from "../../src/config/service-manager.ts";
 import type { PluginError } from "../../src/index.ts";
+import type { GoProxy } from "../support/registries/go-proxy.ts";
+import { publishUsersGo, startGoProxy, usersGoModule } from "../support/registries/go-proxy.ts";
 import type { NpmRegistry } from "../support/registries/npm-registry.ts";
 import {
   mirrorProtobuf,
@@ -107,15 +109,15 @@ signatures = "required"
 [services.release.drivers.users-release]
 users = "${usersJson}"
 
-[services.local]
-driver = "./plugins/users-go"
-[services.local.drivers.users-go]
-users = "${usersJson}"
+[services.go]
+driver = "go:${usersGoModule}"
+version = "^1.4"
 ${extra}`;
 }
 
 let tmp: ReturnType<typeof tempDir>;
 let registry: NpmRegistry;
+let proxy: GoProxy;
 let daemon: Awaited<ReturnType<typeof startGitDaemon>>;
 let project: string;
 let env: NodeJS.ProcessEnv;
@@ -136,13 +138,28 @@ function release(tag: string, message: string): string {
   return git(releaseRepo, "rev-parse", "HEAD");
 }
 
-describe("plugins as published, pinned and verified artifacts (issue 13)", () => {
+describe("plugins as published, pinned and verified artifacts (issue 13)", {
+  timeout: 900_000,
+}, () => {
   before(async () => {
     tmp = tempDir("pw-dist-");
     registry = await startNpmRegistry();
     await mirrorProtobuf(registry);
     for (const version of ["1.0.0", "1.2.0", "2.0.0"]) await publishUsersTs(registry, version);
-    env = registry.env;
+    proxy = await startGoProxy();
+    for (const version of ["v1.0.0", "v1.4.2", "v2.0.0"]) publishUsersGo(proxy, version);
+    // npm's settings for the registry, go's for the proxy (a module cache of this test's own;
+    // the public checksum database is out of reach, the fixture module is private to go).
+    const go = proxy.env(join(tmp.dir, "gomodcache"));
+    env = {
+      ...registry.env,
+      GOPROXY: go.GOPROXY,
+      GONOSUMDB: go.GONOSUMDB,
+      GOMODCACHE: go.GOMODCACHE,
+      GOFLAGS: go.GOFLAGS,
+      GOTOOLCHAIN: go.GOTOOLCHAIN,
+      GOSUMDB: "off",
+    };
 
     const keys = join(tmp.dir, "keys");
     mkdirSync(keys);
@@ -183,13 +200,13 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", () =>
     project = join(tmp.dir, "project");
     mkdirSync(join(project, "keys"), { recursive: true });
     cpSync(join(keys, "publisher.pub"), join(project, "keys/publisher.pub"));
-    cpSync(usersGo, join(project, "plugins/users-go"), { recursive: true });
     writeFileSync(join(project, ".npmrc"), registry.npmrc);
     writeFileSync(join(project, "plugwire.toml"), configText(daemon.url("users-release.git")));
   });
   after(async () => {
     daemon?.[Symbol.dispose]();
     await registry?.[Symbol.asyncDispose]();
+    await proxy?.[Symbol.asyncDispose]();
     tmp?.[Symbol.dispose]();
   });
 
@@ -201,7 +218,7 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", () =>
       first.stdout,
       /\+ release 1\.1\.0 \(git:\/\/127\.0\.0\.1:\d+\/users-release\.git\)/,
     );
-    assert.match(first.stdout, /\+ local \(\.\/plugins\/users-go\)/);
+    assert.match(first.stdout, /\+ go 1\.4\.2 \(go:example\.com\/plugwire-fixtures\/users-go\)/);
     assert.match(
       first.stdout,
       /✔ release 1\.1\.0 \(sha256 [0-9a-f]{12}, signed by SHA256:\S+\): starts and answers/,
@@ -240,12 +257,12 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", () =>
       supervise: { healthIntervalMs: 0, restart: { initialDelayMs: 10, jitter: 0 } },
     });
     const drivers: Record<string, string> = {};
-    for (const name of ["ts", "release", "local"]) {
+    for (const name of ["ts", "release", "go"]) {
       const users = manager.service(name, UserProvider);
       drivers[name] = (await users.findUsers({ query: "marie" })).driver;
       assert.equal((await users.getUser({ username: "marie" })).displayName, "Marie Curie");
     }
-    assert.deepEqual(drivers, { ts: "users-ts 1.2.0", release: "json-go", local: "json-go" });
+    assert.deepEqual(drivers, { ts: "users-ts 1.2.0", release: "json-go", go: "users-go 1.4.2" });
 
     // The release plugin's executable is changed in the cache while it runs; it crashes, and the
     // supervisor's restart is refused, naming the file.
@@ -285,7 +302,7 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", () =>
       assert.equal(doctor.code, 1, doctor.stdout);
       assert.match(doctor.stdout, /✖ services\.release\n {4}drift: .*users-go has sha256/);
       assert.match(doctor.stdout, /✖ services\.ts\n {4}drift: /);
-      assert.match(doctor.stdout, /✔ services\.local\n {4}ok: installed as locked/);
+      assert.match(doctor.stdout, /✔ services\.go\n {4}ok: 1\.4\.2 installed as locked/);
       writeFileSync(bundle, bundleBytes);
     } finally {
       writeFileSync(installed, original, { mode: 0o755 });
