@@ -3,13 +3,13 @@
 import { existsSync, statSync } from "node:fs";
 import { PluginError } from "../errors/plugin-error.ts";
 import { sha256File } from "../trust/sha256sums.ts";
+import { archiveVersions, fetchArchive, resolveArchive } from "./archive-source.ts";
 import { contentHash } from "./content-hash.ts";
 import { folderArtifact } from "./folder-artifact.ts";
 import { fetchGitSource, gitVersions, resolveGitSource } from "./git-tags.ts";
 import { fetchGo, goVersions, resolveGo } from "./go-source.ts";
 import { fetchNpm, npmVersions, resolveNpm } from "./npm-source.ts";
 import type { SourceSpec } from "./source-spec.ts";
-import { sourceLabel } from "./source-spec.ts";
 import type {
   FetchedSource,
   FetchOptions,
@@ -52,7 +52,7 @@ export async function resolveSource(
     case "go":
       return resolveGo(spec, options);
     case "archive":
-      throw notYet(spec);
+      return resolveArchive(spec, options);
     default:
       return { spec };
   }
@@ -75,7 +75,8 @@ export async function availableVersions(
       versions = (await goVersions(spec, options)).map((v) => v.replace(/^v/, ""));
       break;
     case "archive":
-      throw notYet(spec);
+      versions = await archiveVersions(spec, options);
+      break;
     default:
       return [];
   }
@@ -101,7 +102,7 @@ export async function fetchSource(
       case "go":
         return await fetchGo(resolved, options);
       case "archive":
-        throw notYet(spec);
+        return await fetchArchive(resolved, options);
       case "path":
         return await fetchPath(resolved, spec.path, options);
       case "folder":
@@ -135,11 +136,4 @@ async function fetchFolder(
 ): Promise<FetchedSource> {
   const integrity = `content:${await contentHash(dir)}`;
   return { resolved, integrity, ...(await folderArtifact(dir, options)) };
-}
-
-function notYet(spec: SourceSpec): PluginError {
-  return new PluginError(
-    "CONFIG_INVALID",
-    `${sourceLabel(spec)}: this source kind is not built yet`,
-  );
 }
