@@ -1,6 +1,7 @@
 // A git daemon on loopback serving the repositories under a directory (git://127.0.0.1:<port>/<name>).
 import { execFileSync, spawn } from "node:child_process";
 import { connect, createServer } from "node:net";
+import { join } from "node:path";
 import { waitFor } from "./support.ts";
 
 export async function freePort(): Promise<number> {
@@ -13,10 +14,15 @@ export async function freePort(): Promise<number> {
 
 export async function startGitDaemon(basePath: string) {
   const port = await freePort();
+  // git-daemon itself, not `git daemon`: the git wrapper would run it as a child, and killing the
+  // wrapper would leave the daemon listening.
+  const gitDaemon = join(
+    execFileSync("git", ["--exec-path"], { encoding: "utf8" }).trim(),
+    "git-daemon",
+  );
   const daemon = spawn(
-    "git",
+    gitDaemon,
     [
-      "daemon",
       "--export-all",
       "--reuseaddr",
       "--listen=127.0.0.1",
