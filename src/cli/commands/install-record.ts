@@ -7,6 +7,7 @@ import { findPackageManifest, readPackageManifest } from "../../discovery/packag
 import type { LockEntry } from "../../lock/lock-file.ts";
 import { formatLockChanges, lockFileFor, readLock, updateLock } from "../../lock/lock-file.ts";
 import { sha256File } from "../../trust/sha256sums.ts";
+import { parseReference } from "../../versions/constraint.ts";
 
 /** Records an installed plugin (a file, or a package folder) in the configuration's lock. */
 export async function recordInstalled(
@@ -16,6 +17,8 @@ export async function recordInstalled(
     /** The installed executable or package folder. */
     readonly installed: string;
     readonly commit: string | undefined;
+    /** The version a range resolved to (`name@range` sources). */
+    readonly version?: string | undefined;
     readonly ref: string | undefined;
   },
 ): Promise<{ lockFile: string; line: string } | undefined> {
@@ -24,6 +27,8 @@ export async function recordInstalled(
   const entry: LockEntry = {
     name: basename(installed.installed),
     source: installed.ref === undefined ? installed.source : `${installed.source}#${installed.ref}`,
+    constraint: rangeOf(installed.source),
+    version: installed.version,
     commit: installed.commit,
     integrity: installed.commit === undefined ? undefined : `git:${installed.commit}`,
     sha256: await sha256File(artifact),
@@ -34,6 +39,15 @@ export async function recordInstalled(
   const changes = await updateLock(lockFile, current, next);
   if (changes.length === 0) return { lockFile, line: "up to date" };
   return { lockFile, line: formatLockChanges(changes, next).join("; ") };
+}
+
+/** The range written in the source (`npm:kv@^1`), if any. */
+function rangeOf(source: string): string | undefined {
+  try {
+    return parseReference(source).range;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file that runs: the executable itself, or the package's entry. */

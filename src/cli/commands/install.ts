@@ -2,12 +2,15 @@ import { existsSync, statSync } from "node:fs";
 import { chmod, cp, mkdir, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { isRegistrySource } from "../../config/drivers.ts";
 import { classify } from "../../discovery/candidates.ts";
 import { discoverPlugins } from "../../discovery/discovery.ts";
 import { findPackageManifest, readPackageManifest } from "../../discovery/package-manifest.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { buildSource, sourceLanguage } from "../../sources/build-source.ts";
 import { fetchGit, isGitUrl } from "../../sources/git-source.ts";
+import { fetchSource, parseSource, resolveSource } from "../../sources/resolve.ts";
+import { parseReference } from "../../versions/constraint.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../context.ts";
 import { printJson, progress, progressLine, stderrTail } from "../output.ts";
@@ -81,7 +84,7 @@ async function installSteps(
   );
   const pluginDir = resolve(flags.dir);
   await mkdir(pluginDir, { recursive: true });
-  const { from, commit } = await locateSource(source, flags, cacheDir);
+  const { from, commit, version } = await locateSource(source, flags, cacheDir);
   const installed = statSync(from).isDirectory()
     ? await placeFolder(from, source, pluginDir, cacheDir, flags)
     : await placeExecutable(from, pluginDir);
@@ -90,7 +93,7 @@ async function installSteps(
   if (recording && isBuild(installed)) await runBundleDirectly(installed);
   const check = await checkInstalled(installed, context);
   const change = recording
-    ? await recordInstalled(context.config!, { source, installed, commit, ref: flags.ref })
+    ? await recordInstalled(context.config!, { source, installed, commit, version, ref: flags.ref })
     : undefined;
   progressLine.done();
   if (context.json) printJson({ installed, source, commit, check, lock: change });
@@ -106,9 +109,20 @@ async function locateSource(
   source: string,
   flags: InstallFlags,
   cacheDir: string,
-): Promise<{ from: string; commit: string | undefined }> {
+): Promise<{ from: string; commit: string | undefined; version?: string | undefined }> {
   let from: string;
   let commit: string | undefined;
+  if (
+    isRegistrySource(source) ||
+    (isGitUrl(source) && parseReference(source).range !== undefined)
+  ) {
+    // npm, Go modules, archives and git tags by range: resolved and fetched (and built) by the
+    // sources, verified with their own checks; the result is placed as a path would be.
+    const options = { cacheDir, onProgress: progress, allowScripts: flags.allowScripts };
+    const resolved = await resolveSource(parseSource(source), options);
+    const fetched = await fetchSource(resolved, options);
+    return { from: fetched.path, commit: resolved.commit, version: resolved.version };
+  }
   if (isGitUrl(source)) {
     const checkout = await fetchGit(source, flags.ref, { cacheDir, onProgress: progress });
     from = checkout.dir;
@@ -135,7 +149,7 @@ async function placeFolder(
 ): Promise<string> {
   const manifestFile = findPackageManifest(from);
   const pkg = manifestFile === undefined ? undefined : await readPackageManifest(manifestFile);
-  const name = pkg?.manifest.id ?? basename(source).replace(/\.git$/, "");
+  const name = pkg?.manifest.id ?? sourceName(source);
   const installed = join(pluginDir, name);
   const language = sourceLanguage(from);
   const prebuilt = pkg !== undefined && language !== "go" && !/\.(m|c)?[jt]s$/.test(pkg.entry);
@@ -202,4 +216,15 @@ async function checkInstalled(installed: string, context: CliContext): Promise<s
     );
   }
   return "starts and answers";
+}
+
+/** A plugin's folder name from its source: the last path segment, no `.git`, no `@range`. */
+function sourceName(source: string): string {
+  let name = source;
+  try {
+    name = parseReference(source).name;
+  } catch {
+    // An `@` in a path that is not a range: the name keeps it.
+  }
+  return basename(name).replace(/\.git$/, "");
 }
