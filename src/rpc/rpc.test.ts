@@ -21,6 +21,7 @@ import { FastServerConnection } from "./fast/server.ts";
 import { RpcChannel } from "./grpc/channel.ts";
 import { RpcServer } from "./grpc/server.ts";
 import { H2Channel } from "./h2/client.ts";
+import { createH2Listener } from "./h2/listener.ts";
 
 const limit = 1024 * 1024;
 
@@ -76,7 +77,24 @@ const h2ClientWire: Wire = {
     new H2Channel({ connect: () => connect(path), maxReceiveMessageBytes: limit, ...options }),
 };
 
-for (const wire of [grpcWire, fastWire, h2ClientWire]) {
+/** plugwire's own HTTP/2 framing serving (node:http2 as the client, then both sides ours). */
+async function listenH2(rpc: RpcServer, path: string): Promise<() => Promise<void>> {
+  const listener = createH2Listener(rpc, undefined);
+  await new Promise<void>((resolve) => listener.server.listen(path, resolve));
+  return () => listener.close(100);
+}
+const h2ServerWire: Wire = {
+  name: "gRPC: a node:http2 client to plugwire's h2 server",
+  listen: listenH2,
+  channel: grpcWire.channel,
+};
+const h2Wire: Wire = {
+  name: "gRPC on plugwire's h2 framing, both sides",
+  listen: listenH2,
+  channel: h2ClientWire.channel,
+};
+
+for (const wire of [grpcWire, fastWire, h2ClientWire, h2ServerWire, h2Wire]) {
   describe(wire.name, () => {
     const dir = mkdtempSync(join(tmpdir(), "pw-rpc-"));
     const socket = join(dir, "s");

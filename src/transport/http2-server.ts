@@ -1,6 +1,9 @@
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:http2";
+import type { Server } from "node:net";
 import type { TlsOptions } from "node:tls";
 import type { RpcServer } from "../rpc/grpc/server.ts";
+import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
+import { createH2Listener } from "../rpc/h2/listener.ts";
 import type { TlsIdentity } from "./auto-mtls.ts";
 
 export interface ServerTls {
@@ -26,7 +29,7 @@ export function serverTlsOptions(tls: ServerTls): TlsOptions {
 
 /** An HTTP/2 server carrying an RpcServer, with its sessions tracked for a graceful close. */
 export interface GrpcServer {
-  readonly server: Http2Server | Http2SecureServer;
+  readonly server: Http2Server | Http2SecureServer | Server;
   /** Ends sessions (streams may finish for `graceMs`), then stops listening. */
   close(graceMs?: number): Promise<void>;
 }
@@ -52,6 +55,8 @@ export function createGrpcServer(
   tls: ServerTls | undefined,
   onTlsError?: (error: Error) => void,
 ): GrpcServer {
+  if (grpcFramingFromEnv() === "h2")
+    return createH2Listener(rpc, tls === undefined ? undefined : serverTlsOptions(tls), onTlsError);
   const options = {
     settings: {
       initialWindowSize: streamWindowBytes,

@@ -10,7 +10,6 @@ import { H2ClientStream } from "./client-stream.ts";
 import { H2Connection } from "./connection.ts";
 import { clientPreface, H2Error } from "./frames.ts";
 import { FrameError } from "./header-block.ts";
-import { tableSizeZero } from "./hpack.ts";
 import type { H2Stream, StreamEvents } from "./stream.ts";
 
 export interface H2ChannelOptions {
@@ -87,7 +86,6 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   readonly #onGone: () => void;
   #nextId = 1;
   #goaway = false;
-  #firstBlock = true;
   #probe: NodeJS.Timeout | undefined;
 
   constructor(options: H2ChannelOptions, onGone: () => void) {
@@ -127,13 +125,7 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
     if (this.#nextId > lastStreamId) this.#goaway = true; // ids exhausted: the next call reconnects
     this.highestLocal = id;
     const stream = this.addStream(id, events);
-    if (this.#firstBlock) {
-      // Our encoder never uses the dynamic table; the first block says so (hpack.ts).
-      this.#firstBlock = false;
-      this.headers(id, Buffer.concat([tableSizeZero, block]), false);
-    } else {
-      this.headers(id, block, false);
-    }
+    this.headers(id, block, false);
     return stream;
   }
 

@@ -11,7 +11,7 @@ import {
 } from "./control-frames.ts";
 import { Flag, FrameReader, FrameType, H2Error } from "./frames.ts";
 import { FrameError, HeaderBlock, readHeadersFrame, unpad } from "./header-block.ts";
-import { HpackDecoder, HpackError } from "./hpack.ts";
+import { HpackDecoder, HpackError, tableSizeZero } from "./hpack.ts";
 import type { LocalSettings, Settings } from "./settings.ts";
 import { defaultSettings, defaultWindowBytes, localSettingsPayload } from "./settings.ts";
 import type { StreamEvents, StreamHost } from "./stream.ts";
@@ -49,6 +49,7 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   readonly #ignored = new Set<number>();
   readonly #closedRemote = new Set<number>();
   #settingsSeen = false;
+  #firstBlock = true;
   #failed = false;
   #readingPaused = false;
   #closeReason: string | undefined;
@@ -118,7 +119,10 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   protected onPingAck(_payload: Buffer): void {}
 
   headers(id: number, block: Buffer, endStream: boolean): void {
-    this.writer.headers(id, block, endStream, this.peer.maxFrameSize);
+    // Our encoder never uses the dynamic table; the first block written says so (hpack.ts).
+    const sent = this.#firstBlock ? Buffer.concat([tableSizeZero, block]) : block;
+    this.#firstBlock = false;
+    this.writer.headers(id, sent, endStream, this.peer.maxFrameSize);
   }
 
   get openStreams(): ReadonlyMap<number, H2Stream> {

@@ -113,6 +113,15 @@ export class H2Stream {
     return this.#pendingBytes === 0;
   }
 
+  /** Sends raw DATA bytes (not a gRPC message), ending the stream after them when `end`. */
+  data(bytes: Buffer, end: boolean): void {
+    if (this.localEnded || this.closed) return;
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.byteLength;
+    if (end) this.#endAfter = true;
+    this.pump();
+  }
+
   /** Ends this side with an empty DATA frame (after what is queued). */
   end(): void {
     if (this.localEnded || this.closed || this.#endAfter) return;

@@ -1,0 +1,51 @@
+import type { Server, Socket } from "node:net";
+import { createServer as createNetServer } from "node:net";
+import type { Duplex } from "node:stream";
+import type { TlsOptions } from "node:tls";
+import type { Router } from "../core/router.ts";
+import { H2ServerConnection } from "./server.ts";
+
+/** A listener serving gRPC on plugwire's HTTP/2 framing, with its connections tracked. */
+export interface H2Listener {
+  /** The server to bind (unix or TCP), or to hand connections with `emit("connection", …)`. */
+  readonly server: Server;
+  /** Sends GOAWAY on every connection, lets calls finish for `graceMs`, then stops listening. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Serves `router` as gRPC on every connection `server` accepts: plain, or under TLS with the
+ * options given (ALPN `h2` is added; the caller's options decide certificates and client
+ * checks). The same shape as the node:http2 server of src/transport/http2-server.ts, so either
+ * can be bound or handed multiplexed streams.
+ */
+export function createH2Listener(
+  router: Router,
+  tls: TlsOptions | undefined,
+  onTlsError?: (error: Error) => void,
+): H2Listener {
+  const connections = new Set<H2ServerConnection>();
+  const serve = (socket: Duplex) => {
+    // A dropped connection surfaces through 'close'; an unhandled 'error' would crash the plugin.
+    socket.on("error", () => {});
+    const connection = new H2ServerConnection(router, socket);
+    connections.add(connection);
+    void connection.closed.then(() => connections.delete(connection));
+  };
+  let server: Server;
+  if (tls === undefined) {
+    server = createNetServer((socket: Socket) => serve(socket));
+  } else {
+    // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
+    const { createServer } = process.getBuiltinModule("node:tls");
+    server = createServer({ ...tls, ALPNProtocols: ["h2"] }, serve);
+    server.on("tlsClientError", (error: Error) => onTlsError?.(error));
+  }
+  return {
+    server,
+    async close(graceMs = 500) {
+      await Promise.all([...connections].map((connection) => connection.close(graceMs)));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
