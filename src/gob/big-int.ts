@@ -2,7 +2,7 @@
 // (version 1, shifted left, or 1 for negative) then the magnitude, big-endian, without leading
 // zeros.
 import { gobTypeError } from "./errors.ts";
-import type { GoOpaqueCodec } from "./types.ts";
+import type { GoOpaqueCodec } from "./opaque-codec.ts";
 
 const version = 1;
 

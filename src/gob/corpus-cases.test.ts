@@ -2,9 +2,10 @@
 // schema: for each case, the values in stream order, each with its Go type and its JS value as
 // the typed decoder gives it back (a pointer to a zero value is null: gob leaves both out).
 // Imported by corpus.test.ts and the fuzz test; it holds no tests itself.
-import { go } from "./go.ts";
+
 import { GoTime } from "./time.ts";
 import type { GoType } from "./types.ts";
+import { go } from "./types.ts";
 
 export interface CorpusValue {
   readonly type: GoType;

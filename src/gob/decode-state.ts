@@ -3,7 +3,7 @@
 // message: Go's decodeTypeSequence). Shared by the schema-less and the typed decoders.
 import { gobInvalid } from "./errors.ts";
 import type { GobTypeRegistry } from "./type-registry.ts";
-import type { GoType } from "./types.ts";
+import type { GoStructType, GoType } from "./types.ts";
 import { GobReader } from "./wire-ints.ts";
 import type { WireType } from "./wire-type.ts";
 import { firstUserId, readWireType } from "./wire-type.ts";
@@ -42,8 +42,6 @@ export class StreamBuffer {
   }
 }
 
-type Struct = Extract<GoType, { kind: "struct" }>;
-
 /** For each wire field, the schema field it fills (-1: skipped); `matched` if any does. */
 export interface FieldMap {
   readonly to: Int32Array;
@@ -52,8 +50,8 @@ export interface FieldMap {
 
 /** Per decoder: compatibility found so far, and each struct's wire-field to schema-field map. */
 export class TypedCache {
-  readonly compatible = new Map<GoType, Map<number, boolean>>();
-  readonly fieldMaps = new Map<Struct, Map<number, FieldMap>>();
+  readonly compatible: Map<GoType, Map<number, boolean>> = new Map();
+  readonly fieldMaps: Map<GoStructType, Map<number, FieldMap>> = new Map();
 
   clear(): void {
     this.compatible.clear();

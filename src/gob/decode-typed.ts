@@ -8,12 +8,11 @@ import { decodeAny, decodeInterface, fieldDelta, needsByte, wireOf } from "./dec
 import type { DecodeSession, FieldMap } from "./decode-state.ts";
 import { gobInvalid, gobTypeError, underPath } from "./errors.ts";
 import { baseOf, goString } from "./type-names.ts";
-import type { GoType } from "./types.ts";
+import type { GoStructType, GoType } from "./types.ts";
 import type { WireType } from "./wire-type.ts";
 import { TypeId } from "./wire-type.ts";
 import { zeroValue } from "./zero.ts";
 
-type Struct = Extract<GoType, { kind: "struct" }>;
 type StructWire = Extract<WireType, { kind: "struct" }>;
 
 const kindIds: Record<string, number> = {
@@ -273,7 +272,7 @@ function decodeOpaque(s: DecodeSession, type: Extract<GoType, { kind: "opaque" }
 }
 
 /** Wire field index → schema field index (-1: skipped), checked as Go's compileDec checks. */
-function fieldMap(s: DecodeSession, type: Struct, wire: StructWire, id: number): FieldMap {
+function fieldMap(s: DecodeSession, type: GoStructType, wire: StructWire, id: number): FieldMap {
   let byId = s.typed.fieldMaps.get(type);
   if (byId === undefined) {
     byId = new Map();
@@ -299,7 +298,7 @@ function fieldMap(s: DecodeSession, type: Struct, wire: StructWire, id: number):
 
 const missing = Symbol("missing");
 
-function decodeStruct(s: DecodeSession, type: Struct, id: number, top: boolean) {
+function decodeStruct(s: DecodeSession, type: GoStructType, id: number, top: boolean) {
   const wire = wireOf(s, id) as StructWire;
   const map = fieldMap(s, type, wire, id);
   const fields = type.fields;
@@ -334,9 +333,9 @@ function decodeStruct(s: DecodeSession, type: Struct, id: number, top: boolean) 
   return out;
 }
 
-const templates = new WeakMap<Struct, Record<string, null>>();
+const templates = new WeakMap<GoStructType, Record<string, null>>();
 
-function templateOf(type: Struct): Record<string, null> {
+function templateOf(type: GoStructType): Record<string, null> {
   let template = templates.get(type);
   if (template === undefined) {
     template = {};

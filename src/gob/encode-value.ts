@@ -3,7 +3,7 @@
 // In a struct, zero-valued fields are left out (Go's rule: false, 0, "", an empty slice, a nil map,
 // pointer or interface; a struct or array field is always sent); everywhere else zeros are sent.
 import { gobTypeError, underPath } from "./errors.ts";
-import type { GoType } from "./types.ts";
+import type { GoStructType, GoType } from "./types.ts";
 import type { GobWriter } from "./wire-ints.ts";
 import { zeroValue } from "./zero.ts";
 
@@ -11,8 +11,6 @@ import { zeroValue } from "./zero.ts";
 export interface EncodeContext {
   interfaceValue(b: GobWriter, value: unknown): void;
 }
-
-type Struct = Extract<GoType, { kind: "struct" }>;
 
 const intRanges: Record<string, readonly [bigint, bigint]> = {
   int: [-(2n ** 63n), 2n ** 63n - 1n],
@@ -211,9 +209,9 @@ function writeMap(
   }
 }
 
-const fieldNames = new WeakMap<Struct, Set<string>>();
+const fieldNames = new WeakMap<GoStructType, Set<string>>();
 
-function namesOf(type: Struct): Set<string> {
+function namesOf(type: GoStructType): Set<string> {
   let names = fieldNames.get(type);
   if (names === undefined) {
     names = new Set(type.fields.map((f) => f.name));
@@ -223,7 +221,12 @@ function namesOf(type: Struct): Set<string> {
 }
 
 /** Writes a struct: its sent fields as deltas and values, then the 0 that ends it. */
-export function writeStruct(ctx: EncodeContext, w: GobWriter, type: Struct, value: unknown): void {
+export function writeStruct(
+  ctx: EncodeContext,
+  w: GobWriter,
+  type: GoStructType,
+  value: unknown,
+): void {
   if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Map)
     throw mismatch(`a struct (${type.name || "struct"})`, value);
   const fields = type.fields;

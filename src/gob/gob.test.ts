@@ -6,10 +6,10 @@ import { describe, it } from "node:test";
 import { PluginError } from "../errors/plugin-error.ts";
 import { GobDecoder } from "./decoder.ts";
 import { GobEncoder } from "./encoder.ts";
-import { go } from "./go.ts";
 import { GoTime, marshalTime, unmarshalTime } from "./time.ts";
 import { GobTypeRegistry } from "./type-registry.ts";
 import type { GoType, GoValue } from "./types.ts";
+import { go } from "./types.ts";
 import { zeroValue } from "./zero.ts";
 
 function throwsCode(fn: () => unknown, code: string, pattern?: RegExp): PluginError {

@@ -7,10 +7,10 @@ export type { GobDecoderOptions } from "./decoder.ts";
 export { defaultMaxMessageBytes, GobDecoder } from "./decoder.ts";
 export type { GobEncoderOptions } from "./encoder.ts";
 export { GobEncoder } from "./encoder.ts";
-export { go } from "./go.ts";
 export { GoTime, marshalTime, unmarshalTime } from "./time.ts";
 export { GobTypeRegistry } from "./type-registry.ts";
 export type {
+  ElemValue,
   GoBasicKind,
   GoComplex,
   GoField,
@@ -19,8 +19,11 @@ export type {
   GoKind,
   GoMarshaler,
   GoOpaqueCodec,
+  GoStructType,
   GoType,
   GoTypeNode,
   GoValue,
+  StructValue,
 } from "./types.ts";
+export { go } from "./types.ts";
 export { zeroValue } from "./zero.ts";

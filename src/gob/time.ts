@@ -3,7 +3,7 @@
 // offset in minutes (int16, -1 meaning UTC). Version 2 adds one byte of offset seconds, for zones
 // whose offset is not whole minutes.
 import { gobTypeError } from "./errors.ts";
-import type { GoOpaqueCodec } from "./types.ts";
+import type { GoOpaqueCodec } from "./opaque-codec.ts";
 
 /** Seconds from January 1 of year 1 to the Unix epoch (Go's unixToInternal). */
 const unixToInternal = 62135596800n;

@@ -3,7 +3,7 @@
 // declared types, so the encoder can find a value's type and a decoder can check one.
 import { gobTypeError } from "./errors.ts";
 import type { GoType } from "./types.ts";
-import { builders as go } from "./types.ts";
+import { go } from "./types.ts";
 
 /** The names Go registers itself (encoding/gob registerBasics), and the types behind them. */
 function basics(): Array<[string, GoType]> {

@@ -1,9 +1,13 @@
 // The schema: Go types declared in TypeScript. Each builder returns a plain descriptor tagged by
 // `kind`; the phantom `GoType<T>` parameter carries the JS value type, so `GoValue<typeof X>` is
 // inferred from a declaration instead of being written twice.
+import { bigIntCodec } from "./big-int.ts";
 import { gobTypeError } from "./errors.ts";
+import type { GoMarshaler, GoOpaqueCodec } from "./opaque-codec.ts";
+import type { GoTime } from "./time.ts";
+import { timeCodec } from "./time.ts";
 
-declare const valueType: unique symbol;
+export type { GoMarshaler, GoOpaqueCodec } from "./opaque-codec.ts";
 
 /** The basic kinds, named as Go names them (`bytes` is Go's `[]byte`). */
 export type GoBasicKind =
@@ -25,21 +29,6 @@ export type GoBasicKind =
   | "complex128"
   | "string"
   | "bytes";
-
-/** How an opaque type marshals itself: GobEncoder, BinaryMarshaler or TextMarshaler. */
-export type GoMarshaler = "gob" | "binary" | "text";
-
-/** Turns an opaque type's JS value into its marshalled bytes and back. */
-export interface GoOpaqueCodec<T> {
-  encode(value: T, path: string): Uint8Array;
-  decode(bytes: Uint8Array): T;
-  /** Whether `value` is the Go zero value (a zero struct field is then omitted, as Go does). */
-  isZero(value: T): boolean;
-  /** The zero value a missing field decodes to. */
-  zero(): T;
-  /** Whether `value` is this codec's JS value (checked before encoding). */
-  accepts(value: unknown): boolean;
-}
 
 /** One field of a struct type, in declaration order. */
 export interface GoField {
@@ -78,8 +67,15 @@ export type GoTypeNode =
       readonly codec: GoOpaqueCodec<unknown>;
     };
 
-/** A Go type, carrying the JS type `T` of its values (`GoValue<typeof type>`). */
-export type GoType<T = unknown> = GoTypeNode & { readonly [valueType]?: T };
+/**
+ * A Go type, carrying the JS type `T` of its values (`GoValue<typeof type>`). The `~goValue` key
+ * exists only in types, never at run time; a string key (not a symbol) keeps schemas exported
+ * from other modules nameable in their declaration files.
+ */
+export type GoType<T = unknown> = GoTypeNode & { readonly "~goValue"?: T };
+
+/** A struct type (`go.struct`). */
+export type GoStructType = Extract<GoType, { readonly kind: "struct" }>;
 
 /** The JS type of a Go type's values. */
 export type GoValue<G extends GoType> = G extends GoType<infer T> ? T : never;
@@ -103,9 +99,15 @@ export interface GoInterfaceValue {
 /** Go's `interface{}`: null is the nil interface. */
 export type GoInterface = GoInterfaceValue | null;
 
-type StructValue<F extends Record<string, GoType>> = { -readonly [K in keyof F]: GoValue<F[K]> };
+/** The JS value of a struct with fields `F`. */
+export type StructValue<F extends Record<string, GoType>> = {
+  -readonly [K in keyof F]: GoValue<F[K]>;
+};
 
-type ElemValue<E extends GoType> = E extends { readonly kind: "uint8" } ? Uint8Array : GoValue<E>[];
+/** The JS value of a slice or array of `E` (`Uint8Array` for bytes). */
+export type ElemValue<E extends GoType> = E extends { readonly kind: "uint8" }
+  ? Uint8Array
+  : GoValue<E>[];
 
 /** The kind of every node, for the exhaustive switches. */
 export type GoKind = GoTypeNode["kind"];
@@ -210,8 +212,11 @@ const bytesCodec: GoOpaqueCodec<Uint8Array> = {
 /** Go's `[]byte`, as a Uint8Array. */
 export const bytesType: GoType<Uint8Array> = basic<Uint8Array>("bytes");
 
-/** The builders without the typed opaque helpers (go.ts adds `time` and `bigInt`). */
-export const builders = {
+/**
+ * The schema builders: `go.struct("main.Manifest", { Name: go.string, Tags: go.slice(go.string) })`.
+ * `GoValue<typeof Manifest>` is the JS type of its values. See docs/gob.md for the mapping.
+ */
+export const go = {
   bool: basic<boolean>("bool"),
   /** Go's `int`: a JS number (a safe integer); use `int64` for the full 64-bit range. */
   int: basic<number>("int"),
@@ -243,4 +248,8 @@ export const builders = {
   ptr,
   named,
   opaque,
+  /** Go's time.Time, as a GoTime (a GobEncoder on the wire). */
+  time: opaque<GoTime>("time.Time", "gob", timeCodec),
+  /** Go's math/big.Int, as a bigint; a `*big.Int` field is `go.ptr(go.bigInt)`. */
+  bigInt: opaque<bigint>("big.Int", "gob", bigIntCodec),
 };
