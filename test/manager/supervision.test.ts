@@ -39,7 +39,6 @@ describe("supervision", () => {
     // The call is in the plugin before it dies: a health call sent after it on the same
     // connection has come back.
     await (await plugin.ready()).ping();
-    const crashedAt = Date.now();
     process.kill(firstPid, "SIGKILL");
     await assert.rejects(inFlight, (error: unknown) => {
       assert.ok(error instanceof PluginError);
@@ -48,12 +47,10 @@ describe("supervision", () => {
     });
     // A call made while it restarts waits for it.
     const secondPid = await pidOf(plugin);
-    const restartMs = Date.now() - crashedAt;
     assert.notEqual(secondPid, firstPid);
     assert.equal(plugin.state.t, "running");
     assert.equal(plugin.restarts, 1);
     assert.ok(!alive(firstPid));
-    assert.ok(restartMs < 5000, `restart took ${restartMs} ms`);
   });
 
   it("disables a plugin that keeps crashing, and says why", async () => {
