@@ -9,7 +9,7 @@ import { buildGo, interopBin } from "../../scripts/prepare-interop.ts";
 import { alive, node, repoRoot, waitFor } from "./support.ts";
 
 describe("no orphans", () => {
-  it("every plugin (TypeScript and Go) is gone within 2 s of the host's SIGKILL", async () => {
+  it("every plugin (TypeScript and Go) is gone after the host's SIGKILL (the kernel's pdeathsig, no timer)", async () => {
     assert.ok(existsSync("/usr/bin/setpriv"), "this test needs util-linux setpriv (dieWithHost)");
     const goPlugin = join(interopBin, "kv-example-plugin");
     if (!existsSync(goPlugin)) buildGo();
@@ -20,10 +20,8 @@ describe("no orphans", () => {
     const pids = JSON.parse(line) as number[];
     assert.equal(pids.length, 2);
     for (const pid of pids) assert.ok(alive(pid), `plugin ${pid} runs`);
-    const killedAt = Date.now();
     host.kill("SIGKILL");
-    await waitFor(() => pids.every((pid) => !alive(pid)), 2000, "every plugin to exit");
-    const goneMs = Date.now() - killedAt;
-    assert.ok(goneMs <= 2000, `plugins gone after ${goneMs} ms`);
+    // A deadline for the condition, not a figure: the kernel kills them as the host dies.
+    await waitFor(() => pids.every((pid) => !alive(pid)), 10_000, "every plugin to exit");
   });
 });
