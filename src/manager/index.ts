@@ -51,6 +51,28 @@ export type { BuildOptions, BuildResult, SourceLanguage } from "../sources/build
 export { buildSource } from "../sources/build-source.ts";
 export type { GitCheckout, GitFetchOptions } from "../sources/git-source.ts";
 export { fetchGit, isGitUrl } from "../sources/git-source.ts";
+// Sources by name and version: npm packages, Go modules, git tags, HTTPS release archives.
+export type {
+  ArchiveSpec,
+  FetchedSource,
+  FetchOptions,
+  FolderSpec,
+  GitSpec,
+  GoSpec,
+  NpmSpec,
+  PathSpec,
+  ResolvedSource,
+  ResolveOptions as SourceResolveOptions,
+  SourceKind,
+  SourceSpec,
+} from "../sources/resolve.ts";
+export {
+  availableVersions,
+  fetchSource,
+  parseSource,
+  resolveSource,
+  sourceLabel,
+} from "../sources/resolve.ts";
 
 // Providers: how a plugin describes itself (manifest, named providers, descriptors), on both
 // sides: serving it in a plugin, reading it and calling with JSON in a host; driver settings.
@@ -69,6 +91,8 @@ export { serveProviders } from "../providers/serve-providers.ts";
 
 // Lock files, trust and versions: what was resolved, checked before every launch; checksums and
 // signatures; semver ranges and engine compatibility.
+export type { LockedCommand } from "../discovery/locked-command.ts";
+export { lockedCommand } from "../discovery/locked-command.ts";
 export type { VerifiedLaunch } from "../lock/launch-check.ts";
 export { lockedArtifactPath, secureFromLock, verifyLaunch } from "../lock/launch-check.ts";
 export type {
@@ -126,4 +150,5 @@ export {
   versionCandidates,
 } from "../versions/constraint.ts";
 export type { Engines, HostVersions, Incompatibility } from "../versions/engines.ts";
-export { checkCompatibility, parseEngines } from "../versions/engines.ts";
+export { checkCompatibility, parseEngines, requireCompatible } from "../versions/engines.ts";
+export { hostVersionsWith, plugwireVersion } from "../versions/plugwire-version.ts";
