@@ -49,6 +49,11 @@ describe("gob schema", () => {
     assert.ok(m && bad && bytes && big);
   });
 
+  it("declares a slice of any uint8 kind as []byte, as Go sends it", () => {
+    assert.equal(go.slice(go.named("main.B", go.uint8)), go.bytes);
+    assert.deepEqual(roundTrip(go.slice(go.uint8), Uint8Array.of(1, 2)), Uint8Array.of(1, 2));
+  });
+
   it("refuses unexported field names", () => {
     throwsCode(
       () => go.struct("main.T", { name: go.string }),
@@ -174,6 +179,19 @@ describe("GobDecoder", () => {
     const dec = new GobDecoder();
     dec.push(Uint8Array.of(3, 0xff, 0x82, 0)); // a value of type 65, never defined
     throwsCode(() => dec.next(), "GOB_INVALID", /unknown type id 65/);
+  });
+
+  it("refuses definitions that break gob's rules", () => {
+    const def = [0x7f, 0x02, 0x01, 0x00, 0x01, 0x0c, 0x00, 0x00]; // id 64: SliceT of string
+    const twice = new GobDecoder();
+    twice.push(Uint8Array.from([def.length, ...def, def.length, ...def]));
+    throwsCode(() => twice.next(), "GOB_INVALID", /type id 64 is defined twice/);
+    const extra = new GobDecoder();
+    extra.push(Uint8Array.from([def.length + 1, ...def, 0x05]));
+    throwsCode(() => extra.next(), "GOB_INVALID", /extra bytes after a type definition/);
+    const reserved = new GobDecoder();
+    reserved.push(Uint8Array.from([def.length, 0x1f, ...def.slice(1)])); // id 16
+    throwsCode(() => reserved.next(), "GOB_INVALID", /reserved type id 16/);
   });
 
   it("bounds nesting", () => {

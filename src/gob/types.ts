@@ -150,7 +150,8 @@ function struct<const F extends Record<string, GoType>>(
 }
 
 function slice<E extends GoType>(elem: E): GoType<ElemValue<E>> {
-  if (elem.kind === "uint8" && elem.name === undefined) return bytesType as GoType<ElemValue<E>>;
+  // Go sends any slice of a uint8 kind (named or not) as []byte.
+  if (elem.kind === "uint8") return bytesType as GoType<ElemValue<E>>;
   return Object.freeze({ kind: "slice", elem }) as GoType<ElemValue<E>>;
 }
 
