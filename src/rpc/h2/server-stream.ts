@@ -7,6 +7,7 @@ import type { TurnBudget } from "../fast/flow.ts";
 import { FrameDecoder } from "../grpc/framing.ts";
 import { H2Error } from "./frames.ts";
 import { okTrailers, responseHead, statusTrailers, trailersOnly } from "./grpc-headers.ts";
+import { contentLengthProblem } from "./rejected-request.ts";
 import { trailersProblem } from "./request-head.ts";
 import type { H2Stream, StreamEvents } from "./stream.ts";
 
@@ -64,12 +65,9 @@ export class H2ServerStream implements ServerStream, StreamEvents {
   onData(payload: Buffer, endStream: boolean): void {
     const call = this.#call;
     this.#received += payload.byteLength;
-    const expected = this.#contentLength;
-    if (
-      expected !== undefined &&
-      (this.#received > expected || (endStream && this.#received !== expected))
-    ) {
-      this.#malformed("DATA does not add up to the content-length");
+    const problem = contentLengthProblem(this.#contentLength, this.#received, endStream);
+    if (problem !== undefined) {
+      this.#malformed(problem);
       return;
     }
     if (call === undefined || call.done) {

@@ -3,11 +3,10 @@ import type { Router } from "../core/router.ts";
 import { TurnBudget } from "../fast/flow.ts";
 import { H2Connection } from "./connection.ts";
 import { clientPreface, H2Error } from "./frames.ts";
-import { encodeField } from "./hpack.ts";
+import { RejectedRequest } from "./rejected-request.ts";
 import { readRequestHead } from "./request-head.ts";
 import type { ServerStreamHost } from "./server-stream.ts";
 import { H2ServerStream } from "./server-stream.ts";
-import type { StreamEvents } from "./stream.ts";
 
 /** The windows a served connection grants: 4 MiB a stream (as the node:http2 server), 16 MiB in all. */
 const streamWindowBytes = 4 * 1024 * 1024;
@@ -18,7 +17,7 @@ const maxHeaderListBytes = 1024 * 1024;
  * The server end of one gRPC connection on plugwire's own HTTP/2 framing: checks the client's
  * preface, answers its SETTINGS, and hands each request stream to the router
  * (../core/router.ts), which serves it as it serves a call on any wire. A request that is not
- * gRPC gets 415 with a line of text, as the gRPC spec asks; a malformed one a stream error.
+ * gRPC gets 415 (rejected-request.ts); a malformed one a stream error.
  */
 export class H2ServerConnection extends H2Connection implements ServerStreamHost {
   readonly turn = new TurnBudget();
@@ -89,7 +88,13 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
       return;
     }
     if (head.t === "other") {
-      this.#notGrpc(id, endStream);
+      const rejected = new RejectedRequest(this, head.contentLength);
+      const stream = this.addStream(id, rejected);
+      rejected.bind(stream);
+      if (endStream) {
+        stream.remoteEnded = true;
+        rejected.answer();
+      }
       return;
     }
     const served = new H2ServerStream(
@@ -138,26 +143,4 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
     }
     this.receive(data);
   }
-
-  /** 415 and a line of text for an HTTP request that is not gRPC (wrong method or content type). */
-  #notGrpc(id: number, endStream: boolean): void {
-    const stream = this.addStream(id, ignoreEvents);
-    if (endStream) stream.remoteEnded = true;
-    this.headers(id, unsupportedHead, false);
-    stream.data(unsupportedText, true);
-    // The request body, if any, is not read: the stream is reset once the answer is out.
-    if (!endStream)
-      void stream.drained().then(() => {
-        if (!stream.closed) this.resetStream(id, H2Error.noError);
-      });
-  }
 }
-
-const ignoreEvents: StreamEvents = { onHeaders() {}, onData() {}, onReset() {} };
-const unsupportedHead = Buffer.concat([
-  encodeField(":status", "415"),
-  encodeField("content-type", "text/plain; charset=utf-8"),
-]);
-const unsupportedText = Buffer.from(
-  "plugwire: this is a gRPC server; send POST with content-type application/grpc\n",
-);
