@@ -39,6 +39,8 @@ export interface PluginManifest {
   readonly providers: readonly ProviderInfo[];
   /** Serialized FileDescriptorSet for `services`, when the plugin publishes it. */
   readonly descriptorSet?: Uint8Array | undefined;
+  /** go-plugin's protocol the plugin spoke when it last ran; undefined until it has run. */
+  readonly protocol?: "grpc" | "netrpc" | undefined;
   /**
    * Where the manifest came from: the running plugin (`plugin`), its package manifest file
    * (`package`), host configuration (`config`), or only its file name (`minimal`).
@@ -100,20 +102,26 @@ export function manifestFromMessage(message: Manifest, fallback: PluginManifest)
         : fallback.providers,
     descriptorSet:
       message.descriptorSet.length > 0 ? message.descriptorSet : fallback.descriptorSet,
+    protocol: fallback.protocol,
     origin: "plugin",
   };
 }
 
 /**
  * Asks a running plugin for its manifest (plugwire.manifest.v1.PluginInfo). Plugins that do not
- * serve it (go-plugin plugins in Go, for one) keep `fallback`. `signal` cancels the call.
+ * serve it (go-plugin plugins in Go, for one) keep `fallback`, and so do net/rpc plugins (no
+ * gRPC service to ask). A connection that tells its protocol has it recorded in the manifest.
+ * `signal` cancels the call.
  */
 export async function fetchManifest(
-  connection: ServiceClients,
-  fallback: PluginManifest,
+  connection: ServiceClients & { readonly info?: { readonly protocol: "grpc" | "netrpc" } },
+  known: PluginManifest,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<PluginManifest> {
+  const protocol = connection.info?.protocol ?? known.protocol;
+  const fallback = protocol === known.protocol ? known : { ...known, protocol };
+  if (protocol === "netrpc") return fallback;
   try {
     const message = await connection.client(PluginInfo).getManifest({}, { timeoutMs, signal });
     return manifestFromMessage(message, fallback);

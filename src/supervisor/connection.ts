@@ -3,6 +3,7 @@ import type { ExitInfo, PluginClient } from "../host/client/plugin-client.ts";
 import type { PluginSet } from "../host/options.ts";
 import { processAlive } from "../platform/process.ts";
 import type { Client } from "../rpc/core/types.ts";
+import type { NetRpcClientOf, NetRpcInterface } from "../rpc/netrpc/define.ts";
 
 /** How a connection reaches its plugin. */
 export interface ConnectionInfo {
@@ -12,6 +13,8 @@ export interface ConnectionInfo {
   readonly tls: boolean;
   /** The application protocol version both sides agreed on. */
   readonly protocolVersion: number;
+  /** go-plugin's protocol the plugin speaks: `grpc`, or `netrpc` (its net/rpc interfaces). */
+  readonly protocol: "grpc" | "netrpc";
   /** The plugin's process id; undefined in process. */
   readonly pid: number | undefined;
 }
@@ -26,6 +29,12 @@ export interface Connection {
   /** Settles once when the plugin is gone (exit, crash or kill); never rejects. */
   readonly exited: Promise<ExitInfo>;
   client<S extends DescService>(service: S): Client<S>;
+  /**
+   * The typed client of net/rpc plugin `name` (go-plugin's Dispense). The connection dispenses
+   * the interface it was started with under that name (`iface` types the result); a gRPC plugin
+   * refuses with PROTOCOL_UNSUPPORTED, a name it was not started with with SERVICE_UNKNOWN.
+   */
+  dispense<I extends NetRpcInterface>(name: string, iface: I): NetRpcClientOf<I>;
   /** Health check; rejects when the plugin does not answer in time. */
   ping(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   /** Stops the plugin (gracefully, then by force); resolves when it is gone. Idempotent. */
@@ -44,10 +53,13 @@ export function processConnection(client: PluginClient<PluginSet>): Connection {
       address: client.address,
       tls: client.tls,
       protocolVersion: client.negotiatedVersion,
+      protocol: client.protocol,
       pid: client.pid,
     },
     exited: client.exited,
     client: (service) => client.client(service),
+    dispense: <I extends NetRpcInterface>(name: string) =>
+      client.dispense(name) as NetRpcClientOf<I>,
     ping: (options) => client.ping(options),
     kill: () => client.kill(),
     // The process is reaped (and its calls failed) a moment before `exited` settles, which also

@@ -48,6 +48,7 @@ export function connectInProcess(options: InProcessOptions): Connection {
       address: name,
       tls: false,
       protocolVersion: options.protocolVersion ?? 1,
+      protocol: "grpc",
       pid: undefined,
     },
     exited,
@@ -58,6 +59,13 @@ export function connectInProcess(options: InProcessOptions): Connection {
         clients.set(service, client);
       }
       return client;
+    },
+    dispense(plugin) {
+      throw new PluginError(
+        "PROTOCOL_UNSUPPORTED",
+        `${plugin} is a net/rpc interface, but this in-process plugin serves gRPC services (use connectInProcessNetRpc)`,
+        { plugin: name },
+      );
     },
     async ping(ping = {}) {
       await createClient(Health, channel).check(

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import type { StartOptions } from "../host/options.ts";
+import type { PluginSet, StartOptions } from "../host/options.ts";
 import type { SecureConfig } from "../host/start/checksum.ts";
 import { startPlugin } from "../host/start/start.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
@@ -22,6 +22,11 @@ export interface ProcessSpec {
   handshake: HandshakeConfig;
   /** Protocol versions the host offers. Default `[handshake.protocolVersion ?? 1]`. */
   versions?: readonly number[] | undefined;
+  /**
+   * The plugins to dispense by name: net/rpc interfaces (`netrpc.define`) for a plugin on
+   * go-plugin's net/rpc protocol, which then must speak it. Default none (either protocol).
+   */
+  plugins?: PluginSet | undefined;
   /** Settings handed to the plugin as JSON in PLUGWIRE_DRIVER_SETTINGS. */
   settings?: unknown;
   /** Verify the executable's digest before every start. */
@@ -53,6 +58,7 @@ export async function launchProcess(spec: ProcessSpec, signal?: AbortSignal): Pr
     cwd: spec.cwd,
     env,
     handshake: spec.handshake,
+    plugins: spec.plugins,
     versions: spec.versions,
     secure: spec.secure,
     startTimeoutMs: spec.startTimeoutMs ?? 10_000,

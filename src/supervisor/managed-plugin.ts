@@ -10,6 +10,7 @@ import type { PluginManifest } from "../providers/manifest.ts";
 import { minimalManifest } from "../providers/manifest.ts";
 import { createClient } from "../rpc/core/client.ts";
 import type { Channel, Client } from "../rpc/core/types.ts";
+import type { NetRpcClientOf, NetRpcInterface } from "../rpc/netrpc/define.ts";
 import type { Connection } from "./connection.ts";
 import type { HealthOptions } from "./health-check.ts";
 import { watchHealth } from "./health-check.ts";
@@ -21,6 +22,7 @@ import { CrashPolicy } from "./restart-policy.ts";
 import type { StartAttemptOptions, Started } from "./start-attempt.ts";
 import { attemptStart } from "./start-attempt.ts";
 import { supervisedChannel } from "./supervised-channel.ts";
+import { supervisedNetRpc } from "./supervised-netrpc.ts";
 
 export type { ManagedPluginState, ManagedPluginStateName } from "./phase.ts";
 
@@ -127,6 +129,11 @@ export class ManagedPlugin extends EventEmitter<ManagedPluginEvents> {
   /** A typed client whose calls start the plugin on first use and wait out restarts. */
   client<S extends DescService>(service: S): Client<S> {
     return createClient(service, this.#channel);
+  }
+
+  /** The same for net/rpc plugin `name`, which `launch` must start with `iface` under that name. */
+  dispense<I extends NetRpcInterface>(name: string, iface: I): NetRpcClientOf<I> {
+    return supervisedNetRpc(name, iface, (waitMs, signal) => this.ready(waitMs, signal));
   }
 
   /** Starts the plugin now (otherwise it starts on first use). Rejects with the start failure. */

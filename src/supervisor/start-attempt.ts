@@ -37,7 +37,8 @@ export async function attemptStart(
   } catch (error) {
     throw PluginError.from(error).withPlugin(plugin);
   }
-  if (!options.fetchManifest) return { connection, manifest: known };
+  if (!options.fetchManifest)
+    return { connection, manifest: { ...known, protocol: connection.info.protocol } };
   try {
     checkStep(step);
     const timeoutMs = Math.min(options.manifestTimeoutMs, remainingMs(step));

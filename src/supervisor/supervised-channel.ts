@@ -48,7 +48,11 @@ function forward(connection: Connection, { method, input, options }: CallRequest
   return client[method.localName]!(input, options);
 }
 
-function timeLeft(options: CallOptions | undefined, started: number): CallOptions | undefined {
+/** The call's options with the time spent waiting for the plugin taken off its `timeoutMs`. */
+export function timeLeft<O extends CallOptions>(
+  options: O | undefined,
+  started: number,
+): O | undefined {
   if (options?.timeoutMs === undefined) return options;
   const waitedMs = Math.round(performance.now() - started);
   return { ...options, timeoutMs: Math.max(1, options.timeoutMs - waitedMs) };
