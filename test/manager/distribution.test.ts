@@ -1,5 +1,5 @@
 // Issue 13, end to end: a configuration whose plugins come from real sources on loopback (an npm
-// registry, a Go module proxy, a git daemon), each pinned in plugwire.lock by `plugwire install`,
+// registry, a Go module proxy, a git daemon, an HTTPS release server with a test CA), each pinned in plugwire.lock by `plugwire install`,
 // reinstalled identically from a fresh copy with --frozen, run by the manager only as locked,
 // and every fault refused with its code, naming the plugin, with nothing half-installed.
 import assert from "node:assert/strict";
@@ -14,6 +14,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { join, relative } from "node:path";
@@ -21,6 +22,8 @@ import { after, before, describe, it } from "node:test";
 import { UserProvider } from "../../examples/manager/users/gen/users_pb.js";
 import { ServiceManager } from "../../src/config/service-manager.ts";
 import type { PluginError } from "../../src/index.ts";
+import type { ArchiveServer } from "../support/registries/archive-server.ts";
+import { startArchiveServer, writeRelease } from "../support/registries/archive-server.ts";
 import type { GoProxy } from "../support/registries/go-proxy.ts";
 import { publishUsersGo, startGoProxy, usersGoModule } from "../support/registries/go-proxy.ts";
 import type { NpmRegistry } from "../support/registries/npm-registry.ts";
@@ -37,6 +40,7 @@ import { repoRoot, tempDir } from "./support.ts";
 
 const cli = join(repoRoot, "bin/plugwire.js");
 const usersGo = join(repoRoot, "examples/manager/users/plugin-go");
+const publishedGo = join(repoRoot, "test/fixtures/published/users-go");
 const usersJson = join(repoRoot, "examples/manager/users/users.json");
 const npmName = "@plugwire-fixtures/users-ts";
 
@@ -85,7 +89,7 @@ function state(project: string) {
 
 const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
-/** The configuration: one plugin per source kind, constraints, the release one signed. */
+/** The configuration: one plugin per source kind, each with a constraint, two of them signed. */
 function configText(gitUrl: string, extra = ""): string {
   return `[manager]
 start_timeout_ms = 30000
@@ -112,12 +116,19 @@ users = "${usersJson}"
 [services.go]
 driver = "go:${usersGoModule}"
 version = "^1.4"
+
+[services.archive]
+driver = "${archives.url}/releases/v{version}/users_{version}_{os}_{arch}.zip"
+version = "^1.4"
+[services.archive.trust]
+signatures = "required"
 ${extra}`;
 }
 
 let tmp: ReturnType<typeof tempDir>;
 let registry: NpmRegistry;
 let proxy: GoProxy;
+let archives: ArchiveServer;
 let daemon: Awaited<ReturnType<typeof startGitDaemon>>;
 let project: string;
 let env: NodeJS.ProcessEnv;
@@ -128,6 +139,22 @@ let releaseBinary: string;
 function sign(key: string, file: string): void {
   rmSync(`${file}.sig`, { force: true });
   execFileSync(sshKeygen, ["-q", "-Y", "sign", "-n", "plugwire", "-f", key, file]);
+}
+
+/** Publishes a release archive of the Go fixture at `version`, its SHA256SUMS signed by `key`. */
+function archiveRelease(version: string, key?: string): string {
+  const binary = join(tmp.dir, `users-${version}`);
+  execFileSync(
+    "go",
+    ["build", "-trimpath", "-ldflags", `-X main.version=${version}`, "-o", binary, "."],
+    { cwd: publishedGo, env: { ...process.env, GOFLAGS: "-mod=mod", CGO_ENABLED: "0" } },
+  );
+  const platform = `${process.platform}_${process.arch === "x64" ? "amd64" : process.arch}`;
+  const [zip] = writeRelease(archives, `releases/v${version}`, {
+    [`users_${version}_${platform}.zip`]: { plugin: readFileSync(binary) },
+  });
+  if (key !== undefined) sign(key, join(archives.root, `releases/v${version}/SHA256SUMS`));
+  return zip!;
 }
 
 /** Commits the release repository's tree and tags it. */
@@ -146,6 +173,7 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
     registry = await startNpmRegistry();
     await mirrorProtobuf(registry);
     for (const version of ["1.0.0", "1.2.0", "2.0.0"]) await publishUsersTs(registry, version);
+    archives = await startArchiveServer();
     proxy = await startGoProxy();
     for (const version of ["v1.0.0", "v1.4.2", "v2.0.0"]) publishUsersGo(proxy, version);
     // npm's settings for the registry, go's for the proxy (a module cache of this test's own;
@@ -159,6 +187,8 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
       GOFLAGS: go.GOFLAGS,
       GOTOOLCHAIN: go.GOTOOLCHAIN,
       GOSUMDB: "off",
+      // The release server's certificate comes from a test CA made for this run.
+      NODE_EXTRA_CA_CERTS: archives.caFile,
     };
 
     const keys = join(tmp.dir, "keys");
@@ -196,6 +226,12 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
     writeFileSync(join(releaseRepo, "NOTES"), "2.0.0\n");
     release("v2.0.0", "2.0.0");
     daemon = await startGitDaemon(join(tmp.dir, "git"));
+    for (const version of ["1.4.2", "1.5.0"]) archiveRelease(version, join(keys, "publisher"));
+    archiveRelease("2.0.0", join(keys, "publisher"));
+    writeFileSync(
+      join(archives.root, "releases/index.json"),
+      JSON.stringify({ versions: ["1.4.2", "1.5.0", "2.0.0"] }),
+    );
 
     project = join(tmp.dir, "project");
     mkdirSync(join(project, "keys"), { recursive: true });
@@ -207,6 +243,7 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
     daemon?.[Symbol.dispose]();
     await registry?.[Symbol.asyncDispose]();
     await proxy?.[Symbol.asyncDispose]();
+    await archives?.[Symbol.asyncDispose]();
     tmp?.[Symbol.dispose]();
   });
 
@@ -219,6 +256,8 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
       /\+ release 1\.1\.0 \(git:\/\/127\.0\.0\.1:\d+\/users-release\.git\)/,
     );
     assert.match(first.stdout, /\+ go 1\.4\.2 \(go:example\.com\/plugwire-fixtures\/users-go\)/);
+    assert.match(first.stdout, /\+ archive 1\.5\.0 \(https:\/\/127\.0\.0\.1:\d+\/releases\//);
+    assert.match(first.stdout, /✔ archive 1\.5\.0 \(sha256 [0-9a-f]{12}, signed by SHA256:\S+\)/);
     assert.match(
       first.stdout,
       /✔ release 1\.1\.0 \(sha256 [0-9a-f]{12}, signed by SHA256:\S+\): starts and answers/,
@@ -233,6 +272,10 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
     );
     assert.match(lock, /\[plugins\.release\][^[]*version = "1\.1\.0"\ncommit = "[0-9a-f]{40}"/);
     assert.match(lock, /\[plugins\.release\][^[]*signed_by = "SHA256:/);
+    assert.match(
+      lock,
+      /\[plugins\.archive\][^[]*integrity = "sha256:[0-9a-f]{64}"[^[]*signed_by = "SHA256:/,
+    );
     assert.match(lock, /artifact = "\.cache\/plugwire\/installed\/ts\/bundle\.mjs"/);
     assert.deepEqual(state(project).leftovers, []);
 
@@ -249,7 +292,7 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
     // Every artifact there has the SHA-256 the lock records (doctor finds no drift).
     const doctor = await plugwire(join(clone, ".."), env, "doctor", "-c", clone);
     assert.equal(doctor.code, 0, doctor.stdout);
-    assert.match(doctor.stdout, /3 plugin\(s\) ok, 0 problem\(s\)/);
+    assert.match(doctor.stdout, /4 plugin\(s\) ok, 0 problem\(s\)/);
   });
 
   it("runs each service through the manager only as locked, and refuses a file changed after install, at start and at restart", async () => {
@@ -257,12 +300,17 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
       supervise: { healthIntervalMs: 0, restart: { initialDelayMs: 10, jitter: 0 } },
     });
     const drivers: Record<string, string> = {};
-    for (const name of ["ts", "release", "go"]) {
+    for (const name of ["ts", "release", "go", "archive"]) {
       const users = manager.service(name, UserProvider);
       drivers[name] = (await users.findUsers({ query: "marie" })).driver;
       assert.equal((await users.getUser({ username: "marie" })).displayName, "Marie Curie");
     }
-    assert.deepEqual(drivers, { ts: "users-ts 1.2.0", release: "json-go", go: "users-go 1.4.2" });
+    assert.deepEqual(drivers, {
+      ts: "users-ts 1.2.0",
+      release: "json-go",
+      go: "users-go 1.4.2",
+      archive: "users-go 1.5.0",
+    });
 
     // The release plugin's executable is changed in the cache while it runs; it crashes, and the
     // supervisor's restart is refused, naming the file.
@@ -424,6 +472,20 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
       /signed by SHA256:\S+, which is not a trusted key/,
     );
     git(releaseRepo, "tag", "-d", "v1.2.0");
+
+    // Archive truncated: a new release whose zip is cut short on the server.
+    truncateSync(archiveRelease("1.6.0", join(tmp.dir, "keys/publisher")), 64);
+    await refuses(
+      "archive-truncated",
+      (dir) =>
+        writeFileSync(
+          join(dir, "plugwire.toml"),
+          configText(gitUrl).replace(/(services\.archive\]\n[^[]*version = )"\^1\.4"/, '$1"1.6.0"'),
+        ),
+      "INTEGRITY_MISMATCH",
+      "archive",
+      /truncated or altered/,
+    );
 
     // Tag moved: v1.1.0 now points at another commit than the lock records.
     writeFileSync(join(releaseRepo, "NOTES"), "1.1.0, again\n");
