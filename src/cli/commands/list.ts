@@ -39,6 +39,7 @@ export async function list(context: CliContext): Promise<number> {
           startTimeoutMs: context.startTimeoutMs,
           run: context.discovery,
           process: { start: { hostEnv: context.hostEnv } },
+          hostVersions: context.config?.manager.hostVersions,
           supervise: { healthIntervalMs: 0 },
         })
         .finally(() => progressLine.done());
