@@ -1,7 +1,7 @@
 // npm sources against a real registry on loopback (verdaccio): packages published with the real
 // `npm publish`, resolved with `npm view`, fetched with `npm pack`, verified and built.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PluginError } from "../../src/index.ts";
@@ -30,7 +30,8 @@ function npmProject() {
   return { ...p, options: { cacheDir: p.cacheDir, projectDir: p.dir, env: registry.env } };
 }
 
-describe("npm sources", () => {
+// Each fetch runs npm ci and esbuild; on a busy machine that takes a while.
+describe("npm sources", { timeout: 300_000 }, () => {
   before(async () => {
     registry = await startNpmRegistry();
     await mirrorProtobuf(registry);
@@ -67,7 +68,7 @@ describe("npm sources", () => {
     using p = npmProject();
     const versions = await availableVersions(parseSource(`npm:${name}`), p.options);
     assert.deepEqual(
-      versions.filter((v) => v !== "3.0.0"),
+      versions.filter((v) => !["3.0.0", "4.0.0"].includes(v)),
       ["2.0.0", "1.3.0-rc.1", "1.2.0", "1.0.0"],
     );
   });
@@ -111,6 +112,33 @@ describe("npm sources", () => {
     );
     assert.deepEqual(leftovers(p.cacheDir), []);
     assert.ok(!existsSync(join(p.cacheDir, "builds")));
+  });
+
+  it("runs the dependencies' install scripts only when allowed", async () => {
+    using p = npmProject();
+    const marker = join(p.dir, "postinstall-ran");
+    const dep = join(p.dir, "dep");
+    mkdirSync(dep);
+    writeFileSync(
+      join(dep, "package.json"),
+      JSON.stringify({
+        name: "@plugwire-fixtures/postinstall-marker",
+        version: "1.0.0",
+        scripts: {
+          postinstall: `node -e "require('fs').writeFileSync(process.env.MARKER_FILE, 'ran')"`,
+        },
+      }),
+    );
+    await registry.publish(dep);
+    await publishUsersTs(registry, "4.0.0", { "@plugwire-fixtures/postinstall-marker": "1.0.0" });
+    const options = { ...p.options, env: { ...registry.env, MARKER_FILE: marker } };
+    const resolved = await resolveSource(parseSource(`npm:${name}@4.0.0`), options);
+    const off = await fetchSource(resolved, options);
+    assert.equal(existsSync(marker), false);
+    assert.equal(await driverOf(off), "users-ts 4.0.0");
+    const on = await fetchSource(resolved, { ...options, allowScripts: true });
+    assert.equal(readFileSync(marker, "utf8"), "ran");
+    assert.notEqual(on.path, off.path);
   });
 
   it("reports a version or package the registry lacks as VERSION_UNSATISFIED", async () => {

@@ -167,15 +167,20 @@ export async function mirrorProtobuf(registry: NpmRegistry): Promise<void> {
 /**
  * Publishes the fixture TypeScript plugin (test/fixtures/published/users-ts) at `version`: its
  * dependencies resolved against the registry into an `npm-shrinkwrap.json` (the lock a published
- * package carries), as a publisher would before `npm publish`.
+ * package carries), as a publisher would before `npm publish`. `dependencies` are added to its own.
  */
-export async function publishUsersTs(registry: NpmRegistry, version: string): Promise<string> {
+export async function publishUsersTs(
+  registry: NpmRegistry,
+  version: string,
+  dependencies: Record<string, string> = {},
+): Promise<string> {
   const fixture = join(repoRoot, "test/fixtures/published/users-ts");
   const dir = mkdtempSync(join(tmpdir(), "pw-npm-publish-"));
   try {
     cpSync(fixture, dir, { recursive: true });
     const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
     pkg.version = version;
+    pkg.dependencies = { ...pkg.dependencies, ...dependencies };
     writeFileSync(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
     const manifest = JSON.parse(readFileSync(join(dir, "plugwire.json"), "utf8"));
     manifest.version = version;
