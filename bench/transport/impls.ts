@@ -1,6 +1,7 @@
 // The three gRPC transports compared by bench/transport/run.ts, each as an Echo server and client
 // for plugwire.fixture.Fixture/Echo over a unix socket:
 //   plugwire  src/rpc (RpcServer, RpcChannel) on node:http2
+//   plugwire-h2  the same calls on plugwire's own HTTP/2 framing (src/rpc/h2: H2Listener, H2Channel)
 //   grpc-js   @grpc/grpc-js, loaded lazily (only here), with protobuf-es (de)serialisers
 //   http2     bare node:http2 with hand-written gRPC framing and no protobuf: the HTTP/2 floor
 //   raw       no HTTP/2: [length u32][call id u32][payload] frames over the unix socket, no
@@ -11,7 +12,7 @@ import { once } from "node:events";
 import type { DescService } from "@bufbuild/protobuf";
 import type { EchoMessage } from "../../test/fixtures/gen/fixture_pb.js";
 
-export const impls = ["plugwire", "grpc-js", "http2", "raw"] as const;
+export const impls = ["plugwire", "plugwire-h2", "grpc-js", "http2", "raw"] as const;
 export type Impl = (typeof impls)[number];
 
 export type Echo = (payload: Uint8Array) => Promise<Uint8Array>;
@@ -46,6 +47,19 @@ export async function listen(impl: Impl, socket: string): Promise<void> {
           impl: { echo: (request: EchoMessage) => ({ payload: request.payload }) } as never,
         })
         .attach(server);
+      server.listen(socket);
+      await once(server, "listening");
+      return;
+    }
+    case "plugwire-h2": {
+      const { RpcServer } = await import("../../src/rpc/grpc/server.ts");
+      const { createH2Listener } = await import("../../src/rpc/h2/listener.ts");
+      const { echoOnly } = await protobuf();
+      const rpc = new RpcServer().register({
+        service: echoOnly,
+        impl: { echo: (request: EchoMessage) => ({ payload: request.payload }) } as never,
+      });
+      const { server } = createH2Listener(rpc, undefined);
       server.listen(socket);
       await once(server, "listening");
       return;
@@ -146,6 +160,14 @@ export async function connect(impl: Impl, socket: string): Promise<Echo> {
       const { Fixture } = await protobuf();
       const channel = new RpcChannel({ connect: () => netConnect(socket) });
       const client = createClient(Fixture, channel);
+      return async (payload) => (await client.echo({ payload })).payload;
+    }
+    case "plugwire-h2": {
+      const { connect: netConnect } = await import("node:net");
+      const { H2Channel } = await import("../../src/rpc/h2/client.ts");
+      const { createClient } = await import("../../src/rpc/core/client.ts");
+      const { Fixture } = await protobuf();
+      const client = createClient(Fixture, new H2Channel({ connect: () => netConnect(socket) }));
       return async (payload) => (await client.echo({ payload })).payload;
     }
     case "grpc-js": {

@@ -1,5 +1,6 @@
-// The transport comparison behind docs/transport.md: plugwire's src/rpc against @grpc/grpc-js,
-// with bare node:http2 as the floor, in one run with interleaved repetitions:
+// The transport comparison behind docs/transport.md: plugwire's src/rpc against @grpc/grpc-js and
+// plugwire's own HTTP/2 framing (src/rpc/h2), with bare node:http2 as the floor, in one run with
+// interleaved repetitions:
 //   unary 64 B sequential (median, p99), throughput with 64 calls in flight, and process
 //   "load + listen" (spawn → listening on a unix socket) against `node -e 0` (spawn → exit).
 //
@@ -35,6 +36,7 @@ const loadsPerRep = quick ? 1 : 5;
 const child = join(repoRoot, "bench/transport/child.ts");
 const labels: Record<Impl, string> = {
   plugwire: "plugwire src/rpc (node:http2)",
+  "plugwire-h2": "plugwire src/rpc/h2 (own HTTP/2)",
   "grpc-js": "@grpc/grpc-js",
   http2: "bare node:http2 (floor, no protobuf)",
   raw: "raw unix socket, no HTTP/2 (fast-path floor)",
