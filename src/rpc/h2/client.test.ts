@@ -79,6 +79,24 @@ describe("plugwire's HTTP/2 client", () => {
     }
   });
 
+  it("opens another connection when the server's concurrent-stream limit is reached", async () => {
+    const path = join(dir, "limit");
+    const server = await serve(path, { maxConcurrentStreams: 2 });
+    const channel = new H2Channel({ connect: () => connect(path) });
+    const client = createClient(Fixture, channel);
+    try {
+      await client.echo({ payload: Buffer.from("settings") }); // the limit is known from here on
+      const replies = await Promise.all(
+        Array.from({ length: 6 }, () => client.sleep({ durationMs: 50 })),
+      );
+      assert.equal(replies.length, 6);
+      assert.equal(server.sessions.size, 3);
+    } finally {
+      channel.close();
+      await server.close();
+    }
+  });
+
   it("answers the server's PING and keeps calling", async () => {
     const path = join(dir, "ping");
     const server = await serve(path, {});

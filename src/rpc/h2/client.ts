@@ -1,5 +1,4 @@
 import type { Duplex } from "node:stream";
-import { PluginError } from "../../errors/plugin-error.ts";
 import { CallChannel, type ClientWire } from "../core/call-channel.ts";
 import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
@@ -32,7 +31,8 @@ export interface H2ChannelOptions {
 /**
  * A gRPC channel on plugwire's own HTTP/2 framing (src/rpc/h2, docs/transport.md) instead of
  * node:http2: the same calls as `RpcChannel`, to any gRPC server (grpc-go, grpcio, node:http2).
- * One connection, opened lazily and reopened after it drops or is told GOAWAY.
+ * One connection, opened lazily and reopened after it drops or is told GOAWAY; another one when
+ * a server's SETTINGS_MAX_CONCURRENT_STREAMS is reached.
  */
 export class H2Channel extends CallChannel {
   constructor(options: H2ChannelOptions) {
@@ -53,14 +53,29 @@ class H2Wire implements ClientWire {
 
   open(call: ClientCall, first: Encoded | undefined): ClientStream {
     let connection = this.#connection;
-    if (connection === undefined || !connection.usable) {
-      const opened: H2ClientConnection = new H2ClientConnection(this.#options, () =>
-        this.#connections.delete(opened),
-      );
-      this.#connections.add(opened);
-      this.#connection = connection = opened;
+    if (connection === undefined || !connection.usable || connection.full) {
+      // A server that allows fewer concurrent calls than are running gets one more connection.
+      connection = this.#withRoom() ?? this.#connect();
+      this.#connection = connection;
     }
     return connection.open(call, first);
+  }
+
+  #withRoom(): H2ClientConnection | undefined {
+    for (const connection of this.#connections)
+      if (connection.usable && !connection.full) return connection;
+    return undefined;
+  }
+
+  #connect(): H2ClientConnection {
+    // Until its own SETTINGS arrive, a new connection assumes the limit the server announced on
+    // the last one (it is the same server).
+    const limit = this.#connection?.peer.maxConcurrentStreams ?? Number.POSITIVE_INFINITY;
+    const opened: H2ClientConnection = new H2ClientConnection(this.#options, limit, () =>
+      this.#connections.delete(opened),
+    );
+    this.#connections.add(opened);
+    return opened;
   }
 
   close(): void {
@@ -88,12 +103,13 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   #goaway = false;
   #probe: NodeJS.Timeout | undefined;
 
-  constructor(options: H2ChannelOptions, onGone: () => void) {
+  constructor(options: H2ChannelOptions, maxConcurrentStreams: number, onGone: () => void) {
     super(options.connect(), false, {
       streamWindowBytes,
       connectionWindowBytes,
       maxHeaderListBytes,
     });
+    this.peer.maxConcurrentStreams = maxConcurrentStreams;
     this.tls = options.tls === true;
     this.maxReceiveBytes = options.maxReceiveMessageBytes ?? defaultMaxMessageBytes;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 5000;
@@ -108,14 +124,12 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
     return !this.#goaway && !this.failed && !this.socket.destroyed;
   }
 
+  /** As many calls run as the server allows on one connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  get full(): boolean {
+    return this.streams.size >= this.peer.maxConcurrentStreams;
+  }
+
   open(call: ClientCall, first: Encoded | undefined): ClientStream {
-    const limit = this.peer.maxConcurrentStreams;
-    if (this.streams.size >= limit) {
-      throw new PluginError(
-        "RESOURCE_EXHAUSTED",
-        `the plugin allows ${limit} concurrent calls on a connection, and that many are running`,
-      );
-    }
     return new H2ClientStream(this, call, first);
   }
 
