@@ -364,6 +364,28 @@ describe("plugins as published, pinned and verified artifacts (issue 13)", {
       (await manager.service("release", UserProvider).findUsers({ query: "m" })).driver,
       "json-go",
     );
+
+    // A service the lock does not vouch for (added after the install) does not start.
+    const added = join(project, "added.toml");
+    writeFileSync(
+      added,
+      configText(
+        daemon.url("users-release.git"),
+        `\n[services.extra]\ndriver = "npm:${npmName}"\nversion = "^2"\n`,
+      ),
+    );
+    try {
+      await using more = await ServiceManager.load(added, { supervise: { healthIntervalMs: 0 } });
+      await assert.rejects(
+        more.service("extra", UserProvider).findUsers({ query: "m" }),
+        (error: PluginError) =>
+          error.code === "NOT_INSTALLED" &&
+          error.plugin === "extra" &&
+          /plugwire\.lock has no entry for it.*Run plugwire install/.test(error.message),
+      );
+    } finally {
+      rmSync(added);
+    }
   });
 
   it("refuses each fault with its code, naming the plugin, and leaves nothing half-installed", async () => {
