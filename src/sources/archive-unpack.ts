@@ -1,5 +1,5 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, sep } from "node:path";
 import { unzipSync } from "fflate";
 import { findPackageManifest, readPackageManifest } from "../discovery/package-manifest.ts";
 import { PluginError } from "../errors/plugin-error.ts";
@@ -55,7 +55,13 @@ export async function unpackArchive(
     const manifest = findPackageManifest(folder);
     if (manifest === undefined) continue;
     const pkg = await readPackageManifest(manifest);
-    await chmod(pkg.entry, 0o755).catch(() => undefined);
+    if (!pkg.entry.startsWith(folder + sep) || !names.includes(pkg.entry.slice(dir.length + 1)))
+      throw new PluginError(
+        "NOT_A_PLUGIN",
+        `${url} holds a manifest whose entry ${JSON.stringify(pkg.entry)} is not a file in the archive; ask the publisher to fix the release`,
+        { plugin, details: { url, entry: pkg.entry } },
+      );
+    await chmod(pkg.entry, 0o755);
     return { kind: "folder", path: folder, executable: pkg.entry };
   }
   const candidates = names.filter((n) => !notExecutable.test(n));

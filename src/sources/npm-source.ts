@@ -182,6 +182,13 @@ function npmError(
   const details = { package: spec.name, step, npmCode: code, output: out };
   const plugin = options.plugin;
   const said = tail(out, 6);
+  const version = /No match found for version (\S+)/.exec(out)?.[1];
+  if (code === "E404" && version !== undefined)
+    return new PluginError(
+      "VERSION_UNSATISFIED",
+      `npm package ${spec.name} has no version ${version} in the registry: it was unpublished, or npm points at another registry. Check the registry in .npmrc, or install another version:\n${said}`,
+      { plugin, details: { ...details, version } },
+    );
   if (code === "E404")
     return new PluginError(
       "VERSION_UNSATISFIED",

@@ -1,6 +1,7 @@
 // One entry for every kind of source: parse what the configuration says, resolve it to a version
 // (and commit, and integrity), list what it offers, and fetch it verified into the cache.
 import { existsSync, statSync } from "node:fs";
+import semver from "semver";
 import { PluginError } from "../errors/plugin-error.ts";
 import { sha256File } from "../trust/sha256sums.ts";
 import { archiveVersions, fetchArchive, resolveArchive } from "./archive-source.ts";
@@ -44,18 +45,20 @@ export async function resolveSource(
   spec: SourceSpec,
   options: ResolveOptions,
 ): Promise<ResolvedSource> {
-  switch (spec.kind) {
-    case "npm":
-      return resolveNpm(spec, options);
-    case "git":
-      return resolveGitSource(spec, options);
-    case "go":
-      return resolveGo(spec, options);
-    case "archive":
-      return resolveArchive(spec, options);
-    default:
-      return { spec };
-  }
+  return naming(options, () => {
+    switch (spec.kind) {
+      case "npm":
+        return resolveNpm(spec, options);
+      case "git":
+        return resolveGitSource(spec, options);
+      case "go":
+        return resolveGo(spec, options);
+      case "archive":
+        return resolveArchive(spec, options);
+      default:
+        return Promise.resolve({ spec });
+    }
+  });
 }
 
 /** Every version the source offers (semver, highest first), for `plugwire outdated`. */
@@ -63,25 +66,22 @@ export async function availableVersions(
   spec: SourceSpec,
   options: ResolveOptions,
 ): Promise<string[]> {
-  let versions: string[];
-  switch (spec.kind) {
-    case "npm":
-      versions = await npmVersions(spec, options);
-      break;
-    case "git":
-      versions = await gitVersions(spec, options);
-      break;
-    case "go":
-      versions = (await goVersions(spec, options)).map((v) => v.replace(/^v/, ""));
-      break;
-    case "archive":
-      versions = await archiveVersions(spec, options);
-      break;
-    default:
-      return [];
-  }
-  const { default: semver } = await import("semver");
-  return [...new Set(versions.filter((v) => semver.valid(v) !== null))].sort(semver.rcompare);
+  const versions = await naming(options, () => {
+    switch (spec.kind) {
+      case "npm":
+        return npmVersions(spec, options);
+      case "git":
+        return gitVersions(spec, options);
+      case "go":
+        return goVersions(spec, options);
+      case "archive":
+        return archiveVersions(spec, options);
+      default:
+        return Promise.resolve([]);
+    }
+  });
+  const valid = versions.map((v) => semver.valid(v)).filter((v) => v !== null);
+  return [...new Set(valid)].sort(semver.rcompare);
 }
 
 /**
@@ -93,21 +93,28 @@ export async function fetchSource(
   options: FetchOptions,
 ): Promise<FetchedSource> {
   const { spec } = resolved;
-  try {
+  return naming(options, () => {
     switch (spec.kind) {
       case "npm":
-        return await fetchNpm(resolved, options);
+        return fetchNpm(resolved, options);
       case "git":
-        return await fetchGitSource(resolved, options);
+        return fetchGitSource(resolved, options);
       case "go":
-        return await fetchGo(resolved, options);
+        return fetchGo(resolved, options);
       case "archive":
-        return await fetchArchive(resolved, options);
+        return fetchArchive(resolved, options);
       case "path":
-        return await fetchPath(resolved, spec.path, options);
+        return fetchPath(resolved, spec.path, options);
       case "folder":
-        return await fetchFolder(resolved, spec.path, options);
+        return fetchFolder(resolved, spec.path, options);
     }
+  });
+}
+
+/** Runs a step, naming the plugin in any PluginError raised below the layer that knows it. */
+async function naming<T>(options: ResolveOptions, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
   } catch (error) {
     throw options.plugin !== undefined && error instanceof PluginError
       ? error.withPlugin(options.plugin)
