@@ -34,6 +34,7 @@ import { configReader } from "./config-reader.ts";
  * version = "^1.2"                # semver range (resolved by the registry sources; docs/trust.md)
  * allow_install_scripts = false   # TypeScript sources: run the dependencies' install scripts
  * host_env = ["PATH", "AWS_*"]    # host variables this plugin gets (default: all; "none")
+ * netrpc_plugin = "userprovider"  # go-plugin's net/rpc protocol: the name the driver serves
  * [services.userprovider.drivers.json]
  * users = "users.json"            # the driver's own settings, handed to it
  *
@@ -85,6 +86,11 @@ export interface ServiceConfig {
   readonly handshake: HandshakeConfig | undefined;
   /** The host variables this service's plugin receives (`host_env`). Default "all". */
   readonly hostEnv: HostEnvPolicy | undefined;
+  /**
+   * `netrpc_plugin`: the driver speaks go-plugin's net/rpc protocol and serves its interface
+   * under this plugin name (Reva's `userprovider`); undefined for gRPC drivers.
+   */
+  readonly netrpcPlugin: string | undefined;
   /** Where `driver` is set, for messages. */
   readonly line: number;
 }
@@ -208,6 +214,7 @@ const serviceKeys = [
   "drivers",
   "host_env",
   "trust",
+  "netrpc_plugin",
 ] as const;
 
 /** One `[services.<name>]` table. */
@@ -246,6 +253,10 @@ function readService(reader: ConfigReader, name: string, value: unknown): Servic
     settings: reader.table(drivers[key], [...path, "drivers", key]),
     handshake: reader.handshake(t.handshake, [...path, "handshake"]),
     hostEnv: reader.hostEnv(t.host_env, [...path, "host_env"]),
+    netrpcPlugin:
+      t.netrpc_plugin === undefined
+        ? undefined
+        : string(t.netrpc_plugin, [...path, "netrpc_plugin"]),
     line: reader.line([...path, "driver"]),
   };
 }

@@ -9,6 +9,7 @@ import {
   readPackageManifest,
 } from "../discovery/package-manifest.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { PluginSet } from "../host/options.ts";
 import type { LockEntry } from "../lock/lock-file.ts";
 import type { HandshakeConfig } from "../protocol/env.ts";
 import type { PluginManifest } from "../providers/manifest.ts";
@@ -103,6 +104,8 @@ export interface DriverLaunchOptions {
   allowInstallScripts?: boolean | undefined;
   onProgress?: ((message: string) => void) | undefined;
   process?: Partial<ProcessSpec> | undefined;
+  /** The plugin set of a net/rpc driver, read at every start (its interface may come later). */
+  plugins?: (() => PluginSet | undefined) | undefined;
   /**
    * Where the service's lock entry is. Installable sources then run the artifact the lock
    * records, checked at every start; without a lock file they are built at start as before.
@@ -222,6 +225,7 @@ async function processSpec(
     args: command.args,
     cwd: options.configDir,
     handshake,
+    plugins: options.plugins?.(),
     versions: options.versions ?? pkg?.versions,
     settings: options.settings,
     startTimeoutMs: options.startTimeoutMs,

@@ -7,6 +7,8 @@ import { PluginError } from "../errors/plugin-error.ts";
 import { lockFileFor, readLock } from "../lock/lock-file.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import type { Client } from "../rpc/core/types.ts";
+import type { NetRpcClientOf, NetRpcInterface } from "../rpc/netrpc/define.ts";
+import { define } from "../rpc/netrpc/define.ts";
 import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
 import type { HostConfig } from "./config.ts";
 import { loadConfig } from "./config.ts";
@@ -19,6 +21,9 @@ import {
   serviceSource,
 } from "./drivers.ts";
 
+/** What a net/rpc service starts with before the host names its interface: nothing to call. */
+const unknownInterface = define({});
+
 export interface ServiceManagerOptions {
   /** In-process drivers by name, usable as `driver = "<name>"`. */
   inProcess?: Readonly<Record<string, InProcessDriver>> | undefined;
@@ -26,6 +31,12 @@ export interface ServiceManagerOptions {
   discover?: boolean | undefined;
   /** Supervision settings for every plugin. */
   supervise?: SuperviseOptions | undefined;
+  /**
+   * The host's net/rpc interfaces by plugin name (go-plugin's plugin map): a service with
+   * `netrpc_plugin = "<name>"` starts with that interface. `service(name, Iface)` also gives it,
+   * before the first start.
+   */
+  netrpc?: Readonly<Record<string, NetRpcInterface>> | undefined;
   /** Progress of long steps (clone, build). */
   onProgress?: ((message: string) => void) | undefined;
   logger?: Logger | undefined;
@@ -40,15 +51,19 @@ export class ServiceManager implements AsyncDisposable {
   readonly config: HostConfig;
   readonly registry: PluginRegistry;
   readonly sources: ReadonlyMap<string, DriverSource>;
+  /** The net/rpc interface each net/rpc service starts with, once known. */
+  readonly #interfaces: Map<string, NetRpcInterface>;
 
   private constructor(
     config: HostConfig,
     registry: PluginRegistry,
     sources: Map<string, DriverSource>,
+    interfaces: Map<string, NetRpcInterface>,
   ) {
     this.config = config;
     this.registry = registry;
     this.sources = sources;
+    this.#interfaces = interfaces;
   }
 
   /** Reads `file` and sets up every service (nothing starts until first use, or `startAll`). */
@@ -65,7 +80,11 @@ export class ServiceManager implements AsyncDisposable {
     const inProcess = options.inProcess ?? {};
     const { manager } = config;
     const lockFile = lockFileFor(config.file);
+    const interfaces = new Map<string, NetRpcInterface>();
     for (const service of Object.values(config.services)) {
+      const netrpcName = service.netrpcPlugin;
+      const known = netrpcName === undefined ? undefined : options.netrpc?.[netrpcName];
+      if (known !== undefined) interfaces.set(service.name, known);
       let source: DriverSource;
       try {
         source = resolveDriver(service.driver, {
@@ -100,6 +119,11 @@ export class ServiceManager implements AsyncDisposable {
             allowInstallScripts: service.allowInstallScripts,
             onProgress: options.onProgress,
             process: { logger: options.logger, start: { hostEnv: service.hostEnv } },
+            // Until the host names the interface, the plugin must still speak net/rpc.
+            plugins:
+              netrpcName === undefined
+                ? undefined
+                : () => ({ [netrpcName]: interfaces.get(service.name) ?? unknownInterface }),
             hostVersions: manager.hostVersions,
             lock: isInstallable(source)
               ? {
@@ -132,12 +156,41 @@ export class ServiceManager implements AsyncDisposable {
         logger: options.logger,
       });
     }
-    return new ServiceManager(config, registry, sources);
+    return new ServiceManager(config, registry, sources, interfaces);
   }
 
-  /** The typed client of a configured service, whatever its driver. */
-  service<S extends DescService>(name: string, service: S): Client<S> {
-    return this.plugin(name).client(service);
+  /**
+   * The typed client of a configured service, whatever its driver: a gRPC service's client, or
+   * for a `netrpc_plugin` service the client of its net/rpc interface.
+   */
+  service<S extends DescService>(name: string, service: S): Client<S>;
+  service<I extends NetRpcInterface>(name: string, iface: I): NetRpcClientOf<I>;
+  service(name: string, what: DescService | NetRpcInterface): unknown {
+    const plugin = this.plugin(name);
+    if (what.kind === "service") return plugin.client(what);
+    const config = this.config.services[name];
+    const netrpcName = config?.netrpcPlugin;
+    if (netrpcName === undefined)
+      throw new PluginError(
+        "CONFIG_INVALID",
+        `${this.config.file}: service ${JSON.stringify(name)} is no net/rpc driver: set \`netrpc_plugin\` to the name its plugin serves`,
+        { plugin: name },
+      );
+    const known = this.#interfaces.get(name);
+    if (known !== undefined && known !== what)
+      throw new PluginError(
+        "CONFIG_INVALID",
+        `service ${JSON.stringify(name)} is dispensed as another net/rpc interface already: declare the interface once and pass that one`,
+        { plugin: name },
+      );
+    if (known === undefined && plugin.state.t === "running")
+      throw new PluginError(
+        "CONFIG_INVALID",
+        `service ${JSON.stringify(name)} started before its net/rpc interface was known: give it in the options' \`netrpc\``,
+        { plugin: name },
+      );
+    this.#interfaces.set(name, what);
+    return plugin.dispense(netrpcName, what);
   }
 
   /** The supervised plugin behind a configured service (or a discovered plugin id). */
