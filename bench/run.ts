@@ -2,7 +2,7 @@
 // repetitions, prints a table (median, spread, ratio to the same run's baseline, target) and
 // writes bench/results/latest.json.
 //
-//   node bench/run.ts [--quick] [--no-build] [--only calls,bytes,start,memory,scale] [--out FILE]
+//   node bench/run.ts [--quick] [--no-build] [--only calls,bytes,start,memory,scale,netrpc] [--out FILE]
 //
 // --quick: tiny counts and one repetition; checks the harness produces every figure (CI asserts
 // no timing). The transport comparison (grpc-js vs plugwire vs node:http2) is a separate command:
@@ -15,6 +15,7 @@ import { buildGo } from "../scripts/prepare-interop.ts";
 import { runCalls } from "./calls.ts";
 import { fullConfig, quickConfig } from "./config.ts";
 import { runMemory } from "./memory.ts";
+import { runNetRpc } from "./netrpc.ts";
 import { repoRoot } from "./pairings.ts";
 import { formatTable, targetSummary, writeJson } from "./report.ts";
 import { Results } from "./rows.ts";
@@ -28,6 +29,7 @@ const sections = {
   start: runStart,
   memory: runMemory,
   scale: runScale,
+  netrpc: runNetRpc,
 } as const;
 type Section = keyof typeof sections;
 

@@ -40,6 +40,9 @@ function expectedRowIds(): string[] {
   ids.push("memory.host-per-plugin.ts-plugin", "memory.host-per-plugin.go-plugin");
   for (const n of quickConfig.scaleCounts)
     for (const plugin of ["ts", "go"]) ids.push(`scale.${n}.${plugin}-plugin`);
+  // go-plugin's net/rpc protocol (issue 12).
+  for (const pairing of ["go-go", "ts-go", "go-ts", "ts-ts"])
+    ids.push(`netrpc.seq.p50.${pairing}`, `netrpc.inflight64.${pairing}`);
   return ids;
 }
 

@@ -68,10 +68,12 @@ func sequential(call func() error) (map[string]any, error) {
 	elapsed := time.Since(start)
 	sort.Slice(samples, func(a, b int) bool { return samples[a] < samples[b] })
 	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 }
+	// The rank rule of bench/stats.ts and goplugin-host: index floor(q × (n − 1)).
+	pick := func(q float64) time.Duration { return samples[int(q*float64(len(samples)-1))] }
 	return map[string]any{
 		"n":        benchN,
-		"medianUs": us(samples[len(samples)/2]),
-		"p99Us":    us(samples[len(samples)*99/100]),
+		"medianUs": us(pick(0.5)),
+		"p99Us":    us(pick(0.99)),
 		"meanUs":   us(elapsed) / float64(benchN),
 	}, nil
 }
