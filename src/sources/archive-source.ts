@@ -133,7 +133,7 @@ async function unpackInto(file: string, out: string, url: string, options: Fetch
   const staging = `${out}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(staging, { recursive: true });
   try {
-    const found = await unpackArchive(await readFile(file), staging, url, options.plugin);
+    const found = await unpackArchive(file, staging, url, options.plugin);
     const rel = (path: string) => path.slice(staging.length + 1);
     const unpacked = {
       kind: found.kind,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -14,7 +15,11 @@ async function unpack(files: Record<string, Uint8Array>) {
   const dir = mkdtempSync(join(tmpdir(), "pw-unpack-"));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
-    return { dir, found: await unpackArchive(zipSync(files), dir, url, "greeter"), cleanup };
+    const file = join(dir, "release.zip");
+    writeFileSync(file, zipSync(files));
+    const out = join(dir, "out");
+    mkdirSync(out);
+    return { dir: out, found: await unpackArchive(file, out, url, "greeter"), cleanup };
   } catch (error) {
     cleanup();
     throw error;
@@ -69,6 +74,45 @@ describe("unpackArchive", () => {
     }
   });
 
+  it("unpacks a .tar.gz with the system tar, and refuses one holding a link", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pw-unpack-"));
+    try {
+      mkdirSync(join(dir, "src"));
+      writeFileSync(join(dir, "src/greeter"), "#!/bin/sh\n");
+      writeFileSync(join(dir, "src/README.md"), "# greeter\n");
+      execFileSync("tar", [
+        "-czf",
+        join(dir, "r.tar.gz"),
+        "-C",
+        join(dir, "src"),
+        "greeter",
+        "README.md",
+      ]);
+      mkdirSync(join(dir, "out"));
+      const tgz = url.replace(/\.zip$/, ".tar.gz");
+      const found = await unpackArchive(join(dir, "r.tar.gz"), join(dir, "out"), tgz, "greeter");
+      assert.equal(found.executable, join(dir, "out/greeter"));
+      assert.equal(statSync(found.executable).mode & 0o111, 0o111);
+      execFileSync("ln", ["-s", "/etc/passwd", join(dir, "src/link")]);
+      execFileSync("tar", [
+        "-czf",
+        join(dir, "l.tar.gz"),
+        "-C",
+        join(dir, "src"),
+        "greeter",
+        "link",
+      ]);
+      mkdirSync(join(dir, "out2"));
+      await assert.rejects(
+        unpackArchive(join(dir, "l.tar.gz"), join(dir, "out2"), tgz, "greeter"),
+        (error: PluginError) => error.code === "FETCH_FAILED" && /link/.test(error.message),
+      );
+      assert.equal(existsSync(join(dir, "out2/link")), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("refuses entries that leave the folder, archives that are not zips, and no executable", async () => {
     const parent = join(tmpdir(), "pw-unpack-escaped");
     await assert.rejects(
@@ -79,8 +123,9 @@ describe("unpackArchive", () => {
     assert.equal(existsSync(parent), false);
     const dir = mkdtempSync(join(tmpdir(), "pw-unpack-"));
     try {
+      writeFileSync(join(dir, "broken.zip"), "not a zip at all");
       await assert.rejects(
-        unpackArchive(text("not a zip at all"), dir, url, "greeter"),
+        unpackArchive(join(dir, "broken.zip"), dir, url, "greeter"),
         (error: PluginError) => error.code === "FETCH_FAILED" && error.plugin === "greeter",
       );
     } finally {

@@ -67,7 +67,7 @@ export interface ArchiveSpec {
 export type SourceSpec = PathSpec | FolderSpec | GitSpec | NpmSpec | GoSpec | ArchiveSpec;
 
 /** File endings of the archives plugwire unpacks. */
-const archiveEnding = /\.zip$/i;
+const archiveEnding = /\.(zip|tar\.gz|tgz)$/i;
 
 /**
  * Reads a source as written in the configuration or on the command line:
