@@ -10,7 +10,7 @@ import type { Client } from "../rpc/core/types.ts";
 import type { NetRpcClientOf, NetRpcInterface } from "../rpc/netrpc/define.ts";
 import { define } from "../rpc/netrpc/define.ts";
 import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
-import type { HostConfig } from "./config.ts";
+import type { HostConfig, ServiceConfig } from "./config.ts";
 import { loadConfig } from "./config.ts";
 import type { DriverSource, InProcessDriver } from "./drivers.ts";
 import {
@@ -20,6 +20,7 @@ import {
   resolveDriver,
   serviceSource,
 } from "./drivers.ts";
+import type { LockKey } from "./locked-driver.ts";
 
 /** What a net/rpc service starts with before the host names its interface: nothing to call. */
 const unknownInterface = define({});
@@ -85,21 +86,7 @@ export class ServiceManager implements AsyncDisposable {
       const netrpcName = service.netrpcPlugin;
       const known = netrpcName === undefined ? undefined : options.netrpc?.[netrpcName];
       if (known !== undefined) interfaces.set(service.name, known);
-      let source: DriverSource;
-      try {
-        source = resolveDriver(service.driver, {
-          baseDir: dirname(config.file),
-          ref: service.ref,
-          inProcess: new Set(Object.keys(inProcess)),
-        });
-      } catch (error) {
-        const failure = PluginError.from(error);
-        throw new PluginError(
-          failure.code,
-          `${config.file}:${service.line}: key \`services.${service.name}.driver\`: ${failure.rawMessage}`,
-          { cause: failure, details: { file: config.file, line: service.line } },
-        );
-      }
+      const source = serviceDriver(config, service, inProcess);
       sources.set(service.name, source);
       registry.add(
         new ManagedPlugin({
@@ -125,14 +112,7 @@ export class ServiceManager implements AsyncDisposable {
                 ? undefined
                 : () => ({ [netrpcName]: interfaces.get(service.name) ?? unknownInterface }),
             hostVersions: manager.hostVersions,
-            lock: isInstallable(source)
-              ? {
-                  file: lockFile,
-                  name: service.name,
-                  source: serviceSource(service.driver, service.ref),
-                  constraint: service.version,
-                }
-              : undefined,
+            lock: isInstallable(source) ? lockKey(lockFile, service) : undefined,
           }),
         }),
       );
@@ -214,4 +194,36 @@ export class ServiceManager implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** What a service's driver names; an error names the file, line and key. */
+function serviceDriver(
+  config: HostConfig,
+  service: ServiceConfig,
+  inProcess: Readonly<Record<string, InProcessDriver>>,
+): DriverSource {
+  try {
+    return resolveDriver(service.driver, {
+      baseDir: dirname(config.file),
+      ref: service.ref,
+      inProcess: new Set(Object.keys(inProcess)),
+    });
+  } catch (error) {
+    const failure = PluginError.from(error);
+    throw new PluginError(
+      failure.code,
+      `${config.file}:${service.line}: key \`services.${service.name}.driver\`: ${failure.rawMessage}`,
+      { cause: failure, details: { file: config.file, line: service.line } },
+    );
+  }
+}
+
+/** Where an installable service's entry is in the lock: its name, source and constraint. */
+function lockKey(file: string, service: ServiceConfig): LockKey {
+  return {
+    file,
+    name: service.name,
+    source: serviceSource(service.driver, service.ref),
+    constraint: service.version,
+  };
 }
