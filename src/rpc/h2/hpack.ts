@@ -37,6 +37,8 @@ for (let i = staticCount; i >= 1; i--) staticNameIndex.set(staticTable[i]![0], i
 /** A header block that cannot be decoded: HTTP/2's COMPRESSION_ERROR (a connection error). */
 export class HpackError extends Error {}
 
+const empty = Buffer.alloc(0);
+
 /** Per-entry overhead of the dynamic table's size accounting (RFC 7541 §4.1). */
 const entryOverhead = 32;
 
@@ -53,6 +55,9 @@ export class HpackDecoder {
   #names: string[] = [];
   #values: string[] = [];
   #first = 0;
+  /** The block being decoded, and the cursor in it. */
+  #block: Buffer = empty;
+  #at = 0;
 
   constructor(maxTableBytes = 4096) {
     this.#limit = maxTableBytes;
@@ -67,44 +72,37 @@ export class HpackDecoder {
   /**
    * Decodes `block` into `out` as name, value, name, value…; throws HpackError. Stops with an
    * HpackError once the fields exceed `maxListBytes` (RFC 9113 §6.5.2 counts 32 bytes a field).
+   * The block is read with a cursor kept on the decoder, so a field costs no allocation beyond
+   * its strings.
    */
   decode(block: Buffer, out: string[], maxListBytes = Number.POSITIVE_INFINITY): void {
-    let at = 0;
+    this.#block = block;
+    this.#at = 0;
     let listBytes = 0;
     let fields = false;
     const end = block.byteLength;
-    while (at < end) {
-      const byte = block[at]!;
+    while (this.#at < end) {
+      const byte = block[this.#at]!;
       let name: string;
       let value: string;
       if (byte >= 0x80) {
-        const index = readInteger(block, at, 7);
-        at = index.end;
-        [name, value] = this.#entry(index.value);
+        const index = this.#integer(7);
+        name = this.#name(index);
+        value = index <= staticCount ? staticTable[index]![1] : this.#dynamicValue(index);
       } else if (byte >= 0x40 || byte < 0x20) {
         // Literals: with incremental indexing (01), without (0000), never indexed (0001).
         const indexing = byte >= 0x40;
-        const index = readInteger(block, at, indexing ? 6 : 4);
-        at = index.end;
-        if (index.value === 0) {
-          const literal = readString(block, at);
-          name = literal.text;
-          at = literal.end;
-        } else {
-          name = this.#entry(index.value)[0];
-        }
-        const literal = readString(block, at);
-        value = literal.text;
-        at = literal.end;
+        const index = this.#integer(indexing ? 6 : 4);
+        name = index === 0 ? this.#string() : this.#name(index);
+        value = this.#string();
         if (indexing) this.#add(name, value);
       } else {
         // 001: a dynamic table size update, allowed only before the block's first field.
         if (fields) throw new HpackError("a table size update after a header field");
-        const size = readInteger(block, at, 5);
-        at = size.end;
-        if (size.value > this.#limit)
-          throw new HpackError(`table size ${size.value} over the limit of ${this.#limit}`);
-        this.#maxBytes = size.value;
+        const size = this.#integer(5);
+        if (size > this.#limit)
+          throw new HpackError(`table size ${size} over the limit of ${this.#limit}`);
+        this.#maxBytes = size;
         this.#evict(0);
         continue;
       }
@@ -113,14 +111,63 @@ export class HpackDecoder {
       if (listBytes > maxListBytes) throw new HpackError("header list too large");
       out.push(name, value);
     }
+    this.#block = empty;
   }
 
-  #entry(index: number): readonly [string, string] {
-    if (index >= 1 && index <= staticCount) return staticTable[index]!;
+  /** The name at `index` of the static or dynamic table. */
+  #name(index: number): string {
+    if (index >= 1 && index <= staticCount) return staticTable[index]![0];
+    return this.#names[this.#dynamicAt(index)]!;
+  }
+
+  #dynamicValue(index: number): string {
+    return this.#values[this.#dynamicAt(index)]!;
+  }
+
+  #dynamicAt(index: number): number {
     const at = this.#names.length - 1 - (index - staticCount - 1);
     if (index === 0 || at < this.#first)
       throw new HpackError(`header index ${index} is not in the table`);
-    return [this.#names[at]!, this.#values[at]!];
+    return at;
+  }
+
+  /** An HPACK integer with a `prefixBits`-bit prefix at the cursor (RFC 7541 §5.1). */
+  #integer(prefixBits: number): number {
+    const block = this.#block;
+    const max = (1 << prefixBits) - 1;
+    let value = block[this.#at++]! & max;
+    if (value < max) return value;
+    let shift = 0;
+    for (;;) {
+      if (this.#at >= block.byteLength) throw new HpackError("an integer runs past the block");
+      const byte = block[this.#at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((byte & 0x80) === 0) break;
+      // Nothing a header block holds needs more than 2^31; larger is an attack or garbage.
+      if (shift > 28) throw new HpackError("an integer larger than 2^31");
+    }
+    if (value > 0x7fffffff) throw new HpackError("an integer larger than 2^31");
+    return value;
+  }
+
+  /** A string literal at the cursor: H bit, 7-bit-prefix length, octets (RFC 7541 §5.2). */
+  #string(): string {
+    const block = this.#block;
+    if (this.#at >= block.byteLength) throw new HpackError("a string runs past the block");
+    const huffman = block[this.#at]! >= 0x80;
+    const length = this.#integer(7);
+    const start = this.#at;
+    const end = start + length;
+    if (end > block.byteLength) throw new HpackError("a string runs past the block");
+    this.#at = end;
+    if (!huffman) return block.toString("latin1", start, end);
+    try {
+      return huffmanDecode(block, start, end);
+    } catch (error) {
+      if (error instanceof HuffmanError) throw new HpackError(error.message);
+      throw error;
+    }
   }
 
   #add(name: string, value: string): void {
@@ -147,47 +194,6 @@ export class HpackDecoder {
       this.#values = this.#values.slice(this.#first);
       this.#first = 0;
     }
-  }
-}
-
-/** An HPACK integer with an `prefixBits`-bit prefix at `block[at]` (RFC 7541 §5.1). */
-function readInteger(
-  block: Buffer,
-  at: number,
-  prefixBits: number,
-): { value: number; end: number } {
-  const max = (1 << prefixBits) - 1;
-  let value = block[at]! & max;
-  let end = at + 1;
-  if (value < max) return { value, end };
-  let shift = 0;
-  for (;;) {
-    if (end >= block.byteLength) throw new HpackError("an integer runs past the block");
-    const byte = block[end++]!;
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-    if ((byte & 0x80) === 0) break;
-    // Nothing a header block holds needs more than 2^31; larger is an attack or garbage.
-    if (shift > 28) throw new HpackError("an integer larger than 2^31");
-  }
-  if (value > 0x7fffffff) throw new HpackError("an integer larger than 2^31");
-  return { value, end };
-}
-
-/** A string literal at `block[at]`: H bit, 7-bit-prefix length, octets (RFC 7541 §5.2). */
-function readString(block: Buffer, at: number): { text: string; end: number } {
-  if (at >= block.byteLength) throw new HpackError("a string runs past the block");
-  const huffman = block[at]! >= 0x80;
-  const length = readInteger(block, at, 7);
-  const start = length.end;
-  const end = start + length.value;
-  if (end > block.byteLength) throw new HpackError("a string runs past the block");
-  if (!huffman) return { text: block.toString("latin1", start, end), end };
-  try {
-    return { text: huffmanDecode(block, start, end), end };
-  } catch (error) {
-    if (error instanceof HuffmanError) throw new HpackError(error.message);
-    throw error;
   }
 }
 
