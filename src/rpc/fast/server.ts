@@ -36,7 +36,7 @@ export class FastServerConnection {
   readonly #router: Router;
   readonly #socket: Duplex;
   readonly #writer: FrameWriter;
-  /** What this connection's streams sent in this turn of the event loop. */
+  /** What this connection's streams sent in this turn of the event loop. @internal */
   readonly turn = new TurnBudget();
   readonly #reader: FrameReader;
   readonly #calls = new Map<number, FastServerStream>();
