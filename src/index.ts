@@ -58,11 +58,14 @@ export { createClient } from "./rpc/core/client.ts";
 export type { GoInterface, GoType, GoValue } from "./gob/index.ts";
 export { go } from "./gob/index.ts";
 export type {
+  ArgsOf,
+  MethodsOf,
   NetRpcCallOptions,
   NetRpcClientOf,
   NetRpcContext,
   NetRpcImpl,
   NetRpcInterface,
+  ReplyOf,
 } from "./rpc/netrpc/index.ts";
 export { netrpc } from "./rpc/netrpc/index.ts";
 export type {

@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { PluginError } from "../errors/plugin-error.ts";
 import { stepError } from "../internal/step.ts";
 import type { YamuxSession } from "../mux/session.ts";
@@ -119,7 +120,7 @@ export class MuxBroker {
    * Waits for the peer to `dial(id)` (within `acceptTimeoutMs`), acknowledges it and returns the
    * stream. A stream that arrived before the call is taken at once.
    */
-  accept(id: number, options: MuxBrokerWaitOptions = {}): Promise<YamuxStream> {
+  accept(id: number, options: MuxBrokerWaitOptions = {}): Promise<Duplex> {
     return this.#take(id, options).then((stream) => {
       stream.write(idBytes(id));
       return stream;
@@ -130,7 +131,7 @@ export class MuxBroker {
    * Opens a stream for `id`, which the peer accepts: writes the id and waits for its ack. An ack
    * with another id is BROKER_ACK_MISMATCH (go-plugin's "bad ack").
    */
-  async dial(id: number, options: MuxBrokerWaitOptions = {}): Promise<YamuxStream> {
+  async dial(id: number, options: MuxBrokerWaitOptions = {}): Promise<Duplex> {
     this.#checkOpen();
     if (options.signal?.aborted) throw stepError(options.signal, `dial of broker id ${id}`);
     const stream = this.#session.open();

@@ -75,7 +75,7 @@ export class MuxRouter {
  * brokered server after every call) hung. HTTP/2 has no half-close, and a byte stream is read
  * to its end marker before the sender ends, so nothing is lost.
  */
-export function asConnection(stream: YamuxStream): YamuxStream {
+export function asConnection<S extends Duplex>(stream: S): S {
   stream.allowHalfOpen = false;
   return stream;
 }

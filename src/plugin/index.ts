@@ -23,17 +23,20 @@ export type { PluginLoggerOptions } from "./serve/logger.ts";
 export { createPluginLogger } from "./serve/logger.ts";
 export type { PluginServer, ServeOptions } from "./serve/serve.ts";
 export { serve } from "./serve/serve.ts";
-export type { VersionSet } from "./serve/version.ts";
+export type { ServiceList, VersionSet } from "./serve/version.ts";
 
 // go-plugin's net/rpc protocol: plugins declared as Go interfaces (`netrpc.define`), served by
 // name (`serve({ plugins })`), with the connection's MuxBroker for callbacks both ways.
 export type { GoInterface, GoType, GoValue } from "../gob/index.ts";
 export { go } from "../gob/index.ts";
 export type {
+  ArgsOf,
+  MethodsOf,
   NetRpcClientOf,
   NetRpcContext,
   NetRpcImpl,
   NetRpcInterface,
+  ReplyOf,
 } from "../rpc/netrpc/index.ts";
 export { netrpc } from "../rpc/netrpc/index.ts";
 export type {

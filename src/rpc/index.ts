@@ -67,6 +67,8 @@ export * as gob from "../gob/index.ts";
 // NetRpcServer, and Go interfaces declared once (`netrpc.define`) with typed clients
 // (`netrpcClient`) and implementations (`NetRpcImpl`). See docs/netrpc.md.
 export type {
+  ArgsOf,
+  MethodsOf,
   NetRpcCallOptions,
   NetRpcClientOf,
   NetRpcClientOptions,
@@ -77,5 +79,6 @@ export type {
   NetRpcMethods,
   NetRpcServeOptions,
   NetRpcServerOptions,
+  ReplyOf,
 } from "./netrpc/index.ts";
 export { NetRpcClient, NetRpcServer, netrpc, netrpcClient } from "./netrpc/index.ts";

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
-import { Agent, get } from "node:https";
-import { rootCertificates } from "node:tls";
+import type { Agent } from "node:https";
 import { PluginError } from "../errors/plugin-error.ts";
 
 export interface HttpsGetOptions {
@@ -109,6 +108,8 @@ async function httpsGet(
 
 function request(url: string, agent: Agent | undefined, options: HttpsGetOptions) {
   return new Promise<IncomingMessage>((resolve, reject) => {
+    // node:https (and node:tls under it) load on first use: the manager entry must not load them.
+    const { get } = process.getBuiltinModule("node:https");
     const req = get(url, { agent, signal: options.signal, timeout: 30_000 }, resolve);
     req.on("timeout", () => req.destroy(new Error("no answer within 30 s")));
     req.on("error", reject);
@@ -119,6 +120,8 @@ function request(url: string, agent: Agent | undefined, options: HttpsGetOptions
 async function agentFor(caFile: string | undefined): Promise<Agent | undefined> {
   if (caFile === undefined) return undefined;
   const extra = await readFile(caFile, "utf8");
+  const { Agent } = process.getBuiltinModule("node:https");
+  const { rootCertificates } = process.getBuiltinModule("node:tls");
   return new Agent({ ca: [...rootCertificates, extra], keepAlive: false });
 }
 

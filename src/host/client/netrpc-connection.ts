@@ -7,7 +7,6 @@ import { asConnection } from "../../broker/mux-transport.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { go } from "../../gob/index.ts";
 import { YamuxSession } from "../../mux/session.ts";
-import type { YamuxStream } from "../../mux/stream.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import type { NetRpcCallOptions } from "../../rpc/netrpc/client.ts";
 import { NetRpcClient } from "../../rpc/netrpc/client.ts";
@@ -95,7 +94,7 @@ export class NetRpcConnection {
   }
 
   /** A net/rpc client on a stream of this connection (the broker's, say), closed with it. */
-  client(stream: YamuxStream): NetRpcClient {
+  client(stream: Duplex): NetRpcClient {
     return this.#client(stream);
   }
 
@@ -116,7 +115,7 @@ export class NetRpcConnection {
     return this.#client(stream);
   }
 
-  #client(stream: YamuxStream): NetRpcClient {
+  #client(stream: Duplex): NetRpcClient {
     // Ends like a socket: the plugin's close of a net/rpc stream closes ours too.
     const client = new NetRpcClient(asConnection(stream), {
       plugin: this.#name,
@@ -132,7 +131,7 @@ export class NetRpcConnection {
  * Copies one of the plugin's output streams into `sink` with back-pressure (a full sink stops
  * the reading, so the plugin's writes wait), never ending the sink; without one, drains it.
  */
-function copyInto(stream: YamuxStream, sink: NodeJS.WritableStream | undefined): void {
+function copyInto(stream: Duplex, sink: NodeJS.WritableStream | undefined): void {
   stream.on("error", () => {});
   if (sink === undefined) stream.resume();
   else stream.pipe(sink, { end: false });

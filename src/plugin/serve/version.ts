@@ -7,17 +7,18 @@ import { negotiateVersion } from "../../protocol/negotiate.ts";
 import type { ServiceRegistration } from "../../rpc/core/types.ts";
 import type { NetRpcPlugins } from "./netrpc-plugins.ts";
 
-type Services = ReadonlyArray<ServiceRegistration<DescService>>;
+/** The gRPC services one protocol version serves. */
+export type ServiceList = ReadonlyArray<ServiceRegistration<DescService>>;
 
 /**
  * What one protocol version serves: gRPC services (a list), or net/rpc plugins by name (an
  * object), which makes that version speak go-plugin's net/rpc protocol.
  */
-export type VersionSet = Services | NetRpcPlugins;
+export type VersionSet = ServiceList | NetRpcPlugins;
 
 /** The version chosen, and the protocol its set speaks. */
 export type VersionChoice =
-  | { readonly protocolVersion: number; readonly protocol: "grpc"; readonly services: Services }
+  | { readonly protocolVersion: number; readonly protocol: "grpc"; readonly services: ServiceList }
   | {
       readonly protocolVersion: number;
       readonly protocol: "netrpc";
@@ -33,7 +34,7 @@ export type VersionChoice =
 export function chooseVersion(
   options: {
     readonly handshake: HandshakeConfig;
-    readonly services?: Services | undefined;
+    readonly services?: ServiceList | undefined;
     readonly plugins?: NetRpcPlugins | undefined;
     readonly versions?: Readonly<Record<number, VersionSet>> | undefined;
   },
@@ -61,6 +62,6 @@ export function chooseVersion(
   );
   const set = versions[protocolVersion] ?? [];
   return Array.isArray(set)
-    ? { protocolVersion, protocol: "grpc", services: set as Services }
+    ? { protocolVersion, protocol: "grpc", services: set as ServiceList }
     : { protocolVersion, protocol: "netrpc", plugins: set as NetRpcPlugins };
 }

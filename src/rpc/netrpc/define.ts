@@ -32,9 +32,12 @@ export interface NetRpcContext {
   readonly signal: AbortSignal;
 }
 
-type ArgsOf<T> = T extends NetRpcMethod<infer A, unknown> ? A : never;
-type ReplyOf<T> = T extends NetRpcMethod<unknown, infer R> ? R : never;
-type MethodsOf<I> = I extends NetRpcInterface<infer M> ? M : never;
+/** The argument type of one declared method. */
+export type ArgsOf<T> = T extends NetRpcMethod<infer A, unknown> ? A : never;
+/** The reply type of one declared method. */
+export type ReplyOf<T> = T extends NetRpcMethod<unknown, infer R> ? R : never;
+/** The methods a declared interface has, by Go name. */
+export type MethodsOf<I> = I extends NetRpcInterface<infer M> ? M : never;
 
 /** The typed client of an interface (`netrpcClient`): one promise-returning method per Go method. */
 export type NetRpcClientOf<I extends NetRpcInterface> = {

@@ -4,12 +4,15 @@
 export type { NetRpcCallOptions, NetRpcClientOptions } from "./client.ts";
 export { NetRpcClient } from "./client.ts";
 export type {
+  ArgsOf,
+  MethodsOf,
   NetRpcClientOf,
   NetRpcContext,
   NetRpcImpl,
   NetRpcInterface,
   NetRpcMethod,
   NetRpcMethods,
+  ReplyOf,
 } from "./define.ts";
 export { define, netrpc } from "./define.ts";
 export type { NetRpcServeOptions, NetRpcServerOptions } from "./server.ts";
