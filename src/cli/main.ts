@@ -56,7 +56,11 @@ common(
   program
     .command("call <plugin> <target> [json]")
     .description(
-      "invoke a provider or package.Service/Method with JSON (argument or stdin), or list services and methods (target `list`); methods described by reflection, the plugin's descriptors or --proto/--protoset",
+      "invoke a provider, package.Service/Method or a net/rpc NAME/Plugin.Method with JSON (argument or stdin), or list services and methods (target `list`); gRPC methods described by reflection, the plugin's descriptors or --proto/--protoset",
+    )
+    .option(
+      "--args-type <go-type>",
+      "net/rpc: the argument's Go type (string, []int, map[string]interface{}, struct{Key string; Value []byte}); default: read off the JSON",
     )
     .option(
       "--proto <file>",
@@ -78,7 +82,12 @@ common(
     target: string,
     what: string,
     input: string | undefined,
-    flags: CommonFlags & { proto?: string[]; importPath?: string[]; protoset?: string[] },
+    flags: CommonFlags & {
+      proto?: string[];
+      importPath?: string[];
+      protoset?: string[];
+      argsType?: string;
+    },
   ) => {
     exitCode = await call(target, what, input, await cliContext(flags), flags);
   },

@@ -5,6 +5,7 @@ import { classify } from "../discovery/candidates.ts";
 import { candidateSpec } from "../discovery/discovery.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { fetchManifest } from "../providers/manifest.ts";
+import type { NetRpcInterface } from "../rpc/netrpc/define.ts";
 import { launchProcess } from "../supervisor/launch-process.ts";
 import { ManagedPlugin } from "../supervisor/managed-plugin.ts";
 import type { CliContext } from "./context.ts";
@@ -12,14 +13,16 @@ import { requireHandshake } from "./context.ts";
 
 /**
  * The plugin a command acts on: a configured service or discovered id (with --config), else a
- * path to an executable or a package folder. Started and described.
+ * path to an executable or a package folder. Started and described. `netrpc` names a net/rpc
+ * plugin to start it with (the plugin must then speak go-plugin's net/rpc protocol).
  */
 export async function openTarget(
   target: string,
   context: CliContext,
+  netrpc?: Readonly<Record<string, NetRpcInterface>>,
 ): Promise<{ plugin: ManagedPlugin; close: () => Promise<void> }> {
   if (context.config !== undefined) {
-    const manager = await ServiceManager.create(context.config, { onProgress: undefined });
+    const manager = await ServiceManager.create(context.config, { onProgress: undefined, netrpc });
     const plugin = manager.registry.get(target);
     if (plugin !== undefined) {
       await plugin.start();
@@ -43,6 +46,7 @@ export async function openTarget(
     handshake: requireHandshake(context),
     versions: context.versions,
     startTimeoutMs: context.startTimeoutMs,
+    process: { plugins: netrpc },
   });
   const connection = await launchProcess(spec);
   const plugin = new ManagedPlugin({

@@ -14,6 +14,8 @@ import { printJson } from "../output.ts";
 import type { ProtoFlags } from "../proto-files.ts";
 import { loadProtoFiles } from "../proto-files.ts";
 import { openTarget } from "../target.ts";
+import type { NetRpcCallFlags } from "./call-netrpc.ts";
+import { callNetRpc, netrpcMethodName } from "./call-netrpc.ts";
 
 /** Deadline of unary and client-streaming calls; server and bidi streams run until they end. */
 const callTimeoutMs = 30_000;
@@ -27,14 +29,21 @@ type AnyMethod = (input: unknown, options?: CallOptions) => unknown;
  * published descriptors, else by gRPC server reflection (which go-plugin's Go plugins and every
  * plugwire plugin serve). Server streams print one JSON line per message; client and bidi
  * streams read one JSON message per stdin line. `list [service]` prints services and methods.
+ * `[NAME/]Plugin.Method` calls a method of a net/rpc plugin (call-netrpc.ts).
  */
 export async function call(
   target: string,
   what: string,
   input: string | undefined,
   context: CliContext,
-  flags: ProtoFlags = {},
+  flags: ProtoFlags & NetRpcCallFlags = {},
 ): Promise<number> {
+  const netrpc = netrpcMethodName(what);
+  if (netrpc !== undefined) {
+    // No input is Go's nil `interface{}` (a Greet(args interface{}, …) takes just that).
+    const json = parseJson(await oneInput(input, "null"), "input");
+    return callNetRpc(target, netrpc, json, context, flags);
+  }
   const files = await loadProtoFiles(flags); // before starting anything: a bad file fails fast
   const { plugin, close } = await openTarget(target, context);
   try {
@@ -247,6 +256,12 @@ async function list(
   only: string | undefined,
   context: CliContext,
 ): Promise<number> {
+  if (plugin.connection?.info.protocol === "netrpc")
+    throw new PluginError(
+      "SERVICE_UNKNOWN",
+      "it speaks go-plugin's net/rpc protocol, which describes no methods: call NAME/Plugin.Method [json] (with --args-type GO_TYPE when the JSON's shape is not the argument's type)",
+      { plugin: plugin.id },
+    );
   const described = await describeServices(plugin, files, context, only);
   if (only !== undefined && !described.names.includes(only))
     throw new PluginError(
@@ -295,13 +310,14 @@ function parseJson(text: string, where: string): JsonValue {
   }
 }
 
-/** The one input message: the argument, else all of stdin (`{}` on a terminal). */
-async function oneInput(input: string | undefined): Promise<string> {
-  if (input !== undefined) return input;
-  if (process.stdin.isTTY) return "{}";
+/** The one input message: the argument, else all of stdin (`empty` on a terminal or when blank). */
+async function oneInput(input: string | undefined, empty = "{}"): Promise<string> {
+  if (input !== undefined) return input === "" ? empty : input;
+  if (process.stdin.isTTY) return empty;
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").trim();
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  return text === "" ? empty : text;
 }
 
 /** Stream input: the argument as one message, else one JSON message per stdin line, as read. */

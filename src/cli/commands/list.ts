@@ -66,10 +66,11 @@ export async function list(context: CliContext): Promise<number> {
     }
     process.stdout.write(
       `${table(
-        ["ID", "STATE", "VERSION", "SOURCE", "PROVIDES"],
+        ["ID", "STATE", "VERSION", "SOURCE", "PROVIDES", "PROTOCOL"],
         plugins.map((p) => {
           const d = describe(p, sources.get(p.id) ?? "");
-          return [d.id, d.state, d.version || "-", d.source, d.provides.join(", ") || "(unknown)"];
+          const provides = d.provides.join(", ") || (d.protocol === "netrpc" ? "-" : "(unknown)");
+          return [d.id, d.state, d.version || "-", d.source, provides, d.protocol ?? "-"];
         }),
       )}\n`,
     );
@@ -87,6 +88,8 @@ export function describe(plugin: ManagedPlugin, source: string) {
     state: plugin.state.t,
     version: m.version,
     author: m.author,
+    /** go-plugin's protocol it spoke when last running (`grpc`, `netrpc`); null if never run. */
+    protocol: m.protocol ?? null,
     source,
     services: m.services.filter((s) => s !== "plugwire.manifest.v1.Provider"),
     providers: m.providers.map((p) => p.name),
