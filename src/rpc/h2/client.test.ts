@@ -12,6 +12,7 @@ import { PluginError } from "../../errors/plugin-error.ts";
 import { createClient } from "../core/client.ts";
 import { RpcServer } from "../grpc/server.ts";
 import { H2Channel } from "./client.ts";
+import { createH2Listener } from "./listener.ts";
 
 /** A node:http2 gRPC server with the settings given, its sessions tracked. */
 async function serve(path: string, settings: Record<string, number>) {
@@ -94,6 +95,34 @@ describe("plugwire's HTTP/2 client", () => {
     } finally {
       channel.close();
       await server.close();
+    }
+  });
+
+  it("keeps reading while its own writes wait, so a server that does the same never deadlocks with it", async () => {
+    const path = join(dir, "both-ways");
+    const listener = createH2Listener(new RpcServer().register(fixtureService()), undefined);
+    await new Promise<void>((resolve) => listener.server.listen(path, resolve));
+    const channel = new H2Channel({
+      connect: () => connect(path),
+      maxReceiveMessageBytes: 64 * 1024 * 1024,
+    });
+    const client = createClient(Fixture, channel);
+    try {
+      // Echoes nobody reads: the server writes until the stream window (4 MiB) is used, more
+      // than the socket buffers, so its writes wait and it stops reading.
+      async function* large() {
+        for (let i = 0; i < 24; i++) yield { payload: Buffer.alloc(256 * 1024, i) };
+      }
+      const stream = client.echoStream(large())[Symbol.asyncIterator]();
+      await stream.next();
+      // A large request on the same connection: the server must read it, so it must drain.
+      const payload = Buffer.alloc(8 * 1024 * 1024, 7);
+      const reply = await client.echo({ payload });
+      assert.equal(reply.payload.byteLength, payload.byteLength);
+      await stream.return?.();
+    } finally {
+      channel.close();
+      await listener.close(100);
     }
   });
 

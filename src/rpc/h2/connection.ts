@@ -59,7 +59,9 @@ export abstract class H2Connection implements StreamHost, ControlHost {
     this.#isServer = isServer;
     this.local = local;
     this.#receiveWindow = defaultWindowBytes;
-    this.writer = new FrameWriter(socket, () => this.#pauseReading());
+    // Only a server stops reading while its peer does not read what it writes: a client that
+    // did too would deadlock with a server doing the same (each waiting for the other to read).
+    this.writer = new FrameWriter(socket, isServer ? () => this.#pauseReading() : undefined);
     this.#reader = new FrameReader({
       frame: (type, flags, id, payload) => this.#frame(type, flags, id, payload),
       oversize: (type, length) =>
