@@ -75,6 +75,8 @@ export interface Found {
   readonly plugin: ManagedPlugin;
   /** Time from spawn to manifest. */
   readonly startMs: number;
+  /** go-plugin's protocol it speaks: `grpc`, or `netrpc` (dispense its net/rpc interfaces). */
+  readonly protocol: "grpc" | "netrpc";
 }
 
 export interface DiscoveryResult {
@@ -211,7 +213,8 @@ async function probe(candidate: Candidate, options: DiscoverOptions): Promise<Fo
     });
     plugin.adopt(connection, manifest);
     if (options.keepRunning === false) await plugin.stop();
-    return { path: candidate.path, plugin, startMs: Date.now() - started };
+    const { protocol } = connection.info;
+    return { path: candidate.path, plugin, startMs: Date.now() - started, protocol };
   } catch (error) {
     return skip(candidate.path, error);
   }
