@@ -44,6 +44,9 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
     this.start();
     if (initial !== undefined && initial.byteLength > 0) this.#bytes(initial);
     socket.on("data", (chunk: Buffer) => this.#bytes(chunk));
+    // A listener that looked at the first bytes may have paused the socket (the dual listener
+    // does); a 'data' listener alone does not resume a socket paused explicitly.
+    socket.resume();
   }
 
   /** Calls running on this connection. */
