@@ -48,6 +48,14 @@ export const grpcBrokerWire: BrokerWire = {
   server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError),
 };
 
+/** gRPC on plugwire's own HTTP/2 framing (docs/transport.md): what every go-plugin peer speaks. */
+export const h2BrokerWire: BrokerWire = {
+  name: "grpc",
+  alpn: "h2",
+  channel: (options) => new H2Channel(options),
+  server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError, "h2"),
+};
+
 /**
  * plugwire's fast wire. Its servers accept gRPC too (the dual listener tells them apart by the
  * first bytes, or by ALPN under TLS), so a peer that dials with gRPC is still served.

@@ -32,6 +32,11 @@ export {
 // Wires: gRPC over node:http2, and plugwire's fast wire between two plugwire peers.
 export type { RpcChannelOptions } from "./grpc/channel.ts";
 export { RpcChannel } from "./grpc/channel.ts";
+export type { H2ChannelOptions } from "./h2/client.ts";
+export { H2Channel } from "./h2/client.ts";
+export type { H2Listener } from "./h2/listener.ts";
+export { createH2Listener } from "./h2/listener.ts";
+export type { GrpcFraming } from "./h2/framing-option.ts";
 export { Router } from "./core/router.ts";
 export type { RpcServerOptions } from "./grpc/server.ts";
 export { RpcServer } from "./grpc/server.ts";
@@ -45,7 +50,7 @@ export { FastServerConnection } from "./fast/server.ts";
 export type { BrokerOptions } from "../broker/broker.ts";
 export { Broker } from "../broker/broker.ts";
 export type { BrokerChannelOptions, BrokerWire } from "../broker/wires.ts";
-export { fastBrokerWire, grpcBrokerWire } from "../broker/wires.ts";
+export { fastBrokerWire, grpcBrokerWire, h2BrokerWire } from "../broker/wires.ts";
 export type { ConnInfo, ConnInfo_Knock } from "../gen/plugin/grpc_broker_pb.js";
 
 // The handshake line and AutoMTLS.

@@ -3,6 +3,7 @@ import { Duplex } from "node:stream";
 import type { Network } from "../protocol/handshake-line.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
 import { H2Channel } from "../rpc/h2/client.ts";
+import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
 import type { DialTarget } from "./address.ts";
 import { checkAddress } from "./address.ts";
@@ -17,6 +18,8 @@ export interface ConnectOptions {
   readonly maxSendMessageBytes?: number | undefined;
   /** Dial a TCP address that is not loopback. Default false. */
   readonly allowRemoteTcp?: boolean | undefined;
+  /** The HTTP/2 under gRPC (docs/transport.md). Default: `PLUGWIRE_GRPC_FRAMING`, else node:http2. */
+  readonly framing?: GrpcFraming | undefined;
 }
 
 export type ClientTls = NonNullable<ConnectOptions["tls"]>;
@@ -73,7 +76,7 @@ export function connectChannel(options: ConnectOptions): RpcChannel | H2Channel 
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
   };
-  return grpcFramingFromEnv() === "h2"
+  return (options.framing ?? grpcFramingFromEnv()) === "h2"
     ? new H2Channel(channelOptions)
     : new RpcChannel(channelOptions);
 }

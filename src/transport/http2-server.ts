@@ -2,6 +2,7 @@ import type { Http2SecureServer, Http2Server, ServerHttp2Session } from "node:ht
 import type { Server } from "node:net";
 import type { TlsOptions } from "node:tls";
 import type { RpcServer } from "../rpc/grpc/server.ts";
+import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
 import { createH2Listener } from "../rpc/h2/listener.ts";
 import type { TlsIdentity } from "./auto-mtls.ts";
@@ -54,8 +55,9 @@ export function createGrpcServer(
   rpc: RpcServer,
   tls: ServerTls | undefined,
   onTlsError?: (error: Error) => void,
+  framing: GrpcFraming = grpcFramingFromEnv(),
 ): GrpcServer {
-  if (grpcFramingFromEnv() === "h2")
+  if (framing === "h2")
     return createH2Listener(rpc, tls === undefined ? undefined : serverTlsOptions(tls), onTlsError);
   const options = {
     settings: {
