@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { Http2Server, ServerHttp2Session } from "node:http2";
 import { createServer } from "node:http2";
-import { connect } from "node:net";
+import type { Socket } from "node:net";
+import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -123,6 +124,46 @@ describe("plugwire's HTTP/2 client", () => {
     } finally {
       channel.close();
       await listener.close(100);
+    }
+  });
+
+  it("pings after a call times out, abandons a silent connection, and calls on a new one", async () => {
+    const path = join(dir, "silent");
+    const listener = createH2Listener(new RpcServer().register(fixtureService()), undefined);
+    const sockets: Socket[] = [];
+    // The first connection is accepted and never read from or answered: a wedged peer.
+    const front = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.on("error", () => {});
+      if (sockets.length === 1) socket.pause();
+      else listener.server.emit("connection", socket);
+    });
+    await new Promise<void>((resolve) => front.listen(path, resolve));
+    const channel = new H2Channel({ connect: () => connect(path), pingTimeoutMs: 300 });
+    const client = createClient(Fixture, channel);
+    try {
+      await assert.rejects(
+        client.sleep({ durationMs: 0 }, { timeoutMs: 100 }),
+        (e: unknown) => e instanceof PluginError && e.code === "DEADLINE_EXCEEDED",
+      );
+      // Calls made on the silent connection fail UNAVAILABLE when it is abandoned; then one answers.
+      let answer: { payload: Uint8Array } | undefined;
+      const deadline = Date.now() + 10_000;
+      while (answer === undefined && Date.now() < deadline) {
+        answer = await client
+          .echo({ payload: Buffer.from("fresh") }, { timeoutMs: 5000 })
+          .catch((e: unknown) => {
+            assert.ok(e instanceof PluginError && e.code === "UNAVAILABLE", String(e));
+            return undefined;
+          });
+      }
+      assert.equal(Buffer.from(answer!.payload).toString(), "fresh");
+      assert.equal(sockets.length, 2, "one new connection");
+    } finally {
+      channel.close();
+      for (const socket of sockets) socket.destroy();
+      await listener.close(100);
+      await new Promise<void>((resolve) => front.close(() => resolve()));
     }
   });
 

@@ -102,6 +102,7 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   #nextId = 1;
   #goaway = false;
   #probe: NodeJS.Timeout | undefined;
+  #lastProbeAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: H2ChannelOptions, maxConcurrentStreams: number, onGone: () => void) {
     super(options.connect(), false, {
@@ -184,6 +185,11 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   #startProbe(): void {
     if (this.#probe !== undefined || this.failed) return;
     const timeoutMs = this.#pingTimeoutMs;
+    // At most one probe per timeout: grpc-go sends GOAWAY (too_many_pings) after three pings
+    // within five minutes with no data of its own between them.
+    const now = performance.now();
+    if (now - this.#lastProbeAt < timeoutMs) return;
+    this.#lastProbeAt = now;
     this.#probe = setTimeout(() => {
       this.#goaway = true;
       this.destroy(`the plugin did not answer a ping within ${timeoutMs} ms`);
