@@ -7,7 +7,7 @@ import { createGrpcServer } from "./http2-server.ts";
 
 describe("the plugin's HTTP/2 server", () => {
   it("closes even when a session reports an error while it shuts down (a peer resetting it)", async () => {
-    const grpc = createGrpcServer(new RpcServer(), undefined);
+    const grpc = createGrpcServer(new RpcServer(), undefined, undefined, "node-http2");
     const sessionSeen = new Promise<import("node:http2").ServerHttp2Session>((resolve) =>
       grpc.server.once("session", resolve),
     );
