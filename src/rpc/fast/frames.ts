@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { writeQueued } from "../../internal/write-queued.ts";
 import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 
@@ -114,13 +115,7 @@ export class FrameWriter {
     this.#queue = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
-    let ok = true;
-    if (queue.length === 1) ok = socket.write(queue[0]);
-    else {
-      socket.cork();
-      for (const buffer of queue) ok = socket.write(buffer);
-      socket.uncork();
-    }
+    const ok = writeQueued(socket, queue);
     if (!ok) this.#onBlocked?.();
     return ok;
   }

@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { writeQueued } from "../../internal/write-queued.ts";
 import { Flag, FrameType, frameHeaderBytes, writeFrameHeader } from "./frames.ts";
 
 /** Room for small frames; a new one is taken when a frame does not fit what is left. */
@@ -131,13 +132,7 @@ export class FrameWriter {
     this.#queue = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
-    let ok = true;
-    if (queue.length === 1) ok = socket.write(queue[0]);
-    else {
-      socket.cork();
-      for (const buffer of queue) ok = socket.write(buffer);
-      socket.uncork();
-    }
+    const ok = writeQueued(socket, queue);
     if (!ok) this.#onBlocked?.();
     return ok;
   }
