@@ -63,13 +63,18 @@ async function checkConnection(channel: Channel, tls: boolean, signal: AbortSign
         { cause: failure },
       );
     }
-    throw new PluginError(
-      tls ? "TLS_FAILED" : "UNAVAILABLE",
-      `cannot reach the plugin at the address it announced: ${failure.rawMessage}` +
-        (tls
-          ? ". The AutoMTLS handshake failed; the plugin may not trust the host's certificate."
-          : ""),
-      { cause: failure },
-    );
+    throw unreachable(failure, tls);
   }
+}
+
+/** The connection check could not reach the plugin at all (either protocol). */
+export function unreachable(failure: PluginError, tls: boolean): PluginError {
+  return new PluginError(
+    tls ? "TLS_FAILED" : "UNAVAILABLE",
+    `cannot reach the plugin at the address it announced: ${failure.rawMessage}` +
+      (tls
+        ? ". The AutoMTLS handshake failed; the plugin may not trust the host's certificate."
+        : ""),
+    { cause: failure },
+  );
 }

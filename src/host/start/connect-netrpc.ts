@@ -9,6 +9,7 @@ import type { Logger } from "../../protocol/hclog.ts";
 import type { ClientTls } from "../../transport/dial.ts";
 import { dialer } from "../../transport/dial.ts";
 import { NetRpcConnection } from "../client/netrpc-connection.ts";
+import { unreachable } from "./check.ts";
 import type { MessageLimits } from "./config.ts";
 import { isStartTimeout } from "./config.ts";
 
@@ -79,14 +80,7 @@ function checkFailure(failure: PluginError, tls: boolean): PluginError {
       { cause: failure },
     );
   }
-  return new PluginError(
-    tls ? "TLS_FAILED" : "UNAVAILABLE",
-    `cannot reach the plugin at the address it announced: ${failure.rawMessage}` +
-      (tls
-        ? ". The AutoMTLS handshake failed; the plugin may not trust the host's certificate."
-        : ""),
-    { cause: failure },
-  );
+  return unreachable(failure, tls);
 }
 
 function stopped(reason: unknown, failure: unknown): PluginError {
