@@ -1,16 +1,9 @@
 // A git daemon on loopback serving the repositories under a directory (git://127.0.0.1:<port>/<name>).
 import { execFileSync, spawn } from "node:child_process";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../support/registries/ports.ts";
 import { waitFor } from "./support.ts";
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export async function startGitDaemon(basePath: string) {
   const port = await freePort();
