@@ -1,5 +1,6 @@
 // Brokered byte streams over a real unix socket: the framing, and a reader that stops early.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -7,6 +8,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, describe, it } from "node:test";
+import { patternDigest, patternSource } from "../../test/fixtures/byte-source.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
 
@@ -50,6 +52,43 @@ describe("brokered byte frames", () => {
     assert.deepEqual(Buffer.concat(received), sent);
   });
 
+  it("carry 48 MiB intact to a consumer that yields between chunks (sha256 of the pattern)", async () => {
+    const [w, r] = await socketPair();
+    const bytes = 48 * 1024 * 1024 + 12_345;
+    const hash = createHash("sha256");
+    let received = 0;
+    await Promise.all([
+      pipeline(patternSource(bytes), framedWriter(w)),
+      (async () => {
+        for await (const chunk of framedReader(r)) {
+          hash.update(chunk as Buffer);
+          received += (chunk as Buffer).length;
+          // A consumer slower than the socket: the reader pauses it and resumes on demand.
+          if (received % 7 === 0) await new Promise((resolve) => setImmediate(resolve));
+        }
+      })(),
+    ]);
+    assert.equal(received, bytes);
+    assert.equal(hash.digest("hex"), patternDigest(bytes));
+  });
+
+  it("chunks a consumer keeps stay intact while the rest arrives (they are its own)", async () => {
+    const [w, r] = await socketPair();
+    const bytes = 8 * 1024 * 1024 + 3;
+    const kept: Buffer[] = [];
+    await Promise.all([
+      pipeline(patternSource(bytes), framedWriter(w)),
+      (async () => {
+        for await (const chunk of framedReader(r)) kept.push(chunk as Buffer);
+      })(),
+    ]);
+    assert.ok(kept.length > 1);
+    assert.equal(
+      createHash("sha256").update(Buffer.concat(kept)).digest("hex"),
+      patternDigest(bytes),
+    );
+  });
+
   it("a reader that stops early fails the writer's pipeline with UNAVAILABLE, not an uncaught EPIPE", async () => {
     const [w, r] = await socketPair();
     const writing = pipeline(endless(), framedWriter(w));
@@ -73,6 +112,20 @@ describe("brokered byte frames", () => {
       for await (const _ of framedReader(r));
     })();
     w.write(Buffer.from([0, 0, 0, 8, 1, 2]));
+    w.destroy();
+    await assert.rejects(reading, (error: unknown) => {
+      assert.ok(error instanceof PluginError);
+      assert.equal(error.code, "DATA_LOSS");
+      return true;
+    });
+  });
+
+  it("a writer that died inside a length header is DATA_LOSS too", async () => {
+    const [w, r] = await socketPair();
+    const reading = (async () => {
+      for await (const _ of framedReader(r));
+    })();
+    w.write(Buffer.from([0, 0, 0, 2, 1, 2, 0, 0]));
     w.destroy();
     await assert.rejects(reading, (error: unknown) => {
       assert.ok(error instanceof PluginError);
