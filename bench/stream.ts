@@ -1,6 +1,9 @@
 // The brokered byte stream (1 GiB, MiB/s and host RSS growth) against its ceiling, a raw
 // unix-socket copy between two Node processes. `measureBrokeredStream` is the hook: while it
 // returns undefined (e.g. when the broker cannot run) its rows show "pending broker".
+// PLUGWIRE_BENCH_STREAM_BEFORE=DIR adds rows for the same stream from another checkout (DIR: a
+// tree with node_modules, e.g. `git archive <commit> | tar -x -C DIR`), run in the same
+// repetitions, interleaved: the before/after figures of docs/performance.md §14.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +13,7 @@ import { createInterface } from "node:readline";
 import { generateTlsIdentity } from "../src/transport/auto-mtls.ts";
 import type { BenchConfig } from "./config.ts";
 import { helperNodeFlags, repoRoot, runHost } from "./pairings.ts";
-import { num } from "./proc.ts";
+import { num, runJson } from "./proc.ts";
 import type { Results, RowSpec } from "./rows.ts";
 
 export interface ByteStreamFigure {
@@ -29,14 +32,26 @@ export interface ByteStreamFigure {
 export async function measureBrokeredStream(
   bytes: number,
   mtls: boolean,
+  tree?: string,
 ): Promise<ByteStreamFigure | undefined> {
-  const result = await runHost({
-    host: "ts",
-    plugin: "ts",
-    scenario: "bench-brokered",
-    autoMtls: mtls,
-    flags: ["-size", String(bytes)],
-  });
+  const flags = ["-size", String(bytes)];
+  const result =
+    tree === undefined
+      ? await runHost({
+          host: "ts",
+          plugin: "ts",
+          scenario: "bench-brokered",
+          autoMtls: mtls,
+          flags,
+        })
+      : await runJson(process.execPath, [
+          ...helperNodeFlags,
+          join(tree, "bench/ts-host.ts"),
+          ...["-cmd", join(tree, "test/fixtures/fixture-plugin"), "-scenario", "bench-brokered"],
+          ...(mtls ? ["-automtls"] : []),
+          ...flags,
+          ...["--", "test-grpc"],
+        ]);
   return { mibPerSec: num(result, "mibPerSec"), rssGrowthMiB: num(result, "rssGrowthMiB") };
 }
 
@@ -138,11 +153,40 @@ export async function runByteStream(
     target: { kind: "abs-max", limit: 32, text: "< 32 MiB" },
     pending: "pending broker",
   });
+  // The same stream from another checkout, when asked for: same baselines, no target.
+  const before = process.env.PLUGWIRE_BENCH_STREAM_BEFORE || undefined;
+  const beforeRow = (row: RowSpec): RowSpec => ({
+    ...row,
+    id: `${row.id}.before`,
+    subject: `${row.subject} (before)`,
+    target: undefined,
+  });
   // Declared up front so the rate rows and the RSS rows each stay together in the table.
   for (const tls of [false, true]) results.row(ceiling(tls));
-  for (const mtls of [false, true]) results.row(brokered(mtls));
+  for (const mtls of [false, true]) {
+    if (before !== undefined) results.row(beforeRow(brokered(mtls)));
+    results.row(brokered(mtls));
+  }
   for (const tls of [false, true]) results.row(ceilingRss(tls));
-  for (const mtls of [false, true]) results.row(brokeredRss(mtls));
+  for (const mtls of [false, true]) {
+    if (before !== undefined) results.row(beforeRow(brokeredRss(mtls)));
+    results.row(brokeredRss(mtls));
+  }
+  const measureInto = async (mtls: boolean, tree: string | undefined) => {
+    const which = tree === undefined ? "" : " (before)";
+    await results.attempt(`brokered stream of ${size}, mtls=${mtls}${which}`, log, async () => {
+      const figure = await measureBrokeredStream(config.streamBytes, mtls, tree);
+      const rate = tree === undefined ? brokered(mtls) : beforeRow(brokered(mtls));
+      const rss = tree === undefined ? brokeredRss(mtls) : beforeRow(brokeredRss(mtls));
+      if (figure === undefined) {
+        results.row(rate);
+        results.row(rss);
+        return;
+      }
+      results.add({ ...rate, pending: undefined }, figure.mibPerSec);
+      results.add({ ...rss, pending: undefined }, figure.rssGrowthMiB);
+    });
+  };
   for (let rep = 0; rep < config.reps; rep++) {
     log(`byte stream: rep ${rep + 1}/${config.reps} (${size})`);
     for (const tls of [false, true]) {
@@ -153,16 +197,10 @@ export async function runByteStream(
       });
     }
     for (const mtls of [false, true]) {
-      await results.attempt(`brokered stream of ${size}, mtls=${mtls}`, log, async () => {
-        const figure = await measureBrokeredStream(config.streamBytes, mtls);
-        if (figure === undefined) {
-          results.row(brokered(mtls));
-          results.row(brokeredRss(mtls));
-          return;
-        }
-        results.add({ ...brokered(mtls), pending: undefined }, figure.mibPerSec);
-        results.add({ ...brokeredRss(mtls), pending: undefined }, figure.rssGrowthMiB);
-      });
+      // Before and after alternate which goes first, so neither always runs on a warmer machine.
+      const trees = before === undefined ? [undefined] : [before, undefined];
+      if (rep % 2 === 1) trees.reverse();
+      for (const tree of trees) await measureInto(mtls, tree);
     }
   }
 }
