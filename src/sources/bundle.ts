@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { BuildResult, Message, Plugin } from "esbuild";
+import { builtinsAsRequire } from "./builtins-as-require.ts";
 import type { HostPackage } from "./host-package.ts";
 import { hostPackage } from "./host-package.ts";
 
@@ -16,6 +17,11 @@ export interface BundleOptions {
   /** The source folder as the author knows it, for messages and files beside it. */
   dir: string;
   outfile: string;
+  /**
+   * Node's modules through `require()` rather than `import` (builtins-as-require.ts). Default
+   * true; false only to measure what it is worth (bench/fixture/variants.ts).
+   */
+  builtinsAsRequire?: boolean | undefined;
   fail: (step: string, message: string, output?: string) => never;
 }
 
@@ -58,7 +64,10 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
       },
       metafile: true,
       logLevel: "silent",
-      plugins: [sourcesPlugin(staged, dir, host)],
+      plugins: [
+        sourcesPlugin(staged, dir, host),
+        ...(options.builtinsAsRequire === false ? [] : [builtinsAsRequire()]),
+      ],
     });
   } catch (error) {
     return options.fail("esbuild", "the entry does not bundle", buildErrors(error, staged, dir));
