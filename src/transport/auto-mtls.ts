@@ -18,7 +18,7 @@ const hoursOfValidity = 262_980; // ≈ 30 years, as go-plugin's mtls.go
 const generateKeyPairAsync = promisify(generateKeyPair);
 
 const oid = {
-  ecdsaWithSha512: "1.2.840.10045.4.3.4",
+  ecdsaWithSha256: "1.2.840.10045.4.3.2",
   organization: "2.5.4.10",
   commonName: "2.5.4.3",
   subjectKeyIdentifier: "2.5.29.14",
@@ -31,20 +31,25 @@ const oid = {
 } as const;
 
 /**
- * Generates the certificate go-plugin's AutoMTLS uses (mtls.go): ECDSA P-521 / SHA-512,
- * self-signed, `O=HashiCorp, CN=localhost`, SAN `DNS:localhost`, CA, key usages
+ * Generates a certificate of go-plugin's AutoMTLS recipe (mtls.go) on ECDSA P-256 / SHA-256
+ * where go-plugin uses P-521 / SHA-512: self-signed, `O=HashiCorp, CN=localhost`, SAN `DNS:localhost`, CA, key usages
  * digitalSignature|keyEncipherment|keyAgreement|keyCertSign, both EKUs (each side is TLS client
- * and server because of the broker), valid from 30 s ago for about 30 years.
+ * and server because of the broker), valid from 30 s ago for about 30 years. The curve is ours to
+ * choose: go-plugin v1.8.0 trusts whatever certificate the other side presents (client.go
+ * loadServerCert parses the handshake's certificate into a pool, server.go adds
+ * PLUGIN_CLIENT_CERT to one) and restricts neither curves nor signature schemes in its
+ * tls.Config, and Go's x509 and TLS take P-256. A P-521 key and signature cost 7–27 ms of every
+ * plugin start on this project's machines, P-256 under 1 ms (docs/performance.md, decision 15).
  */
 export async function generateTlsIdentity(): Promise<TlsIdentity> {
-  const { publicKey, privateKey } = await generateKeyPairAsync("ec", { namedCurve: "P-521" });
+  const { publicKey, privateKey } = await generateKeyPairAsync("ec", { namedCurve: "P-256" });
   const spki = publicKey.export({ type: "spki", format: "der" });
   const now = Date.now();
   const name = der.sequence(
     der.set(der.sequence(der.objectIdentifier(oid.organization), der.printableString("HashiCorp"))),
     der.set(der.sequence(der.objectIdentifier(oid.commonName), der.printableString("localhost"))),
   );
-  const algorithm = der.sequence(der.objectIdentifier(oid.ecdsaWithSha512));
+  const algorithm = der.sequence(der.objectIdentifier(oid.ecdsaWithSha256));
   const tbs = der.sequence(
     der.explicit(0, der.unsignedInteger(Buffer.from([2]))), // v3
     der.unsignedInteger(randomBytes(16)),
@@ -58,7 +63,7 @@ export async function generateTlsIdentity(): Promise<TlsIdentity> {
     spki,
     der.explicit(3, der.sequence(...extensions(spki))),
   );
-  const signature = sign("sha512", tbs, { key: privateKey, dsaEncoding: "der" });
+  const signature = sign("sha256", tbs, { key: privateKey, dsaEncoding: "der" });
   const certDer = der.sequence(tbs, algorithm, der.bitString(signature));
   return {
     certPem: toPem("CERTIFICATE", certDer),
@@ -75,7 +80,7 @@ function extensions(spki: Buffer): Buffer[] {
       der.octetString(value),
     );
   // The key identifier is the SHA-1 of the public key bits (RFC 5280 §4.2.1.2 method 1), as Go does.
-  const keyBits = spki.subarray(spki.length - 133); // uncompressed P-521 point: 0x04 || X || Y
+  const keyBits = spki.subarray(spki.length - 65); // uncompressed P-256 point: 0x04 || X || Y
   return [
     // digitalSignature(0) keyEncipherment(2) keyAgreement(4) keyCertSign(5): 1010 1100, 2 unused bits
     extension(oid.keyUsage, true, der.bitString(Buffer.from([0xac]), 2)),
