@@ -1,6 +1,8 @@
-// The plugwire CLI: list, inspect, call, install, outdated, update, doctor, init, sign, verify. Exit status 0 ok, 1 failure, 2 usage.
+// The plugwire CLI: list, inspect, call, install, outdated, update, doctor, init, build, sign, verify. Exit status 0 ok, 1 failure, 2 usage.
 import { Command, CommanderError } from "commander";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { BuildFlags } from "./commands/build.ts";
+import { build } from "./commands/build.ts";
 import { call } from "./commands/call.ts";
 import { doctor } from "./commands/doctor.ts";
 import type { InitFlags } from "./commands/init.ts";
@@ -154,6 +156,16 @@ program
     exitCode = await init(dir, flags);
   });
 
+program
+  .command("build <entry>")
+  .description(
+    "bundle a TypeScript plugin entry into one ES module (as the manager builds installed plugins): the fast start for a host that runs `node FILE` itself",
+  )
+  .option("-o, --out <file>", "the bundle to write (default: <entry>.bundle.mjs beside it)")
+  .option("--json", "machine-readable output")
+  .action(async (entry: string, flags: BuildFlags) => {
+    exitCode = await build(entry, flags);
+  });
 program
   .command("sign <files...>")
   .description(

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { BuildResult, Message, Plugin } from "esbuild";
 import { builtinsAsRequire } from "./builtins-as-require.ts";
 import type { HostPackage } from "./host-package.ts";
@@ -41,7 +41,7 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
         // plugwire/plugin first: its stdout guard is installed before any of the plugin's modules.
         contents: `import "plugwire/plugin";\nimport ${JSON.stringify(options.entry)};\n`,
         resolveDir: staged,
-        sourcefile: "plugwire-entry.js",
+        sourcefile: entryFile,
         loader: "js",
       },
       absWorkingDir: staged,
@@ -83,6 +83,10 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
 
 const within = (path: string, root: string) => path === root || path.startsWith(root + sep);
 
+/** The virtual entry's name: esbuild reports it as the importer `<resolveDir>/plugwire-entry.js`. */
+const entryFile = "plugwire-entry.js";
+const fromEntry = (importer: string) => importer === "<stdin>" || basename(importer) === entryFile;
+
 /** Marks a resolve the plugin asked esbuild for itself, so the plugin does not see it again. */
 const skip = "plugwire-resolved";
 
@@ -113,7 +117,7 @@ function sourcesPlugin(staged: string, dir: string, host: HostPackage): Plugin {
       // Imported first by the virtual entry, it always runs (whatever `sideEffects` says).
       build.onResolve({ filter: /^plugwire(\/.*)?$/ }, async (args) => {
         if (args.pluginData === skip) return undefined;
-        const first = args.importer === "<stdin>";
+        const first = fromEntry(args.importer);
         const always = first ? { sideEffects: true } : {};
         if (!ownPlugwire) return { path: host.resolve(args.path), ...always };
         const result = await again(args, args.resolveDir);
@@ -121,6 +125,13 @@ function sourcesPlugin(staged: string, dir: string, host: HostPackage): Plugin {
       });
       build.onResolve({ filter: /^(\.\.?(\/|$)|\/)/ }, async (args) => {
         if (args.pluginData === skip) return undefined;
+        // The entry itself always runs, whatever a package.json's `sideEffects` says of it.
+        if (fromEntry(args.importer)) {
+          const entry = await again(args, args.resolveDir);
+          return entry.errors.length > 0
+            ? { errors: entry.errors }
+            : { ...entry, sideEffects: true };
+        }
         // plugwire's own modules keep their side effects (its stdout guard is a bare import).
         if (
           !ownPlugwire &&
