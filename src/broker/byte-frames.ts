@@ -65,16 +65,30 @@ export function framedWriter(socket: Duplex): Writable {
 
 /**
  * A Readable of the bytes framed on `socket`; it fails if the socket ends before the marker.
- * Chunk boundaries are not kept (it is a byte stream): each payload piece is pushed as it arrives,
- * as a view of the socket's read buffer, which the consumer then owns (Node hands every read a
- * fresh buffer). So the reader copies nothing and makes no garbage of its own (§14 of
- * docs/performance.md says why reused read buffers were measured and not taken).
+ * Chunk boundaries are not kept (it is a byte stream): each payload piece is handed out as a view
+ * of the socket read it came in, which the consumer then owns (Node gives every read a fresh
+ * buffer), so the reader copies nothing. Pieces go out one per `read()` with a high-water mark of
+ * 0: a paused-mode consumer (`for await`) calling `read()` would otherwise get everything buffered
+ * joined by `Buffer.concat`, a copy and as much garbage again (docs/performance.md §14).
  */
 export function framedReader(socket: Duplex): Readable {
   const frames = new FrameSplitter();
+  // Pieces read and not yet handed out: at most one socket read's, as the socket is paused then.
+  const pending: Buffer[] = [];
+  let wanted = false;
+  /** Pushes the next piece, or the end once the marker is in and all is out; false if neither. */
+  const handOut = (): boolean => {
+    const next = pending.shift();
+    if (next !== undefined) readable.push(next);
+    else if (frames.ended) readable.push(null);
+    else return false;
+    return true;
+  };
   const readable = new Readable({
-    highWaterMark: 256 * 1024,
+    highWaterMark: 0,
     read() {
+      if (handOut()) return;
+      wanted = true;
       socket.resume();
     },
     destroy(error, callback) {
@@ -82,18 +96,17 @@ export function framedReader(socket: Duplex): Readable {
       callback(error);
     },
   });
-  let more = true;
-  const push = (piece: Buffer) => {
-    more = readable.push(piece);
+  const keep = (piece: Buffer) => {
+    pending.push(piece);
   };
   socket.on("data", (chunk: Buffer) => {
-    more = true;
-    if (frames.feed(chunk, push)) {
-      readable.push(null);
-      socket.end();
-      return;
-    }
-    if (!more) socket.pause();
+    if (frames.ended) return; // nothing follows the marker
+    const ended = frames.feed(chunk, keep);
+    if (wanted && handOut()) wanted = false;
+    // Past the marker the socket reads on to the peer's FIN, so it closes; before it, one read
+    // ahead is kept while the consumer works on the last piece, and the rest waits in the kernel.
+    if (ended) socket.end().resume();
+    else if (pending.length > 0) socket.pause();
   });
   const cutShort = () => {
     if (frames.ended || readable.destroyed) return;
