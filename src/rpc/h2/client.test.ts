@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fixtureService } from "../../../test/fixtures/fixture-service.ts";
 import { Fixture } from "../../../test/fixtures/gen/fixture_pb.js";
+import { waitFor } from "../../../test/support/wait.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { createClient } from "../core/client.ts";
 import { RpcServer } from "../grpc/server.ts";
@@ -201,6 +202,86 @@ describe("plugwire's HTTP/2 client", () => {
     } finally {
       channel.close();
       await server.close();
+    }
+  });
+
+  it("ignores answers that arrive long after it reset their streams, however many", async () => {
+    // 1,500 calls answered by the server but held on their way back while the client cancels
+    // every one: the answers then reach streams the client reset 1,500 resets ago, as they do
+    // when a busy plugin answers a burst of timed-out calls late. They must not fail the
+    // connection (the count-bounded memory of reset streams once did, after 1,024).
+    const path = join(dir, "late-answers");
+    const relayPath = join(dir, "late-answers-relay");
+    let handled = 0;
+    const router = new RpcServer().register({
+      ...fixtureService(),
+      impl: {
+        ...(fixtureService().impl as object),
+        echo(request: { payload: Uint8Array }) {
+          handled++;
+          return { payload: request.payload };
+        },
+      },
+    } as never);
+    const server = createH2Listener(router, undefined).server;
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    let held: Buffer[] | undefined = [];
+    let toClient: Socket | undefined;
+    const relays = new Set<Socket>();
+    const relay = createNetServer((client) => {
+      toClient = client;
+      const upstream = connect(path);
+      relays.add(client).add(upstream);
+      client.on("error", () => {}).pipe(upstream);
+      upstream
+        .on("error", () => {})
+        .on("data", (chunk: Buffer) => {
+          if (held === undefined) client.write(chunk);
+          else held.push(chunk);
+        });
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(relayPath, resolve));
+    let connections = 0;
+    const channel = new H2Channel({
+      connect: () => {
+        connections++;
+        return connect(relayPath);
+      },
+    });
+    const client = createClient(Fixture, channel);
+    try {
+      const calls = Array.from({ length: 1500 }, (_, i) => {
+        const abort = new AbortController();
+        const call = client.echo({ payload: Buffer.from(`call ${i}`) }, { signal: abort.signal });
+        return {
+          abort,
+          settled: call.then(
+            () => "answered",
+            (e: unknown) => (e as PluginError).code,
+          ),
+        };
+      });
+      await waitFor(() => handled === 1500, 30_000, "the server to answer all 1,500 calls");
+      for (const { abort } of calls) abort.abort();
+      const outcomes = await Promise.all(calls.map(({ settled }) => settled));
+      assert.ok(
+        outcomes.every((outcome) => outcome === "CANCELLED"),
+        "every call was cancelled",
+      );
+      // Now the answers reach the client, after its 1,500 RST_STREAMs.
+      const late = held;
+      held = undefined;
+      for (const chunk of late) toClient?.write(chunk);
+      const reply = await client.echo({ payload: Buffer.from("after") }, { timeoutMs: 10_000 });
+      assert.equal(Buffer.from(reply.payload).toString(), "after");
+      assert.equal(connections, 1, "the connection survived the late answers");
+    } finally {
+      channel.close();
+      for (const socket of relays) socket.destroy();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

@@ -18,7 +18,8 @@ import type { StreamEvents, StreamHost } from "./stream.ts";
 import { H2Stream } from "./stream.ts";
 import { FrameWriter } from "./writer.ts";
 
-/** Streams reset by this side whose late frames are still ignored (a bounded memory). */
+/** Peer streams this side reset whose late frames are ignored; on our own, frames are ignored at
+ * any age (a busy plugin answers cancelled calls late: docs/transport.md, "Cancellation bursts"). */
 const rememberedStreams = 1024;
 /** How long a connection that failed may take to close before it is destroyed. */
 const closeGraceMs = 1000;
@@ -100,13 +101,8 @@ export abstract class H2Connection implements StreamHost, ControlHost {
 
   /** A new stream of this side (client) or the peer (server). */
   protected addStream(id: number, events: StreamEvents): H2Stream {
-    const stream = new H2Stream(
-      this,
-      id,
-      events,
-      this.peer.initialWindowSize,
-      this.local.streamWindowBytes,
-    );
+    const { initialWindowSize } = this.peer;
+    const stream = new H2Stream(this, id, events, initialWindowSize, this.local.streamWindowBytes);
     this.streams.set(id, stream);
     return stream;
   }
@@ -307,10 +303,11 @@ export abstract class H2Connection implements StreamHost, ControlHost {
     }
     if (this.#ignored.has(id)) return;
     const remote = this.#isServer === ((id & 1) === 1);
+    if (!remote && !this.isIdle(id)) return; // ours, closed: see `rememberedStreams`
     if (!remote || !this.isIdle(id)) {
-      if (this.#closedRemote.has(id) || !remote)
+      if (this.#closedRemote.has(id))
         throw new FrameError(H2Error.streamClosed, `HEADERS on closed stream ${id}`);
-      throw new FrameError(H2Error.protocol, `stream ${id} is lower than one already opened`);
+      throw new FrameError(H2Error.protocol, `HEADERS on stream ${id}, not the peer's to open`);
     }
     this.highestRemote = id;
     this.acceptStream(id, fields, block.endStream);
@@ -328,6 +325,7 @@ export abstract class H2Connection implements StreamHost, ControlHost {
     if (stream === undefined) {
       if (this.#ignored.has(id)) return;
       if (this.isIdle(id)) throw new FrameError(H2Error.protocol, `DATA on idle stream ${id}`);
+      if (this.#isServer !== ((id & 1) === 1)) return; // one of ours, closed: see `rememberedStreams`
       throw new FrameError(H2Error.streamClosed, `DATA on closed stream ${id}`, id);
     }
     if (stream.remoteEnded)
