@@ -19,6 +19,7 @@ export type {
   VersionedPlugins,
 } from "./host/options.ts";
 export type { HostEnvPolicy } from "./host/start/environment.ts";
+export type { GrpcFraming } from "./rpc/h2/framing-option.ts";
 export type {
   ExitInfo,
   PluginClientEvents,

@@ -6,7 +6,8 @@ import { fastWireAlpn } from "../rpc/fast/frames.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
 import { H2Channel } from "../rpc/h2/client.ts";
-import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
+import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
+import { resolveGrpcFraming } from "../rpc/h2/framing-option.ts";
 import { createDualListener } from "../transport/dual-listener.ts";
 import type { ServerTls } from "../transport/http2-server.ts";
 import { createGrpcServer } from "../transport/http2-server.ts";
@@ -39,22 +40,37 @@ export interface BrokerWire {
   ): { readonly server: Server; close(graceMs?: number): Promise<void> };
 }
 
-/** gRPC over HTTP/2: what every go-plugin peer speaks. */
+/**
+ * gRPC over HTTP/2, what every go-plugin peer speaks, on the process's default framing
+ * (PLUGWIRE_GRPC_FRAMING, else plugwire's own HTTP/2), read when a channel or server is made.
+ */
 export const grpcBrokerWire: BrokerWire = {
   name: "grpc",
   alpn: "h2",
-  channel: (options) =>
-    grpcFramingFromEnv() === "h2" ? new H2Channel(options) : new RpcChannel(options),
+  channel: (options) => grpcBrokerWireFor(resolveGrpcFraming()).channel(options),
   server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError),
 };
 
-/** gRPC on plugwire's own HTTP/2 framing (docs/transport.md): what every go-plugin peer speaks. */
+/** gRPC on plugwire's own HTTP/2 framing (docs/transport.md). */
 export const h2BrokerWire: BrokerWire = {
   name: "grpc",
   alpn: "h2",
   channel: (options) => new H2Channel(options),
   server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError, "h2"),
 };
+
+/** gRPC on Node's `node:http2`. */
+export const nodeHttp2BrokerWire: BrokerWire = {
+  name: "grpc",
+  alpn: "h2",
+  channel: (options) => new RpcChannel(options),
+  server: (rpc, tls, onTlsError) => createGrpcServer(rpc, tls, onTlsError, "node-http2"),
+};
+
+/** The gRPC broker wire of one framing. */
+export function grpcBrokerWireFor(framing: GrpcFraming): BrokerWire {
+  return framing === "h2" ? h2BrokerWire : nodeHttp2BrokerWire;
+}
 
 /**
  * plugwire's fast wire. Its servers accept gRPC too (the dual listener tells them apart by the
@@ -66,3 +82,14 @@ export const fastBrokerWire: BrokerWire = {
   channel: (options) => new FastChannel(options),
   server: (rpc, tls, onTlsError) => createDualListener(rpc, tls, onTlsError),
 };
+
+/**
+ * The fast wire with gRPC on `framing` for a peer that dials gRPC (the plugin's choice of
+ * framing holds for its brokered servers too).
+ */
+export function fastBrokerWireWith(framing: GrpcFraming): BrokerWire {
+  return {
+    ...fastBrokerWire,
+    server: (rpc, tls, onTlsError) => createDualListener(rpc, tls, onTlsError, framing),
+  };
+}

@@ -5,6 +5,7 @@ import type { HandshakeConfig } from "../protocol/env.ts";
 import type { Network, WireProtocol } from "../protocol/handshake-line.ts";
 import type { Logger } from "../protocol/hclog.ts";
 import type { Client } from "../rpc/core/types.ts";
+import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import type { NetRpcClientOf, NetRpcInterface } from "../rpc/netrpc/define.ts";
 import type { TlsIdentity } from "../transport/auto-mtls.ts";
 
@@ -106,6 +107,12 @@ export interface CommonOptions<
    * HANDSHAKE_INVALID before any connection is attempted.
    */
   allowRemoteTcp?: boolean | undefined;
+  /**
+   * The HTTP/2 that gRPC runs on, for the main connection and brokered ones: `"h2"`, plugwire's
+   * own framing (2–4× node:http2's calls a second; docs/transport.md), or `"node-http2"`,
+   * Node's. Either speaks to every gRPC server. Default: PLUGWIRE_GRPC_FRAMING, else `"h2"`.
+   */
+  grpcFraming?: GrpcFraming | undefined;
 }
 
 /** Options for launching a plugin executable. */

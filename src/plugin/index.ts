@@ -22,6 +22,7 @@ export { implement } from "../rpc/core/types.ts";
 export type { PluginLoggerOptions } from "./serve/logger.ts";
 export { createPluginLogger } from "./serve/logger.ts";
 export type { PluginServer, ServeOptions } from "./serve/serve.ts";
+export type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 export { serve } from "./serve/serve.ts";
 export type { ServiceList, VersionSet } from "./serve/version.ts";
 

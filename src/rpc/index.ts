@@ -50,7 +50,12 @@ export { FastServerConnection } from "./fast/server.ts";
 export type { BrokerOptions } from "../broker/broker.ts";
 export { Broker } from "../broker/broker.ts";
 export type { BrokerChannelOptions, BrokerWire } from "../broker/wires.ts";
-export { fastBrokerWire, grpcBrokerWire, h2BrokerWire } from "../broker/wires.ts";
+export {
+  fastBrokerWire,
+  grpcBrokerWire,
+  h2BrokerWire,
+  nodeHttp2BrokerWire,
+} from "../broker/wires.ts";
 export type { ConnInfo, ConnInfo_Knock } from "../gen/plugin/grpc_broker_pb.js";
 
 // The handshake line and AutoMTLS.

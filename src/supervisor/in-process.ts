@@ -6,8 +6,9 @@ import type { ExitInfo } from "../host/client/plugin-client.ts";
 import { healthService } from "../plugin/serve/internal-services.ts";
 import { createClient } from "../rpc/core/client.ts";
 import type { Client, ServiceRegistration } from "../rpc/core/types.ts";
-import { RpcChannel } from "../rpc/grpc/channel.ts";
 import { RpcServer } from "../rpc/grpc/server.ts";
+import { H2Channel } from "../rpc/h2/client.ts";
+import { H2ServerConnection } from "../rpc/h2/server.ts";
 import type { Connection } from "./connection.ts";
 
 export interface InProcessOptions {
@@ -21,21 +22,22 @@ export interface InProcessOptions {
 
 /**
  * Serves implementations in this process behind the same gRPC client a plugin process gets: an
- * HTTP/2 session over an in-memory duplex pair, so encoding, deadlines, cancellation and errors
+ * HTTP/2 connection over an in-memory duplex pair, so encoding, deadlines, cancellation and errors
  * behave exactly as they do across a socket. No subprocess, no socket file.
  */
 export function connectInProcess(options: InProcessOptions): Connection {
   const name = options.name ?? "in-process";
   const rpc = new RpcServer();
   rpc.register(healthService(), ...options.services);
-  // node:http2 is loaded on first use: importing plugwire/manager or plugwire/testing does not.
-  const server = process.getBuiltinModule("node:http2").createServer();
-  rpc.attach(server);
-  server.on("session", (session) => session.on("error", () => {}));
-  const channel = new RpcChannel({
+  // gRPC on plugwire's HTTP/2 framing, both ends in this process.
+  const served = new Set<H2ServerConnection>();
+  const channel = new H2Channel({
     connect: () => {
       const [clientSide, serverSide] = duplexPair();
-      server.emit("connection", serverSide);
+      serverSide.on("error", () => {});
+      const connection = new H2ServerConnection(rpc, serverSide);
+      served.add(connection);
+      void connection.closed.then(() => served.delete(connection));
       return clientSide;
     },
   });
@@ -84,7 +86,7 @@ export function connectInProcess(options: InProcessOptions): Connection {
       channel.close(
         new PluginError("CLIENT_CLOSED", "the plugin was stopped by the host", { plugin: name }),
       );
-      server.close();
+      for (const connection of served) void connection.close(0);
       resolve({ code: 0, signal: null, forced: false });
     },
   };

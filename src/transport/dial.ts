@@ -2,9 +2,10 @@ import { connect as netConnect } from "node:net";
 import { Duplex } from "node:stream";
 import type { Network } from "../protocol/handshake-line.ts";
 import { RpcChannel } from "../rpc/grpc/channel.ts";
+import type { H2ChannelOptions } from "../rpc/h2/client.ts";
 import { H2Channel } from "../rpc/h2/client.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
-import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
+import { resolveGrpcFraming } from "../rpc/h2/framing-option.ts";
 import type { DialTarget } from "./address.ts";
 import { checkAddress } from "./address.ts";
 import type { TlsIdentity } from "./auto-mtls.ts";
@@ -18,7 +19,7 @@ export interface ConnectOptions {
   readonly maxSendMessageBytes?: number | undefined;
   /** Dial a TCP address that is not loopback. Default false. */
   readonly allowRemoteTcp?: boolean | undefined;
-  /** The HTTP/2 under gRPC (docs/transport.md). Default: `PLUGWIRE_GRPC_FRAMING`, else node:http2. */
+  /** The HTTP/2 under gRPC (docs/transport.md). Default: `PLUGWIRE_GRPC_FRAMING`, else h2. */
   readonly framing?: GrpcFraming | undefined;
 }
 
@@ -70,15 +71,23 @@ export function dialer(options: ConnectOptions, alpn = "h2"): () => Duplex {
 
 /** A gRPC channel to a plugin's address (checked first, as by `dialer`). */
 export function connectChannel(options: ConnectOptions): RpcChannel | H2Channel {
-  const channelOptions = {
-    connect: dialer(options),
-    tls: options.tls !== undefined,
-    maxReceiveMessageBytes: options.maxReceiveMessageBytes,
-    maxSendMessageBytes: options.maxSendMessageBytes,
-  };
-  return (options.framing ?? grpcFramingFromEnv()) === "h2"
-    ? new H2Channel(channelOptions)
-    : new RpcChannel(channelOptions);
+  return grpcChannel(
+    {
+      connect: dialer(options),
+      tls: options.tls !== undefined,
+      maxReceiveMessageBytes: options.maxReceiveMessageBytes,
+      maxSendMessageBytes: options.maxSendMessageBytes,
+    },
+    options.framing,
+  );
+}
+
+/** A gRPC channel over the connections `options.connect` opens, on `framing` (default h2). */
+export function grpcChannel(
+  options: H2ChannelOptions,
+  framing?: GrpcFraming | undefined,
+): RpcChannel | H2Channel {
+  return resolveGrpcFraming(framing) === "h2" ? new H2Channel(options) : new RpcChannel(options);
 }
 
 /** A socket to a checked target, listening for errors before it connects. */

@@ -4,6 +4,7 @@ import type { TLSSocket } from "node:tls";
 import { fastWireAlpn, fastWirePreface } from "../rpc/fast/frames.ts";
 import { FastServerConnection } from "../rpc/fast/server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
+import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import type { GrpcServer, ServerTls } from "./http2-server.ts";
 import { createGrpcServer, serverTlsOptions } from "./http2-server.ts";
 
@@ -18,18 +19,20 @@ export interface DualListener {
 /**
  * One address serving both wires (docs/fast-wire.md): a connection that starts with the fast
  * wire's preface (under AutoMTLS: that negotiated the fast wire's ALPN name) gets the fast wire,
- * every other one gets gRPC. `node:http2` is loaded only when a gRPC client actually connects.
+ * every other one gets gRPC (on `framing`, default h2), whose server is made only when a gRPC
+ * client actually connects.
  */
 export function createDualListener(
   rpc: RpcServer,
   tls: ServerTls | undefined,
   onTlsError?: (error: Error) => void,
+  framing?: GrpcFraming,
 ): DualListener {
   const fast = new Set<FastServerConnection>();
   let grpc: GrpcServer | undefined;
   const toGrpc = (socket: Socket) => {
     socket.setTimeout(0);
-    grpc ??= createGrpcServer(rpc, undefined);
+    grpc ??= createGrpcServer(rpc, undefined, undefined, framing);
     grpc.server.emit("connection", socket);
   };
   const toFast = (socket: Socket, rest: Buffer) => {

@@ -3,7 +3,7 @@ import type { Server } from "node:net";
 import type { TlsOptions } from "node:tls";
 import type { RpcServer } from "../rpc/grpc/server.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
-import { grpcFramingFromEnv } from "../rpc/h2/framing-option.ts";
+import { resolveGrpcFraming } from "../rpc/h2/framing-option.ts";
 import { createH2Listener } from "../rpc/h2/listener.ts";
 import type { TlsIdentity } from "./auto-mtls.ts";
 
@@ -49,13 +49,14 @@ const cancellationBurstLimits = { streamResetBurst: 100_000, streamResetRate: 10
 /**
  * The HTTP/2 server both the plugin's main listener and every brokered server use: plain, or
  * AutoMTLS (require and verify the client certificate against exactly the peer's, TLS ≥ 1.2,
- * ALPN h2).
+ * ALPN h2). On plugwire's own framing unless `framing` (or PLUGWIRE_GRPC_FRAMING) says
+ * `node-http2`.
  */
 export function createGrpcServer(
   rpc: RpcServer,
   tls: ServerTls | undefined,
   onTlsError?: (error: Error) => void,
-  framing: GrpcFraming = grpcFramingFromEnv(),
+  framing: GrpcFraming = resolveGrpcFraming(),
 ): GrpcServer {
   if (framing === "h2")
     return createH2Listener(rpc, tls === undefined ? undefined : serverTlsOptions(tls), onTlsError);

@@ -5,6 +5,8 @@ import { PluginError } from "../../errors/plugin-error.ts";
 import type { HandshakeConfig } from "../../protocol/env.ts";
 import type { Network } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
+import type { GrpcFraming } from "../../rpc/h2/framing-option.ts";
+import { resolveGrpcFraming } from "../../rpc/h2/framing-option.ts";
 import type { DialTarget } from "../../transport/address.ts";
 import { checkAddress } from "../../transport/address.ts";
 import type { TlsIdentity } from "../../transport/auto-mtls.ts";
@@ -48,6 +50,8 @@ export interface StartConfig extends MessageLimits {
   readonly multiplex: boolean;
   /** Offer the fast wire (never together with multiplexing). */
   readonly offerFastWire: boolean;
+  /** The HTTP/2 gRPC runs on, main and brokered connections alike. */
+  readonly grpcFraming: GrpcFraming;
   readonly allowRemoteTcp: boolean | undefined;
   readonly network: "unix" | "tcp" | undefined;
   /** The caller's socket directory; undefined: the start makes a private one. */
@@ -99,6 +103,7 @@ export function resolveStart<P extends PluginSet>(options: StartOptions<P>): Sta
     dieWithHost: options.dieWithHost ?? true,
     multiplex,
     offerFastWire: options.fastWire !== false && !multiplex,
+    grpcFraming: resolveGrpcFraming(options.grpcFraming),
     allowRemoteTcp: options.allowRemoteTcp,
     network: options.network,
     unixSocketDir: options.unixSocketDir,
@@ -146,6 +151,7 @@ export interface AttachConfig extends MessageLimits {
   readonly target: DialTarget;
   readonly attachTimeoutMs: number;
   readonly allowRemoteTcp: boolean | undefined;
+  readonly grpcFraming: GrpcFraming;
 }
 
 /** Checks an attach's options (the address included) and resolves their defaults. */
@@ -172,6 +178,7 @@ export function resolveAttach<P extends PluginSet>(options: AttachOptions<P>): A
     target,
     attachTimeoutMs,
     allowRemoteTcp: options.allowRemoteTcp,
+    grpcFraming: resolveGrpcFraming(options.grpcFraming),
     maxReceiveMessageBytes: options.maxReceiveMessageBytes,
     maxSendMessageBytes: options.maxSendMessageBytes,
   };

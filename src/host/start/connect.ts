@@ -5,8 +5,7 @@ import { YamuxSession } from "../../mux/session.ts";
 import type { Channel } from "../../rpc/core/types.ts";
 import { FastChannel } from "../../rpc/fast/channel.ts";
 import { fastWireAlpn } from "../../rpc/fast/frames.ts";
-import { RpcChannel } from "../../rpc/grpc/channel.ts";
-import { connectChannel, dialer, secureClient } from "../../transport/dial.ts";
+import { connectChannel, dialer, grpcChannel, secureClient } from "../../transport/dial.ts";
 import type { StartConfig } from "./config.ts";
 import type { Negotiated } from "./handshake.ts";
 
@@ -30,6 +29,7 @@ export function connectStep(negotiated: Negotiated, config: StartConfig): Connec
     allowRemoteTcp: config.allowRemoteTcp,
     maxReceiveMessageBytes: config.maxReceiveMessageBytes,
     maxSendMessageBytes: config.maxSendMessageBytes,
+    framing: config.grpcFraming,
   };
   if (config.multiplex) {
     // One connection carrying every stream; TLS runs inside each stream, not around the session.
@@ -38,16 +38,19 @@ export function connectStep(negotiated: Negotiated, config: StartConfig): Connec
       undefined,
     );
     const session = mux.session;
-    const channel = new RpcChannel({
-      // A yamux stream ends as a connection does (see asConnection), as brokered ones do.
-      connect: () => {
-        const stream = asConnection(session.open());
-        return tls === undefined ? stream : secureClient(tls, { socket: stream });
+    const channel = grpcChannel(
+      {
+        // A yamux stream ends as a connection does (see asConnection), as brokered ones do.
+        connect: () => {
+          const stream = asConnection(session.open());
+          return tls === undefined ? stream : secureClient(tls, { socket: stream });
+        },
+        tls: tls !== undefined,
+        maxReceiveMessageBytes: config.maxReceiveMessageBytes,
+        maxSendMessageBytes: config.maxSendMessageBytes,
       },
-      tls: tls !== undefined,
-      maxReceiveMessageBytes: config.maxReceiveMessageBytes,
-      maxSendMessageBytes: config.maxSendMessageBytes,
-    });
+      config.grpcFraming,
+    );
     return { t: "mux", channel, mux };
   }
   if (handshake.fastWire === true) {

@@ -1,4 +1,4 @@
-import { fastBrokerWire, grpcBrokerWire } from "../../broker/wires.ts";
+import { fastBrokerWire, grpcBrokerWireFor } from "../../broker/wires.ts";
 import type { StartMessage } from "../../internal/diagnostics.ts";
 import { startChannel } from "../../internal/diagnostics.ts";
 import type { Step } from "../../internal/step.ts";
@@ -117,6 +117,7 @@ async function attach<P extends PluginSet>(
     logger: options.logger,
     maxReceiveMessageBytes: config.maxReceiveMessageBytes,
     maxSendMessageBytes: config.maxSendMessageBytes,
+    framing: config.grpcFraming,
   };
   // go-plugin attaches without a handshake: the config's protocol says what to speak.
   let netrpc: NetRpcConnection | undefined;
@@ -141,7 +142,12 @@ async function attach<P extends PluginSet>(
       tls: false,
       pid: reattach.pid,
       test: reattach.test,
-      broker: { network: config.network, env: {}, tls: undefined },
+      broker: {
+        network: config.network,
+        env: {},
+        tls: undefined,
+        wire: grpcBrokerWireFor(config.grpcFraming),
+      },
     },
     // A debug-mode plugin is not ours to stop at exit.
     reattach.test ? { ...options, managed: false } : options,
@@ -196,7 +202,7 @@ function clientParts(
       maxReceiveMessageBytes: config.maxReceiveMessageBytes,
       maxSendMessageBytes: config.maxSendMessageBytes,
       // Brokered calls speak the wire the main connection agreed on.
-      wire: connection?.t === "fast" ? fastBrokerWire : grpcBrokerWire,
+      wire: connection?.t === "fast" ? fastBrokerWire : grpcBrokerWireFor(config.grpcFraming),
     },
   };
 }

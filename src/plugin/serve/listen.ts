@@ -9,6 +9,8 @@ import type { Network, WireProtocol } from "../../protocol/handshake-line.ts";
 import { parseGoBool } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import type { RpcServer } from "../../rpc/grpc/server.ts";
+import type { GrpcFraming } from "../../rpc/h2/framing-option.ts";
+import { resolveGrpcFraming } from "../../rpc/h2/framing-option.ts";
 import { createDualListener } from "../../transport/dual-listener.ts";
 import type { ServerTls } from "../../transport/http2-server.ts";
 import { createGrpcServer } from "../../transport/http2-server.ts";
@@ -27,6 +29,8 @@ export interface Wire {
   readonly mux: boolean;
   /** plugwire's fast wire beside gRPC on the same address (docs/fast-wire.md). */
   readonly fastWire: boolean;
+  /** The HTTP/2 gRPC is served on (main listener and brokered servers). */
+  readonly grpcFraming: GrpcFraming;
 }
 
 /**
@@ -39,6 +43,7 @@ export function chooseWire(
   env: NodeJS.ProcessEnv,
   debug: boolean,
   protocol: WireProtocol = "grpc",
+  grpcFraming?: GrpcFraming | undefined,
 ): Wire {
   const muxRequested = env[Env.multiplexGrpc] ?? "";
   const mux = protocol === "grpc" && parseGoBool(muxRequested) === true;
@@ -49,6 +54,7 @@ export function chooseWire(
     // Only when a plugwire host offers it, and not with multiplexing; a Go host never offers
     // it and gets exactly go-plugin's gRPC server.
     fastWire: protocol === "grpc" && !debug && !mux && env[Env.fastWire] === "1",
+    grpcFraming: resolveGrpcFraming(grpcFraming, env),
   };
 }
 
@@ -73,10 +79,10 @@ export function mainListener(
   const onTlsError = (error: Error) =>
     logger.debug("TLS handshake with a client failed", { error });
   if (wire.fastWire) {
-    const dual = createDualListener(rpc, tls, onTlsError);
+    const dual = createDualListener(rpc, tls, onTlsError, wire.grpcFraming);
     return { server: dual.server, awaitHost: () => {}, close: () => dual.close() };
   }
-  const grpc = createGrpcServer(rpc, tls, onTlsError);
+  const grpc = createGrpcServer(rpc, tls, onTlsError, wire.grpcFraming);
   if (!wire.mux) return { server: grpc.server, awaitHost: () => {}, close: () => grpc.close() };
   const mux = muxListener(
     (session) => broker.multiplex(new MuxRouter(session, grpc.server)),

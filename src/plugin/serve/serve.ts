@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { Broker } from "../../broker/broker.ts";
-import { fastBrokerWire, grpcBrokerWire } from "../../broker/wires.ts";
+import { fastBrokerWireWith, grpcBrokerWireFor } from "../../broker/wires.ts";
 import type { Step } from "../../internal/step.ts";
 import { stepError } from "../../internal/step.ts";
 import type { HandshakeConfig } from "../../protocol/env.ts";
@@ -8,6 +8,7 @@ import type { Network } from "../../protocol/handshake-line.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import type { ServiceRegistration } from "../../rpc/core/types.ts";
 import { RpcServer } from "../../rpc/grpc/server.ts";
+import type { GrpcFraming } from "../../rpc/h2/framing-option.ts";
 import { reflectionServices } from "../../rpc/reflection/server.ts";
 import type { ServerTls } from "../../transport/http2-server.ts";
 import { announce } from "./announce.ts";
@@ -57,6 +58,12 @@ export interface ServeOptions {
   maxConcurrentCalls?: number | undefined;
   /** A fast-wire connection with no call running this long is closed (ms). Default 30000. */
   idleTimeoutMs?: number | undefined;
+  /**
+   * The HTTP/2 gRPC is served on: `"h2"`, plugwire's own framing, or `"node-http2"`, Node's
+   * (docs/transport.md). Hosts of every kind connect to either. Default: PLUGWIRE_GRPC_FRAMING
+   * in `env`, else `"h2"`.
+   */
+  grpcFraming?: GrpcFraming | undefined;
   /**
    * Debug mode (go-plugin's test mode): no cookie check and no handshake line; instead a
    * reattach config is printed for a host to attach to, and SIGINT stops the plugin.
@@ -108,7 +115,13 @@ export async function serve(options: ServeOptions): Promise<PluginServer> {
     deadline: Number.POSITIVE_INFINITY,
   };
   const { version, tls } = await prepare(options, step, { env, stdio, logger });
-  const wire = chooseWire(options.network, env, options.debug !== undefined, version.protocol);
+  const wire = chooseWire(
+    options.network,
+    env,
+    options.debug !== undefined,
+    version.protocol,
+    options.grpcFraming,
+  );
   const { listener, shutdown } = assemble(options, { env, stdio, logger, tls, wire, version });
   try {
     const bound = await bindListener(step, listener, wire, env, stdio, logger);
@@ -212,7 +225,9 @@ function assembleGrpc(
     maxSendMessageBytes: options.maxSendMessageBytes,
   };
   // A host that offered the fast wire uses it when we announce it, brokered calls included.
-  const brokerWire = wire.fastWire ? fastBrokerWire : grpcBrokerWire;
+  const brokerWire = wire.fastWire
+    ? fastBrokerWireWith(wire.grpcFraming)
+    : grpcBrokerWireFor(wire.grpcFraming);
   const broker = new Broker({
     name: "plugin",
     network: wire.network,
