@@ -45,7 +45,8 @@ export async function lockedCommand(
   if (!isScriptArtifact(artifact))
     return { cmd: artifact, args: [...args], secure: secureFromLock(entry) };
   await verifyLaunch(entry, artifact, lockFile);
-  const imports = ["--enable-source-maps", "--import", compileCacheImport];
+  // As the build's launcher: no --enable-source-maps at every start (typescript-build.ts).
+  const imports = ["--import", compileCacheImport];
   // Node before 22.15 has no synchronous module hooks: the host's check above is then the only
   // one, and a swap between it and the child's read goes unseen (docs/trust.md says so).
   if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks === "function")

@@ -53,10 +53,10 @@ export async function buildTypeScript(
   const externals = await bundle({ entry, staged, dir, outfile: join(out, "bundle.mjs"), fail });
   await rm(staged, { recursive: true, force: true });
   // The launcher finds the bundle beside itself, so an installed copy of the build works too.
+  // No --enable-source-maps: Node reads and parses the map at every start, for 4-5 MiB of idle
+  // RSS (docs/performance.md, decision 15); NODE_OPTIONS=--enable-source-maps turns it on.
   const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-  const node = [process.execPath, "--enable-source-maps", "--import", compileCacheImport]
-    .map(quote)
-    .join(" ");
+  const node = [process.execPath, "--import", compileCacheImport].map(quote).join(" ");
   const extra = pkg.args.map((a) => ` ${quote(a)}`).join("");
   const launcher = join(out, "plugin");
   await writeFile(launcher, `#!/bin/sh\nexec ${node} "$(dirname "$0")/bundle.mjs"${extra} "$@"\n`);
