@@ -24,6 +24,8 @@ import { secureClient } from "../transport/dial.ts";
 import type { ServerTls } from "../transport/http2-server.ts";
 import { serverTlsOptions } from "../transport/http2-server.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
+import type { OnRead } from "./chunk-reader.ts";
+import { ChunkReader } from "./chunk-reader.ts";
 import { brokerTimeoutMs, Mailbox } from "./mailbox.ts";
 import type { MuxRouter } from "./mux-transport.ts";
 import { muxTransport } from "./mux-transport.ts";
@@ -204,6 +206,22 @@ export class Broker implements HandlerBroker {
     return framedReader(await this.#dialBytes(id, options));
   }
 
+  /**
+   * Reads a byte source the peer served under `id` as borrowed chunks: each is a view of one
+   * reused 64 KiB read buffer, valid until you ask for the next (copy what you keep; never pipe
+   * it on), which a loop that is done with each chunk in its body (hash, parse, `await
+   * file.write(chunk)`) never notices. No memory is allocated per read, so RSS stays flat and the
+   * rate is the socket's (docs/performance.md §14); `dialReadable` gives chunks you own. A `break`
+   * closes the connection, so the writer fails UNAVAILABLE; a cut stream fails DATA_LOSS.
+   */
+  async dialBorrowedChunks(
+    id: number,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<AsyncIterableIterator<Buffer>> {
+    const reader = new ChunkReader();
+    return reader.attach(await this.#dialBytes(id, options, reader.onread));
+  }
+
   /** Writes into a byte sink the peer served under `id`; `end()` it when done. */
   async dialWritable(
     id: number,
@@ -272,8 +290,9 @@ export class Broker implements HandlerBroker {
   async #dialBytes(
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal },
+    onread?: OnRead,
   ): Promise<Duplex> {
-    const socket = (await this.#connector(id, options))();
+    const socket = (await this.#connector(id, options))(onread);
     const resource = { close: () => void socket.destroy() };
     this.#resources.add(resource);
     socket.once("close", () => this.#resources.delete(resource));
@@ -288,13 +307,14 @@ export class Broker implements HandlerBroker {
     id: number,
     options: { timeoutMs?: number; signal?: AbortSignal },
     alpn = "h2",
-  ): Promise<() => Duplex> {
+  ): Promise<(onread?: OnRead) => Duplex> {
     this.#checkOpen();
     const { connect } = await this.#transport.dial(id, {
       timeoutMs: options.timeoutMs ?? brokerTimeoutMs,
       signal: options.signal,
     });
     const tls = this.#options.tls;
+    // Under TLS the socket's bytes are TLS's to read: `onread` applies to plain sockets only.
     return tls === undefined ? connect : () => secureClient(tls, { socket: connect() }, alpn);
   }
 

@@ -4,8 +4,11 @@ import { create } from "@bufbuild/protobuf";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
 import type { Network } from "../protocol/handshake-line.ts";
+import { checkAddress } from "../transport/address.ts";
 import { dialer } from "../transport/dial.ts";
 import { listen } from "../transport/listen.ts";
+import type { OnRead } from "./chunk-reader.ts";
+import { chunkSocket } from "./chunk-reader.ts";
 
 /** What the broker needs from the connection it runs on: how brokered connections are made. */
 export interface BrokerTransport {
@@ -17,8 +20,13 @@ export interface BrokerTransport {
   /**
    * A function that opens a raw connection (TLS not yet applied) to what the peer serves under
    * `id`, waiting for the peer's announcement. `reconnects` tells whether it may be called again.
+   * `connect(onread)` makes a plain socket read into the caller's buffer; a stream that is not a
+   * socket of its own (multiplexed mode) ignores it.
    */
-  dial(id: number, options: DialOptions): Promise<{ connect: () => Duplex; reconnects: boolean }>;
+  dial(
+    id: number,
+    options: DialOptions,
+  ): Promise<{ connect: (onread?: OnRead) => Duplex; reconnects: boolean }>;
   /** A knock from the peer (multiplexed mode); ignored by the socket transport. */
   knock(info: ConnInfo): void;
 }
@@ -53,8 +61,13 @@ export function socketTransport(
     },
     async dial(id, options) {
       const info = await take(id, options);
+      const network = info.network as Network;
+      const connect = dialer({ network, address: info.address });
       return {
-        connect: dialer({ network: info.network as Network, address: info.address }),
+        connect: (onread) =>
+          onread === undefined
+            ? connect()
+            : chunkSocket(checkAddress(network, info.address), onread),
         reconnects: true,
       };
     },

@@ -1,0 +1,111 @@
+// Borrowed chunks of a brokered byte stream: over a real unix socket reading into one reused
+// buffer (each chunk valid until the next is asked for), and through the broker, plain, under
+// AutoMTLS and multiplexed (where the chunks are the socket's own).
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { after, describe, it } from "node:test";
+import { patternDigest, patternSource } from "../../test/fixtures/byte-source.ts";
+import { startFixture } from "../../test/support/fixture.ts";
+import { PluginError } from "../errors/plugin-error.ts";
+import { framedWriter } from "./byte-frames.ts";
+import { ChunkReader, chunkSocket } from "./chunk-reader.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "plugwire-chunks-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let sockets = 0;
+
+/** A reader dialled into a unix socket whose accepted end is handed to `serve`. */
+async function dialled(serve: (socket: Socket) => void): Promise<ChunkReader> {
+  const path = join(dir, `s${sockets++}`);
+  const server = createServer((socket) => {
+    server.close();
+    serve(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const reader = new ChunkReader();
+  return reader.attach(chunkSocket({ path }, reader.onread));
+}
+
+const isCode = (code: string) => (error: unknown) => {
+  assert.ok(error instanceof PluginError);
+  assert.equal(error.code, code);
+  return true;
+};
+
+describe("borrowed chunks on a socket reading into one buffer", () => {
+  it("carry 48 MiB intact, each chunk still whole after the consumer waited on it", async () => {
+    const bytes = 48 * 1024 * 1024 + 12_345;
+    let writing: Promise<void> | undefined;
+    const reader = await dialled((socket) => {
+      writing = pipeline(patternSource(bytes), framedWriter(socket));
+    });
+    const hash = createHash("sha256");
+    let received = 0;
+    let n = 0;
+    for await (const chunk of reader) {
+      // The reader's one buffer: nothing is allocated per read.
+      assert.equal(chunk.buffer, reader.onread.buffer.buffer);
+      // A turn of the event loop (socket reads could happen) before the chunk is used.
+      if (n++ % 5 === 0) await new Promise((resolve) => setImmediate(resolve));
+      hash.update(chunk);
+      received += chunk.length;
+    }
+    await writing;
+    assert.equal(received, bytes);
+    assert.equal(hash.digest("hex"), patternDigest(bytes));
+  });
+
+  it("a writer that died before the end marker is DATA_LOSS, also inside a header", async () => {
+    for (const cut of [Buffer.from([0, 0, 0, 8, 1, 2]), Buffer.from([0, 0, 0, 1, 7, 0, 0])]) {
+      const reader = await dialled((socket) => {
+        socket.end(cut);
+      });
+      await assert.rejects(async () => {
+        for await (const _ of reader);
+      }, isCode("DATA_LOSS"));
+    }
+  });
+
+  it("a consumer that breaks off fails the writer's pipeline with UNAVAILABLE", async () => {
+    let writing: Promise<void> | undefined;
+    const reader = await dialled((socket) => {
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const endless = new Readable({
+        read() {
+          this.push(chunk);
+        },
+      });
+      writing = pipeline(endless, framedWriter(socket));
+    });
+    let read = 0;
+    for await (const chunk of reader) {
+      read += chunk.length;
+      if (read > 1024 * 1024) break;
+    }
+    await assert.rejects(writing!, isCode("UNAVAILABLE"));
+  });
+});
+
+describe("borrowed chunks through the broker", () => {
+  const size = 16 * 1024 * 1024 + 3;
+  for (const options of [{}, { autoMtls: true }, { multiplex: true }]) {
+    it(`plugin → host: dialBorrowedChunks reads what the plugin serves (${JSON.stringify(options)})`, async () => {
+      await using plugin = await startFixture("test-grpc", options);
+      const offer = await plugin.dispense("fixture").source({ bytes: BigInt(size) });
+      const hash = createHash("sha256");
+      let received = 0;
+      for await (const chunk of await plugin.broker.dialBorrowedChunks(offer.brokerId)) {
+        hash.update(chunk);
+        received += chunk.length;
+      }
+      assert.equal(received, size);
+      assert.equal(hash.digest("hex"), offer.sha256);
+    });
+  }
+});
