@@ -27,14 +27,16 @@ export interface ByteStreamFigure {
  * brokered byte stream (Fixture.Source → broker.serveReadable, a dedicated brokered connection,
  * TLS under AutoMTLS); the host dials it (broker.dialReadable) and reads everything. Rate from
  * first byte to end and the host's peak RSS growth, in a fresh host process (bench/ts-host.ts
- * bench-brokered). Returning undefined marks the rows "pending broker".
+ * bench-brokered); `borrowed` reads through broker.dialBorrowedChunks instead of dialReadable,
+ * `tree` runs another checkout's host and plugin. Returning undefined marks the rows "pending broker".
  */
 export async function measureBrokeredStream(
   bytes: number,
   mtls: boolean,
-  tree?: string,
+  how: { tree?: string | undefined; borrowed?: boolean } = {},
 ): Promise<ByteStreamFigure | undefined> {
-  const flags = ["-size", String(bytes)];
+  const tree = how.tree;
+  const flags = ["-size", String(bytes), ...(how.borrowed === true ? ["-borrowed"] : [])];
   const result =
     tree === undefined
       ? await runHost({
@@ -127,65 +129,56 @@ export async function runByteStream(
     better: "lower",
   });
   // Issue 11: ≥ 0.8× the matching raw copy (plain socket, or TLS under AutoMTLS); RSS < 32 MiB.
-  const brokered = (mtls: boolean): RowSpec => ({
-    id: `bytes.brokered.${mtls ? "mtls" : "plain"}`,
+  // One reader per entry: the Readable (dialReadable), borrowed chunks (dialBorrowedChunks), and
+  // when asked for, another checkout's Readable (no target: the "before" of a change).
+  const before = process.env.PLUGWIRE_BENCH_STREAM_BEFORE || undefined;
+  const readers: Reader[] = [
+    ...(before === undefined ? [] : [{ key: ".before", label: " (before)", tree: before }]),
+    { key: "", label: "" },
+    { key: "-borrowed", label: ", borrowed chunks", borrowed: true },
+  ];
+  const brokered = (reader: Reader, mtls: boolean): RowSpec => ({
+    id: `bytes.brokered${reader.key === ".before" ? "" : reader.key}.${mtls ? "mtls" : "plain"}${reader.key === ".before" ? ".before" : ""}`,
     measurement: `byte stream ${size} · rate`,
-    subject: "brokered stream, TS plugin → TS host",
+    subject: `brokered stream${reader.label}, TS plugin → TS host`,
     mtls: mtls ? "on" : "off",
     unit: "MiB/s",
     better: "higher",
     baseline: ceiling(mtls).id,
     baselineLabel: mtls ? "raw TLS copy" : "raw socket",
-    target: {
-      kind: "ratio-min",
-      limit: 0.8,
-      text: `≥ 0.8× ${mtls ? "raw TLS copy" : "raw socket"}`,
-    },
+    target:
+      reader.tree === undefined
+        ? { kind: "ratio-min", limit: 0.8, text: `≥ 0.8× ${mtls ? "raw TLS copy" : "raw socket"}` }
+        : undefined,
     pending: "pending broker",
   });
-  const brokeredRss = (mtls: boolean): RowSpec => ({
-    id: `bytes.brokered.${mtls ? "mtls" : "plain"}.rss`,
+  const brokeredRss = (reader: Reader, mtls: boolean): RowSpec => ({
+    id: `${brokered(reader, mtls).id}.rss`,
     measurement: `byte stream ${size} · host RSS growth`,
-    subject: "brokered stream, TS plugin → TS host",
+    subject: brokered(reader, mtls).subject,
     mtls: mtls ? "on" : "off",
     unit: "MiB",
     better: "lower",
-    target: { kind: "abs-max", limit: 32, text: "< 32 MiB" },
+    target:
+      reader.tree === undefined ? { kind: "abs-max", limit: 32, text: "< 32 MiB" } : undefined,
     pending: "pending broker",
-  });
-  // The same stream from another checkout, when asked for: same baselines, no target.
-  const before = process.env.PLUGWIRE_BENCH_STREAM_BEFORE || undefined;
-  const beforeRow = (row: RowSpec): RowSpec => ({
-    ...row,
-    id: `${row.id}.before`,
-    subject: `${row.subject} (before)`,
-    target: undefined,
   });
   // Declared up front so the rate rows and the RSS rows each stay together in the table.
   for (const tls of [false, true]) results.row(ceiling(tls));
-  for (const mtls of [false, true]) {
-    if (before !== undefined) results.row(beforeRow(brokered(mtls)));
-    results.row(brokered(mtls));
-  }
+  for (const mtls of [false, true]) for (const r of readers) results.row(brokered(r, mtls));
   for (const tls of [false, true]) results.row(ceilingRss(tls));
-  for (const mtls of [false, true]) {
-    if (before !== undefined) results.row(beforeRow(brokeredRss(mtls)));
-    results.row(brokeredRss(mtls));
-  }
-  const measureInto = async (mtls: boolean, tree: string | undefined) => {
-    const which = tree === undefined ? "" : " (before)";
-    await results.attempt(`brokered stream of ${size}, mtls=${mtls}${which}`, log, async () => {
-      const figure = await measureBrokeredStream(config.streamBytes, mtls, tree);
-      const rate = tree === undefined ? brokered(mtls) : beforeRow(brokered(mtls));
-      const rss = tree === undefined ? brokeredRss(mtls) : beforeRow(brokeredRss(mtls));
-      if (figure === undefined) {
-        results.row(rate);
-        results.row(rss);
-        return;
-      }
-      results.add({ ...rate, pending: undefined }, figure.mibPerSec);
-      results.add({ ...rss, pending: undefined }, figure.rssGrowthMiB);
-    });
+  for (const mtls of [false, true]) for (const r of readers) results.row(brokeredRss(r, mtls));
+  const measureInto = async (reader: Reader, mtls: boolean) => {
+    await results.attempt(
+      `brokered stream${reader.label} of ${size}, mtls=${mtls}`,
+      log,
+      async () => {
+        const figure = await measureBrokeredStream(config.streamBytes, mtls, reader);
+        if (figure === undefined) return;
+        results.add({ ...brokered(reader, mtls), pending: undefined }, figure.mibPerSec);
+        results.add({ ...brokeredRss(reader, mtls), pending: undefined }, figure.rssGrowthMiB);
+      },
+    );
   };
   for (let rep = 0; rep < config.reps; rep++) {
     log(`byte stream: rep ${rep + 1}/${config.reps} (${size})`);
@@ -196,11 +189,16 @@ export async function runByteStream(
         results.add(ceilingRss(tls), raw.rssGrowthMiB);
       });
     }
-    for (const mtls of [false, true]) {
-      // Before and after alternate which goes first, so neither always runs on a warmer machine.
-      const trees = before === undefined ? [undefined] : [before, undefined];
-      if (rep % 2 === 1) trees.reverse();
-      for (const tree of trees) await measureInto(mtls, tree);
-    }
+    // The readers take turns going first, so none always runs on a warmer (or busier) machine.
+    const order = readers.map((_, i) => readers[(i + rep) % readers.length]!);
+    for (const mtls of [false, true]) for (const reader of order) await measureInto(reader, mtls);
   }
+}
+
+interface Reader {
+  /** Row id part: "" (dialReadable), "-borrowed", ".before". */
+  readonly key: string;
+  readonly label: string;
+  readonly tree?: string;
+  readonly borrowed?: boolean;
 }

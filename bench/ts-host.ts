@@ -17,7 +17,8 @@
 //                                                           {n,baseRssMiB,rssMiB,perPluginMiB}
 //   bench-scale       -n plugins started together            {n,allReadyMs}
 //   bench-brokered    the plugin serves -size bytes as a brokered byte stream (Fixture.Source), the
-//                     host reads them     {bytes,totalMs,mibPerSec,rssGrowthMiB} (first byte → end)
+//                     host reads them     {bytes,totalMs,mibPerSec,rssGrowthMiB} (first byte → end);
+//                     with -borrowed through broker.dialBorrowedChunks instead of dialReadable
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { setTimeout as delay } from "node:timers/promises";
@@ -39,6 +40,8 @@ interface Config {
   autoMtls: boolean;
   /** `-grpc`: refuse the fast wire, so a TS plugin is called over gRPC as a Go host would. */
   grpcOnly: boolean;
+  /** `-borrowed`: bench-brokered reads borrowed chunks (broker.dialBorrowedChunks). */
+  borrowed: boolean;
   n: number;
   size: number;
   concurrency: number;
@@ -55,6 +58,7 @@ function parseArgs(argv: string[]): Config {
     scenario: "",
     autoMtls: false,
     grpcOnly: false,
+    borrowed: false,
     n: 0,
     size: 0,
     concurrency: 0,
@@ -85,6 +89,9 @@ function parseArgs(argv: string[]): Config {
         break;
       case "-automtls":
         config.autoMtls = true;
+        break;
+      case "-borrowed":
+        config.borrowed = true;
         break;
       case "-n":
         config.n = Number(value());
@@ -315,8 +322,10 @@ async function benchBrokered(config: Config, plugin: Plugin) {
   const bytes = or(config.size, 1024 * MiB);
   const fixture = plugin.dispense("fixture");
   // Warm-up: a small stream opens the broker's code paths and connections.
+  const dial = (id: number): Promise<AsyncIterable<unknown>> =>
+    config.borrowed ? plugin.broker.dialBorrowedChunks(id) : plugin.broker.dialReadable(id);
   const warm = await fixture.source({ bytes: BigInt(MiB) });
-  for await (const _ of await plugin.broker.dialReadable(warm.brokerId));
+  for await (const _ of await dial(warm.brokerId));
   const rss0 = process.memoryUsage.rss();
   let peak = rss0;
   const sampler = setInterval(() => {
@@ -324,7 +333,7 @@ async function benchBrokered(config: Config, plugin: Plugin) {
   }, 20);
   try {
     const offer = await fixture.source({ bytes: BigInt(bytes) });
-    const readable = await plugin.broker.dialReadable(offer.brokerId);
+    const readable = await dial(offer.brokerId);
     let received = 0;
     let t0: bigint | undefined;
     for await (const chunk of readable) {
