@@ -101,6 +101,11 @@ export interface HandlerBroker {
   serveWritable(sink: Writable, options?: BrokerServeOptions): Promise<number>;
   /** Reads a byte source the peer served under `id`. */
   dialReadable(id: number, options?: BrokerDialOptions): Promise<Readable>;
+  /** Reads it as borrowed chunks, each valid until the next is asked for (no garbage per read). */
+  dialBorrowedChunks(
+    id: number,
+    options?: BrokerDialOptions,
+  ): Promise<AsyncIterableIterator<Buffer>>;
   /** Writes into a byte sink the peer served under `id`; `end()` it when done. */
   dialWritable(id: number, options?: BrokerDialOptions): Promise<Writable>;
 }
