@@ -48,8 +48,8 @@ export async function launchProcess(spec: ProcessSpec, signal?: AbortSignal): Pr
   const env: Record<string, string> = { ...spec.env };
   if (spec.settings !== undefined) env[settingsEnv] = JSON.stringify(spec.settings);
   const client = await startPlugin({
-    // One AutoMTLS identity for every plugin this process manages: a P-521 key per start is most
-    // of a start's CPU time, and each plugin still trusts only this host's certificate.
+    // One AutoMTLS identity for every plugin this process manages: a fresh key per start is a
+    // large part of a start's CPU time, and each plugin still trusts only this host's certificate.
     tlsIdentity: spec.start?.autoMtls === false ? undefined : await sharedIdentity(),
     ...spec.start,
     name,

@@ -7,7 +7,7 @@ import type { ServerTls } from "../../transport/http2-server.ts";
 
 /**
  * AutoMTLS, plugin side: when the host sent its certificate (PLUGIN_CLIENT_CERT), a fresh
- * identity of ours (go-plugin's P-521 certificate), trusting only the host's. Undefined when the
+ * identity of ours (go-plugin's certificate shape, on P-256), trusting only the host's. Undefined when the
  * host asked for none. Key generation is given up, with the step's error, when its signal fires.
  */
 export async function autoMtls(
