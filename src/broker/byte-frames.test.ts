@@ -5,10 +5,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { Duplex, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, describe, it } from "node:test";
 import { patternDigest, patternSource } from "../../test/fixtures/byte-source.ts";
+import { waitFor } from "../../test/support/wait.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
 
@@ -104,6 +105,32 @@ describe("brokered byte frames", () => {
       return true;
     });
     assert.ok(w.destroyed);
+  });
+
+  it("a reader closing after the end marker, before the socket confirms the end, is a clean finish", async () => {
+    // Under TLS or yamux the reader's close can arrive before `end`'s callback: the writer had
+    // handed over everything, so its pipeline must resolve (it once failed UNAVAILABLE).
+    const written: Buffer[] = [];
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(chunk);
+        callback();
+      },
+      final() {}, // never confirmed: the close below overtakes it
+    });
+    const writer = framedWriter(socket);
+    const done = pipeline(Readable.from([Buffer.from("all of it")]), writer);
+    await waitFor(
+      () => written.some((chunk) => chunk.length === 4 && chunk.readUInt32BE(0) === 0),
+      5000,
+      "the end marker to be written",
+    );
+    // As a TLS socket over a yamux stream does: 'close' while its end is still being flushed.
+    socket.emit("close");
+    await done;
+    socket.destroy();
+    assert.equal(Buffer.concat(written).subarray(4, 13).toString(), "all of it");
   });
 
   it("the reader reports a writer that died as DATA_LOSS, not a clean end", async () => {

@@ -14,10 +14,13 @@ const end = Buffer.alloc(4);
  * A Writable that frames what is written into `socket`, with the socket's back-pressure. A reader
  * that stops early (it destroyed its end, or its process died) shows up here as EPIPE/ECONNRESET
  * or a close: the Writable then fails with UNAVAILABLE, so a pipeline into it rejects instead of
- * the socket's error crashing the writing process or a wait for `drain` hanging for ever.
+ * the socket's error crashing the writing process or a wait for `drain` hanging for ever. Once the
+ * end marker is written, a close or error finishes the Writable instead.
  */
 export function framedWriter(socket: Duplex): Writable {
   let ended = false;
+  /** Set once the end marker is handed to the socket: completes `final` (at most once). */
+  let finishing: (() => void) | undefined;
   const writable = new Writable({
     highWaterMark: 256 * 1024,
     write(chunk: Buffer, _encoding, callback) {
@@ -35,10 +38,12 @@ export function framedWriter(socket: Duplex): Writable {
       else socket.once("drain", () => callback());
     },
     final(callback) {
-      socket.end(end, () => {
+      finishing = () => {
+        if (ended) return;
         ended = true;
         callback();
-      });
+      };
+      socket.end(end, finishing);
     },
     destroy(error, callback) {
       // No end marker: the reader reports the stream as cut short.
@@ -48,6 +53,12 @@ export function framedWriter(socket: Duplex): Writable {
   });
   const readerGone = (error?: Error) => {
     if (ended || writable.destroyed) return;
+    // Everything, the end marker included, was handed to the socket: a reader that read the
+    // marker closes at once, and under TLS or yamux that close can overtake `end`'s callback.
+    if (finishing !== undefined) {
+      finishing();
+      return;
+    }
     const why = error === undefined ? "it closed the connection" : error.message;
     writable.destroy(
       new PluginError(
