@@ -1,8 +1,8 @@
 // Scale: N plugins started together by one TS host (AutoMTLS on, the default), time until every
 // one is ready (handshake and health check done); TS plugins against Go plugins.
 import type { BenchConfig } from "./config.ts";
+import { benchPluginCommand, runHostWith } from "./fixture/launch.ts";
 import type { Side } from "./pairings.ts";
-import { runHost } from "./pairings.ts";
 import { num } from "./proc.ts";
 import type { Results, RowSpec } from "./rows.ts";
 
@@ -36,13 +36,11 @@ export async function runScale(
       log(`scale: rep ${rep + 1}/${config.scaleReps} n=${n}`);
       for (const plugin of ["go", "ts"] as const) {
         await results.attempt(`bench-scale n=${n} ${plugin} plugins`, log, async () => {
-          const result = await runHost({
-            host: "ts",
-            plugin,
-            scenario: "bench-scale",
-            autoMtls: true,
-            flags: ["-n", String(n)],
-          });
+          // The TS plugin as the manager installs it (bundled), as the start rows launch it.
+          const result = await runHostWith(
+            { host: "ts", scenario: "bench-scale", autoMtls: true, flags: ["-n", String(n)] },
+            await benchPluginCommand(plugin),
+          );
           results.add(scaleRow(n, plugin), num(result, "allReadyMs"));
         });
       }
