@@ -4,9 +4,9 @@
 // modules (`node plugin.ts`, no target) (bench/fixture/launch.ts).
 import type { BenchConfig } from "./config.ts";
 import type { TsPluginForm } from "./fixture/launch.ts";
-import { benchPluginCommand, runHostWith } from "./fixture/launch.ts";
+import { benchPluginCommand } from "./fixture/launch.ts";
 import type { Side } from "./pairings.ts";
-import { runHost } from "./pairings.ts";
+import { runHost, runHostWith } from "./pairings.ts";
 import { num } from "./proc.ts";
 import type { Results, RowSpec } from "./rows.ts";
 

@@ -63,7 +63,14 @@ export interface HostRun {
 
 /** Runs one scenario in a fresh host process and returns its `result`. */
 export function runHost(run: HostRun): Promise<Record<string, unknown>> {
-  const plugin = pluginCommand(run.plugin);
+  return runHostWith(run, pluginCommand(run.plugin));
+}
+
+/** As `runHost`, with the plugin's launcher given. */
+export function runHostWith(
+  run: Omit<HostRun, "plugin">,
+  plugin: { cmd: string; args: readonly string[] },
+): Promise<Record<string, unknown>> {
   const args = [
     "-cmd",
     plugin.cmd,

@@ -1,8 +1,9 @@
 // Scale: N plugins started together by one TS host (AutoMTLS on, the default), time until every
 // one is ready (handshake and health check done); TS plugins against Go plugins.
 import type { BenchConfig } from "./config.ts";
-import { benchPluginCommand, runHostWith } from "./fixture/launch.ts";
+import { benchPluginCommand } from "./fixture/launch.ts";
 import type { Side } from "./pairings.ts";
+import { runHostWith } from "./pairings.ts";
 import { num } from "./proc.ts";
 import type { Results, RowSpec } from "./rows.ts";
 

@@ -5,8 +5,9 @@
 // the "as modules" rows run the same plugin as `node plugin.ts`, without a target.
 import type { BenchConfig } from "./config.ts";
 import type { TsPluginForm } from "./fixture/launch.ts";
-import { benchPluginCommand, runHostWith } from "./fixture/launch.ts";
+import { benchPluginCommand } from "./fixture/launch.ts";
 import type { Side } from "./pairings.ts";
+import { runHostWith } from "./pairings.ts";
 import { num } from "./proc.ts";
 import type { Results, RowSpec } from "./rows.ts";
 import { median } from "./stats.ts";
