@@ -13,8 +13,9 @@ import { after, describe, it } from "node:test";
 import { patternDigest, patternSource } from "../../test/fixtures/byte-source.ts";
 import { startFixture } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { dialer } from "../transport/dial.ts";
 import { framedWriter } from "./byte-frames.ts";
-import { ChunkReader, chunkSocket } from "./chunk-reader.ts";
+import { ChunkReader } from "./chunk-reader.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "plugwire-chunks-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +30,7 @@ async function dialled(serve: (socket: Socket) => void): Promise<ChunkReader> {
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   const reader = new ChunkReader();
-  return reader.attach(chunkSocket({ path }, reader.onread));
+  return reader.attach(dialer({ network: "unix", address: path })(reader.onread));
 }
 
 const isCode = (code: string) => (error: unknown) => {

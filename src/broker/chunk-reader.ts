@@ -1,7 +1,5 @@
-import { connect as netConnect } from "node:net";
 import type { Duplex } from "node:stream";
 import { PluginError } from "../errors/plugin-error.ts";
-import type { DialTarget } from "../transport/address.ts";
 import { FrameSplitter } from "./frame-splitter.ts";
 
 /** Node's `net.Socket` `onread` option: reads land in `buffer`, handed to `callback`. */
@@ -123,14 +121,4 @@ export class ChunkReader implements AsyncIterableIterator<Buffer> {
     this.#wake = undefined;
     wake?.();
   }
-}
-
-/**
- * A plain socket to a checked `target` reading into `onread`'s buffer; errors reach the reader
- * through its own listeners and 'close', never as an uncaught exception.
- */
-export function chunkSocket(target: DialTarget, onread: OnRead): Duplex {
-  const socket = netConnect({ ...target, onread } as never);
-  socket.on("error", () => {});
-  return socket;
 }

@@ -4,11 +4,9 @@ import { create } from "@bufbuild/protobuf";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
 import type { Network } from "../protocol/handshake-line.ts";
-import { checkAddress } from "../transport/address.ts";
 import { dialer } from "../transport/dial.ts";
 import { listen } from "../transport/listen.ts";
 import type { OnRead } from "./chunk-reader.ts";
-import { chunkSocket } from "./chunk-reader.ts";
 
 /** What the broker needs from the connection it runs on: how brokered connections are made. */
 export interface BrokerTransport {
@@ -61,13 +59,8 @@ export function socketTransport(
     },
     async dial(id, options) {
       const info = await take(id, options);
-      const network = info.network as Network;
-      const connect = dialer({ network, address: info.address });
       return {
-        connect: (onread) =>
-          onread === undefined
-            ? connect()
-            : chunkSocket(checkAddress(network, info.address), onread),
+        connect: dialer({ network: info.network as Network, address: info.address }),
         reconnects: true,
       };
     },

@@ -1,3 +1,4 @@
+import type { OnReadOpts } from "node:net";
 import { connect as netConnect } from "node:net";
 import { Duplex } from "node:stream";
 import type { Network } from "../protocol/handshake-line.ts";
@@ -62,10 +63,11 @@ export function secureClient(
  * `alpn` names the protocol negotiated under TLS (gRPC's "h2" unless told otherwise). The address
  * is checked here, before anything is dialled (`checkAddress`): a bad one throws HANDSHAKE_INVALID.
  */
-export function dialer(options: ConnectOptions, alpn = "h2"): () => Duplex {
+export function dialer(options: ConnectOptions, alpn = "h2"): (onread?: OnReadOpts) => Duplex {
   const target = checkAddress(options.network, options.address, options);
   const tls = options.tls;
-  if (tls === undefined) return () => openSocket(target);
+  // `onread` (reads into the caller's buffer) applies to a plain socket: TLS reads its own.
+  if (tls === undefined) return (onread) => openSocket(target, onread);
   return () => secureClient(tls, target, alpn);
 }
 
@@ -91,9 +93,9 @@ export function grpcChannel(
 }
 
 /** A socket to a checked target, listening for errors before it connects. */
-function openSocket(target: DialTarget): Duplex {
+function openSocket(target: DialTarget, onread?: OnReadOpts): Duplex {
   try {
-    return guarded(netConnect(target as never));
+    return guarded(netConnect((onread === undefined ? target : { ...target, onread }) as never));
   } catch (error) {
     return failedStream(error);
   }
