@@ -309,13 +309,15 @@ export class Broker implements HandlerBroker {
     alpn = "h2",
   ): Promise<(onread?: OnRead) => Duplex> {
     this.#checkOpen();
-    const { connect } = await this.#transport.dial(id, {
+    const { connect, secure } = await this.#transport.dial(id, {
       timeoutMs: options.timeoutMs ?? brokerTimeoutMs,
       signal: options.signal,
     });
     const tls = this.#options.tls;
-    // Under TLS the socket's bytes are TLS's to read: `onread` applies to plain sockets only.
-    return tls === undefined ? connect : () => secureClient(tls, { socket: connect() }, alpn);
+    if (tls === undefined) return connect;
+    // `onread` reaches TLS's plaintext only on a socket TLS opens itself (not over a yamux stream).
+    if (secure !== undefined) return (onread) => secure(tls, alpn, onread);
+    return () => secureClient(tls, { socket: connect() }, alpn);
   }
 
   #checkOpen(): void {

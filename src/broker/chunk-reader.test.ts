@@ -1,19 +1,22 @@
-// Borrowed chunks of a brokered byte stream: over a real unix socket reading into one reused
-// buffer (each chunk valid until the next is asked for), and through the broker, plain, under
-// AutoMTLS and multiplexed (where the chunks are the socket's own).
+// Borrowed chunks of a brokered byte stream: over a real unix socket, plain and with mutual TLS,
+// reading into a few reused buffers (each chunk valid until the next is asked for), and through
+// the broker, plain, under AutoMTLS and multiplexed (where the chunks are the socket's own).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { after, describe, it } from "node:test";
 import { patternDigest, patternSource } from "../../test/fixtures/byte-source.ts";
 import { startFixture } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import { generateTlsIdentity } from "../transport/auto-mtls.ts";
 import { dialer } from "../transport/dial.ts";
+import { serverTlsOptions } from "../transport/http2-server.ts";
 import { framedWriter } from "./byte-frames.ts";
 import { ChunkReader } from "./chunk-reader.ts";
 
@@ -21,8 +24,10 @@ const dir = mkdtempSync(join(tmpdir(), "plugwire-chunks-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let sockets = 0;
 
+type Serve = (socket: Duplex) => void;
+
 /** A reader dialled into a unix socket whose accepted end is handed to `serve`. */
-async function dialled(serve: (socket: Socket) => void): Promise<ChunkReader> {
+async function dialled(serve: Serve): Promise<ChunkReader> {
   const path = join(dir, `s${sockets++}`);
   const server = createServer((socket) => {
     server.close();
@@ -33,65 +38,91 @@ async function dialled(serve: (socket: Socket) => void): Promise<ChunkReader> {
   return reader.attach(dialer({ network: "unix", address: path })(reader.onread));
 }
 
+/** As `dialled`, with mutual TLS on AutoMTLS's keys, the reader's plaintext through `onread`. */
+async function dialledTls(serve: Serve): Promise<ChunkReader> {
+  const [host, plugin] = await Promise.all([generateTlsIdentity(), generateTlsIdentity()]);
+  const path = join(dir, `s${sockets++}`);
+  const tls = process.getBuiltinModule("node:tls");
+  const options = serverTlsOptions({ identity: plugin, peerCertPem: host.certPem });
+  const server = tls.createServer(options, (socket) => {
+    server.close();
+    serve(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  const reader = new ChunkReader();
+  const connect = dialer({
+    network: "unix",
+    address: path,
+    tls: { identity: host, peerCertPem: plugin.certPem },
+  });
+  return reader.attach(connect(reader.onread));
+}
+
 const isCode = (code: string) => (error: unknown) => {
   assert.ok(error instanceof PluginError);
   assert.equal(error.code, code);
   return true;
 };
 
-describe("borrowed chunks on a socket reading into one buffer", () => {
-  it("carry 48 MiB intact, each chunk still whole after the consumer waited on it", async () => {
-    const bytes = 48 * 1024 * 1024 + 12_345;
-    let writing: Promise<void> | undefined;
-    const reader = await dialled((socket) => {
-      writing = pipeline(patternSource(bytes), framedWriter(socket));
-    });
-    const hash = createHash("sha256");
-    let received = 0;
-    let n = 0;
-    for await (const chunk of reader) {
-      // The reader's one buffer: nothing is allocated per read.
-      assert.equal(chunk.buffer, reader.onread.buffer.buffer);
-      // A turn of the event loop (socket reads could happen) before the chunk is used.
-      if (n++ % 5 === 0) await new Promise((resolve) => setImmediate(resolve));
-      hash.update(chunk);
-      received += chunk.length;
-    }
-    await writing;
-    assert.equal(received, bytes);
-    assert.equal(hash.digest("hex"), patternDigest(bytes));
-  });
-
-  it("a writer that died before the end marker is DATA_LOSS, also inside a header", async () => {
-    for (const cut of [Buffer.from([0, 0, 0, 8, 1, 2]), Buffer.from([0, 0, 0, 1, 7, 0, 0])]) {
-      const reader = await dialled((socket) => {
-        socket.end(cut);
+for (const [name, dial] of [
+  ["a plain socket", dialled],
+  ["mutual TLS", dialledTls],
+] as const)
+  describe(`borrowed chunks on ${name}, read into a few reused buffers`, () => {
+    it("carry 48 MiB intact, each chunk still whole after the consumer waited on it", async () => {
+      const bytes = 48 * 1024 * 1024 + 12_345;
+      let writing: Promise<void> | undefined;
+      const reader = await dial((socket) => {
+        writing = pipeline(patternSource(bytes), framedWriter(socket));
       });
-      await assert.rejects(async () => {
-        for await (const _ of reader);
-      }, isCode("DATA_LOSS"));
-    }
-  });
-
-  it("a consumer that breaks off fails the writer's pipeline with UNAVAILABLE", async () => {
-    let writing: Promise<void> | undefined;
-    const reader = await dialled((socket) => {
-      const chunk = Buffer.alloc(64 * 1024, 7);
-      const endless = new Readable({
-        read() {
-          this.push(chunk);
-        },
-      });
-      writing = pipeline(endless, framedWriter(socket));
+      const hash = createHash("sha256");
+      const buffers = new Set<ArrayBufferLike>();
+      let received = 0;
+      let n = 0;
+      for await (const chunk of reader) {
+        buffers.add(chunk.buffer);
+        // A turn of the event loop (socket reads could happen) before the chunk is used.
+        if (n++ % 5 === 0) await new Promise((resolve) => setImmediate(resolve));
+        hash.update(chunk);
+        received += chunk.length;
+      }
+      await writing;
+      assert.equal(received, bytes);
+      assert.equal(hash.digest("hex"), patternDigest(bytes));
+      // The reader's few reused buffers: nothing is allocated per read.
+      assert.ok(buffers.size <= 8, `${buffers.size} buffers`);
     });
-    let read = 0;
-    for await (const chunk of reader) {
-      read += chunk.length;
-      if (read > 1024 * 1024) break;
-    }
-    await assert.rejects(writing!, isCode("UNAVAILABLE"));
+
+    it("a writer that died before the end marker is DATA_LOSS, also inside a header", async () => {
+      for (const cut of [Buffer.from([0, 0, 0, 8, 1, 2]), Buffer.from([0, 0, 0, 1, 7, 0, 0])]) {
+        const reader = await dial((socket) => {
+          socket.end(cut);
+        });
+        await assert.rejects(async () => {
+          for await (const _ of reader);
+        }, isCode("DATA_LOSS"));
+      }
+    });
+
+    it("a consumer that breaks off fails the writer's pipeline with UNAVAILABLE", async () => {
+      let writing: Promise<void> | undefined;
+      const reader = await dial((socket) => {
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        const endless = new Readable({
+          read() {
+            this.push(chunk);
+          },
+        });
+        writing = pipeline(endless, framedWriter(socket));
+      });
+      let read = 0;
+      for await (const chunk of reader) {
+        read += chunk.length;
+        if (read > 1024 * 1024) break;
+      }
+      await assert.rejects(writing!, isCode("UNAVAILABLE"));
+    });
   });
-});
 
 describe("borrowed chunks through the broker", () => {
   const size = 16 * 1024 * 1024 + 3;

@@ -1,30 +1,38 @@
 import type { Duplex } from "node:stream";
 import { PluginError } from "../errors/plugin-error.ts";
 import { FrameSplitter } from "./frame-splitter.ts";
+import type { Slot } from "./read-slots.ts";
+import { ReadSlots } from "./read-slots.ts";
 
-/** Node's `net.Socket` `onread` option: reads land in `buffer`, handed to `callback`. */
+/** Node's `net.Socket` `onread` option: each read lands in the buffer `buffer()` gave last. */
 export interface OnRead {
-  readonly buffer: Buffer;
+  buffer(): Buffer;
   callback(bytes: number, buffer: Buffer): boolean;
 }
 
-/** Bytes of the one read buffer a chunk reader reuses: what Node reads at a time anyway. */
-const readBufferBytes = 64 * 1024;
-
 /**
- * A brokered byte stream read as borrowed chunks: views of one reused 64 KiB read buffer (the
- * socket's `onread`), each valid until the consumer asks for the next one. The socket reads again
- * only then, so nothing is allocated per read and no garbage builds up for V8 to collect late
- * (docs/performance.md §14). A socket without `onread` (TLS, a multiplexed stream) emits fresh
- * buffers: those pieces are handed out as they are, which keeps the same promise.
+ * A brokered byte stream read as borrowed chunks: views of a few reused 64 KiB read buffers (the
+ * socket's `onread`, src/broker/read-slots.ts), each valid until the consumer asks for the next
+ * one. Nothing is allocated per read, so no garbage builds up for V8 to collect late
+ * (docs/performance.md §14), plain or under TLS (a TLS socket made with `onread`, whose 16 KiB
+ * records land side by side and go out joined, §17). The socket reads ahead while two buffers
+ * are free and pauses then. A stream without `onread` (a multiplexed one) emits fresh buffers:
+ * those pieces are handed out as they are, one read ahead, which keeps the same promise.
  *
  * Create it first, pass `onread` to the socket's constructor, then `attach` the socket.
  */
 export class ChunkReader implements AsyncIterableIterator<Buffer> {
   readonly onread: OnRead;
   readonly #frames = new FrameSplitter();
-  /** Pieces of the current read not yet handed out; the buffer is busy until they all are. */
+  readonly #slots = new ReadSlots();
+  /** Pieces read and not yet handed out, and the slot each points into (none: a fresh buffer). */
   readonly #pending: Buffer[] = [];
+  readonly #pendingSlots: (Slot | undefined)[] = [];
+  /** The slot of the piece handed out last: in use until the consumer asks for the next. */
+  #held: Slot | undefined;
+  /** Whether reads come through `onread` (into slots) rather than as 'data'. */
+  #intoSlots = false;
+  #paused = false;
   #socket: Duplex | undefined;
   #failure: PluginError | undefined;
   #done = false;
@@ -32,15 +40,18 @@ export class ChunkReader implements AsyncIterableIterator<Buffer> {
 
   constructor() {
     this.onread = {
-      buffer: Buffer.allocUnsafe(readBufferBytes),
-      callback: (bytes, buffer) => this.#take(buffer.subarray(0, bytes)),
+      buffer: () => this.#slots.window(),
+      callback: (bytes, buffer) => {
+        this.#intoSlots = true;
+        return this.#take(buffer.subarray(0, bytes), this.#slots.landed(bytes));
+      },
     };
   }
 
-  /** Starts reading `socket` (made with `this.onread` when it is a plain socket). */
+  /** Starts reading `socket` (made with `this.onread` when it can take it). */
   attach(socket: Duplex): this {
     this.#socket = socket;
-    socket.on("data", (chunk: Buffer) => this.#take(chunk));
+    socket.on("data", (chunk: Buffer) => this.#take(chunk, undefined));
     const cutShort = () =>
       this.#fail(
         new PluginError(
@@ -66,14 +77,19 @@ export class ChunkReader implements AsyncIterableIterator<Buffer> {
 
   /** The next chunk; the one before it may be overwritten from now on. */
   async next(): Promise<IteratorResult<Buffer>> {
+    if (this.#held !== undefined) this.#held.refs--;
+    this.#held = undefined;
     for (;;) {
       const piece = this.#pending.shift();
-      if (piece !== undefined) return { value: piece, done: false };
+      if (piece !== undefined) {
+        this.#held = this.#pendingSlots.shift();
+        this.#readOnIfRoom();
+        return { value: piece, done: false };
+      }
       if (this.#failure !== undefined) throw this.#failure;
       if (this.#frames.ended) return this.#finish();
       if (this.#done) return { value: undefined, done: true };
-      // Everything handed out was asked past: the buffer is free to read into again.
-      this.#socket?.resume();
+      this.#readOnIfRoom();
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
@@ -89,14 +105,44 @@ export class ChunkReader implements AsyncIterableIterator<Buffer> {
   }
 
   /** Splits one read into pending pieces; returns whether the socket may read on at once. */
-  #take(chunk: Buffer): boolean {
+  #take(chunk: Buffer, slot: Slot | undefined): boolean {
     if (this.#frames.ended || this.#done) return true;
-    this.#frames.feed(chunk, (piece) => this.#pending.push(piece));
+    this.#frames.feed(chunk, (piece) => this.#queue(piece, slot));
     this.#wakeUp();
-    // A header alone leaves the buffer free; otherwise it is the consumer's until it asks again.
-    if (this.#pending.length === 0) return true;
+    // Slots: read ahead while two are free. Fresh buffers: one read ahead; a header alone is none.
+    if (this.#intoSlots ? this.#slots.hasRoom() : this.#pending.length === 0) return true;
+    this.#paused = true;
     this.#socket?.pause();
     return false;
+  }
+
+  /** Queues a piece, joined to the one before it when it continues it in the same slot. */
+  #queue(piece: Buffer, slot: Slot | undefined): void {
+    const last = this.#pending.length - 1;
+    const before = this.#pending[last];
+    if (
+      slot !== undefined &&
+      before !== undefined &&
+      this.#pendingSlots[last] === slot &&
+      before.byteOffset + before.length === piece.byteOffset
+    ) {
+      this.#pending[last] = slot.buffer.subarray(
+        before.byteOffset,
+        piece.byteOffset + piece.length,
+      );
+      return;
+    }
+    if (slot !== undefined) slot.refs++;
+    this.#pending.push(piece);
+    this.#pendingSlots.push(slot);
+  }
+
+  /** Resumes a paused socket once what was handed out leaves room for its reads again. */
+  #readOnIfRoom(): void {
+    if (!this.#paused) return;
+    if (this.#intoSlots ? !this.#slots.hasRoom() : this.#pending.length > 0) return;
+    this.#paused = false;
+    this.#socket?.resume();
   }
 
   /** The end marker and everything before it are out: read on to the FIN so the socket closes. */

@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import type { ConnInfo } from "../gen/plugin/grpc_broker_pb.js";
 import { ConnInfoSchema } from "../gen/plugin/grpc_broker_pb.js";
 import type { Network } from "../protocol/handshake-line.ts";
+import type { ClientTls } from "../transport/dial.ts";
 import { dialer } from "../transport/dial.ts";
 import { listen } from "../transport/listen.ts";
 import type { OnRead } from "./chunk-reader.ts";
@@ -19,12 +20,17 @@ export interface BrokerTransport {
    * A function that opens a raw connection (TLS not yet applied) to what the peer serves under
    * `id`, waiting for the peer's announcement. `reconnects` tells whether it may be called again.
    * `connect(onread)` makes a plain socket read into the caller's buffer; a stream that is not a
-   * socket of its own (multiplexed mode) ignores it.
+   * socket of its own (multiplexed mode) ignores it. `secure`, where there is a socket of its own,
+   * opens one with TLS applied whose plaintext `onread` receives (TLS over `connect()` cannot).
    */
   dial(
     id: number,
     options: DialOptions,
-  ): Promise<{ connect: (onread?: OnRead) => Duplex; reconnects: boolean }>;
+  ): Promise<{
+    connect: (onread?: OnRead) => Duplex;
+    secure?: (tls: ClientTls, alpn: string, onread?: OnRead) => Duplex;
+    reconnects: boolean;
+  }>;
   /** A knock from the peer (multiplexed mode); ignored by the socket transport. */
   knock(info: ConnInfo): void;
 }
@@ -59,8 +65,10 @@ export function socketTransport(
     },
     async dial(id, options) {
       const info = await take(id, options);
+      const target = { network: info.network as Network, address: info.address };
       return {
-        connect: dialer({ network: info.network as Network, address: info.address }),
+        connect: dialer(target),
+        secure: (tls, alpn, onread) => dialer({ ...target, tls }, alpn)(onread),
         reconnects: true,
       };
     },

@@ -32,18 +32,22 @@ export type ClientTls = NonNullable<ConnectOptions["tls"]>;
  * connection to a checked `target`, or over an existing stream (a yamux stream in multiplexed
  * mode). The socket underneath is ours and has its error listener before it does any I/O, so a
  * failure reaches the caller as 'error' and 'close' on the returned stream, never as a crash.
+ * With `onread` (a new connection only) TLS opens the socket itself, as Node passes `onread` to
+ * TLS's reads only then: the plaintext lands in the caller's buffers (docs/performance.md §17).
  */
 export function secureClient(
   tls: ClientTls,
   target: { socket: Duplex } | DialTarget,
   alpn = "h2",
+  onread?: OnReadOpts,
 ): Duplex {
-  const socket = "socket" in target ? target.socket : openSocket(target);
+  const socket =
+    "socket" in target ? target.socket : onread === undefined ? openSocket(target) : undefined;
   try {
     // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
     return guarded(
       process.getBuiltinModule("node:tls").connect({
-        socket,
+        ...(socket === undefined ? { ...target, onread } : { socket }),
         servername: "localhost",
         ca: [tls.peerCertPem],
         cert: tls.identity.certPem,
@@ -53,7 +57,7 @@ export function secureClient(
       }),
     );
   } catch (error) {
-    socket.destroy();
+    socket?.destroy();
     return failedStream(error);
   }
 }
@@ -66,9 +70,9 @@ export function secureClient(
 export function dialer(options: ConnectOptions, alpn = "h2"): (onread?: OnReadOpts) => Duplex {
   const target = checkAddress(options.network, options.address, options);
   const tls = options.tls;
-  // `onread` (reads into the caller's buffer) applies to a plain socket: TLS reads its own.
+  // `onread`: reads into the caller's buffers (under TLS, the plaintext: `secureClient`).
   if (tls === undefined) return (onread) => openSocket(target, onread);
-  return () => secureClient(tls, target, alpn);
+  return (onread) => secureClient(tls, target, alpn, onread);
 }
 
 /** A gRPC channel to a plugin's address (checked first, as by `dialer`). */
