@@ -3,7 +3,7 @@
 // returns undefined (e.g. when the broker cannot run) its rows show "pending broker".
 // PLUGWIRE_BENCH_STREAM_BEFORE=DIR adds rows for the same stream from another checkout (DIR: a
 // tree with node_modules, e.g. `git archive <commit> | tar -x -C DIR`), run in the same
-// repetitions, interleaved: the before/after figures of docs/performance.md §14.
+// repetitions, interleaved: the before/after figures of docs/performance.md §14 and §17.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -130,15 +130,20 @@ export async function runByteStream(
   });
   // Issue 11: ≥ 0.8× the matching raw copy (plain socket, or TLS under AutoMTLS); RSS < 32 MiB.
   // One reader per entry: the Readable (dialReadable), borrowed chunks (dialBorrowedChunks), and
-  // when asked for, another checkout's Readable (no target: the "before" of a change).
+  // when asked for, the same two in another checkout (no target: the "before" of a change).
   const before = process.env.PLUGWIRE_BENCH_STREAM_BEFORE || undefined;
   const readers: Reader[] = [
-    ...(before === undefined ? [] : [{ key: ".before", label: " (before)", tree: before }]),
+    ...(before === undefined
+      ? []
+      : [
+          { key: "", label: " (before)", tree: before },
+          { key: "-borrowed", label: ", borrowed chunks (before)", tree: before, borrowed: true },
+        ]),
     { key: "", label: "" },
     { key: "-borrowed", label: ", borrowed chunks", borrowed: true },
   ];
   const brokered = (reader: Reader, mtls: boolean): RowSpec => ({
-    id: `bytes.brokered${reader.key === ".before" ? "" : reader.key}.${mtls ? "mtls" : "plain"}${reader.key === ".before" ? ".before" : ""}`,
+    id: `bytes.brokered${reader.key}.${mtls ? "mtls" : "plain"}${reader.tree === undefined ? "" : ".before"}`,
     measurement: `byte stream ${size} · rate`,
     subject: `brokered stream${reader.label}, TS plugin → TS host`,
     mtls: mtls ? "on" : "off",
@@ -196,7 +201,7 @@ export async function runByteStream(
 }
 
 interface Reader {
-  /** Row id part: "" (dialReadable), "-borrowed", ".before". */
+  /** Row id part: "" (dialReadable), "-borrowed"; rows of another tree end in ".before". */
   readonly key: string;
   readonly label: string;
   readonly tree?: string;
