@@ -1,5 +1,6 @@
 import type { CallNext, CallRequest } from "../rpc/core/interceptors.ts";
 import { channelOf, streamsResponses } from "../rpc/core/interceptors.ts";
+import { deferred } from "../rpc/core/pass-through.ts";
 import type { CallOptions, Channel } from "../rpc/core/types.ts";
 import type { Connection } from "./connection.ts";
 
@@ -33,9 +34,7 @@ export function supervisedCall(ready: ReadyFn): CallNext {
   };
   return (request) => {
     if (!streamsResponses(request.method)) return onConnection(request);
-    return (async function* () {
-      yield* (await onConnection(request)) as AsyncIterable<unknown>;
-    })();
+    return deferred(() => onConnection(request) as Promise<AsyncIterable<unknown>>);
   };
 }
 

@@ -7,6 +7,7 @@ import { ClientCall } from "./client-call.ts";
 import type { Encoded } from "./codec.ts";
 import { encodeMessage } from "./codec.ts";
 import { defaultMaxMessageBytes } from "./limits.ts";
+import { deferred } from "./pass-through.ts";
 import type { CallOptions, Channel } from "./types.ts";
 
 /**
@@ -66,12 +67,13 @@ export class CallChannel implements Channel {
     return this.#start(method, options, request).single();
   }
 
-  async *serverStream(
+  /** Starts the call when its responses are first read, as a generator's body would. */
+  serverStream(
     method: DescMethod,
     request: unknown,
     options?: CallOptions,
-  ): AsyncGenerator<unknown> {
-    yield* this.#start(method, options, request).responses();
+  ): AsyncIterable<unknown> {
+    return deferred(() => this.#start(method, options, request).responses());
   }
 
   async clientStream(
@@ -84,14 +86,17 @@ export class CallChannel implements Channel {
     return call.single();
   }
 
-  async *bidiStream(
+  /** Starts the call when its responses are first read, as a generator's body would. */
+  bidiStream(
     method: DescMethod,
     requests: AsyncIterable<unknown>,
     options?: CallOptions,
-  ): AsyncGenerator<unknown> {
-    const call = this.#start(method, options, noRequest);
-    void call.pump(requests);
-    yield* call.responses();
+  ): AsyncIterable<unknown> {
+    return deferred(() => {
+      const call = this.#start(method, options, noRequest);
+      void call.pump(requests);
+      return call.responses();
+    });
   }
 
   /**

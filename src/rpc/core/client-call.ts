@@ -9,6 +9,7 @@ import type { Encoded } from "./codec.ts";
 import { encodeMessage } from "./codec.ts";
 import { startDeadlineTimer } from "./deadline.ts";
 import { Inbox } from "./inbox.ts";
+import { onEarlyStop } from "./pass-through.ts";
 import type { CallOptions } from "./types.ts";
 
 /**
@@ -186,13 +187,11 @@ export class ClientCall {
   }
 
   /** The responses of a server- or bidi-streaming call; stopping early cancels the call. */
-  async *responses(): AsyncGenerator<unknown> {
-    try {
-      yield* this.#inbox!;
-    } finally {
+  responses(): AsyncIterable<unknown> {
+    return onEarlyStop(this.#inbox![Symbol.asyncIterator](), () => {
       if (!this.#done)
         this.fail(new PluginError("CANCELLED", "the caller stopped reading the stream"));
-    }
+    });
   }
 
   /** Sends every message of `requests`, waiting whenever the wire asks, then half-closes. */

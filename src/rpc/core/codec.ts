@@ -1,6 +1,7 @@
 import type { DescMessage } from "@bufbuild/protobuf";
-import { create, ScalarType, toBinary } from "@bufbuild/protobuf";
+import { create, ScalarType } from "@bufbuild/protobuf";
 import { PluginError } from "../../errors/plugin-error.ts";
+import { encodeProto } from "./proto-encode.ts";
 
 /**
  * A protobuf message encoded as consecutive pieces: written one after the other they are the
@@ -47,9 +48,9 @@ function candidates(schema: DescMessage): readonly LargeCandidate[] {
 /**
  * Encodes a message (or its init shape) for the wire and checks it against `maxBytes`.
  *
- * protobuf-es encodes into one growing buffer and copies it out at the end: a 16 MiB `bytes`
- * field costs a doubling series of zero-filled buffers and three copies. Fields of 64 KiB and more
- * are therefore left out of that encoding and appended as tag, length and the caller's own
+ * The rest goes through `encodeProto` (protobuf-es's encoding without a new writer per message,
+ * proto-encode.ts). Any encoder that writes into a buffer copies a 16 MiB `bytes` field at least
+ * twice, so fields of 64 KiB and more are left out of that encoding and appended as tag, length and the caller's own
  * bytes — valid protobuf, since fields may come in any order and an implicit-presence field left
  * empty is not written at all — so they reach the socket without any copy in JavaScript.
  */
@@ -67,9 +68,9 @@ export function encodeMessage(schema: DescMessage, init: unknown, maxBytes: numb
   }
   let encoded: Encoded;
   if (pieces === undefined) {
-    encoded = [toBinary(schema, message as never)];
+    encoded = [encodeProto(schema, message)];
   } else {
-    pieces[0] = toBinary(schema, shallow as never);
+    pieces[0] = encodeProto(schema, shallow!);
     encoded = pieces;
   }
   const size = encodedSize(encoded);

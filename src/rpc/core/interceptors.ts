@@ -1,4 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import { mapIteratorErrors } from "./pass-through.ts";
 import type { CallOptions, Channel } from "./types.ts";
 
 /**
@@ -83,12 +84,8 @@ export function mapErrors(
         throw await map(error, request);
       });
     }
-    return (async function* () {
-      try {
-        yield* next(request) as AsyncIterable<unknown>;
-      } catch (error) {
-        throw await map(error, request);
-      }
-    })();
+    return mapIteratorErrors(next(request) as AsyncIterable<unknown>, (error) =>
+      map(error, request),
+    );
   };
 }
