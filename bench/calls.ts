@@ -129,7 +129,7 @@ function measures(config: BenchConfig): Measure[] {
         "-size",
         "64",
         "-warmup",
-        String(c.warmupCalls),
+        String(c.streamWarmupMessages),
       ],
       figures: [
         {

@@ -20,7 +20,14 @@ export interface BenchConfig {
   readonly large1MiBCalls: number;
   readonly large16MiBCalls: number;
   /** Messages through one bidi EchoStream. */
+  /**
+   * Messages through one bidi stream, after `streamWarmupMessages` through another. A stream of
+   * 10 000 lasts 20–25 ms at Go's rate: a TS side's figure for it was its JIT warming up (the
+   * first 10 000 at a third of the rate of the tenth), not the stream path; the unary rows warm
+   * up for ≈ 100 ms and measure ≈ 200 ms, and these now do likewise.
+   */
   readonly streamMessages: number;
+  readonly streamWarmupMessages: number;
   /** Plugin starts (each followed by a `node -e 0`) per repetition. */
   readonly startsPerRep: number;
   /** Idle time before reading a plugin's RSS. */
@@ -45,7 +52,8 @@ export const fullConfig: BenchConfig = {
   throughputMs: 500,
   large1MiBCalls: 24,
   large16MiBCalls: 6,
-  streamMessages: 10_000,
+  streamMessages: 100_000,
+  streamWarmupMessages: 30_000,
   startsPerRep: 3,
   idleSettleMs: 1000,
   hostRssPlugins: 8,
@@ -64,6 +72,7 @@ export const quickConfig: BenchConfig = {
   large1MiBCalls: 1,
   large16MiBCalls: 1,
   streamMessages: 50,
+  streamWarmupMessages: 10,
   startsPerRep: 1,
   idleSettleMs: 50,
   hostRssPlugins: 1,
