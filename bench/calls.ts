@@ -95,7 +95,14 @@ function measures(config: BenchConfig): Measure[] {
     ),
     {
       scenario: "bench-large",
-      flags: (c) => ["-n", String(c.large1MiBCalls), "-size", String(MiB)],
+      flags: (c) => [
+        "-n",
+        String(c.large1MiBCalls),
+        "-size",
+        String(MiB),
+        "-warmup",
+        String(c.large1MiBWarmupCalls),
+      ],
       figures: [
         {
           key: "large1mib",
@@ -109,7 +116,14 @@ function measures(config: BenchConfig): Measure[] {
     },
     {
       scenario: "bench-large",
-      flags: (c) => ["-n", String(c.large16MiBCalls), "-size", String(16 * MiB)],
+      flags: (c) => [
+        "-n",
+        String(c.large16MiBCalls),
+        "-size",
+        String(16 * MiB),
+        "-warmup",
+        String(c.large16MiBWarmupCalls),
+      ],
       figures: [
         {
           key: "large16mib",

@@ -27,6 +27,13 @@ export interface BenchConfig {
    * up for ≈ 100 ms and measure ≈ 200 ms, and these now do likewise.
    */
   readonly streamMessages: number;
+  /**
+   * Untimed calls before the 1 MiB and 16 MiB rows (≈ 32–64 MiB each way). A Node side moves its
+   * first ≈ 20 MiB of 1 MiB echoes at a third of its later rate (warm-up, on the fast wire too),
+   * and 24 calls after 2 measured mostly that.
+   */
+  readonly large1MiBWarmupCalls: number;
+  readonly large16MiBWarmupCalls: number;
   readonly streamWarmupMessages: number;
   /** Plugin starts (each followed by a `node -e 0`) per repetition. */
   readonly startsPerRep: number;
@@ -53,6 +60,8 @@ export const fullConfig: BenchConfig = {
   large1MiBCalls: 24,
   large16MiBCalls: 6,
   streamMessages: 100_000,
+  large1MiBWarmupCalls: 32,
+  large16MiBWarmupCalls: 4,
   streamWarmupMessages: 30_000,
   startsPerRep: 3,
   idleSettleMs: 1000,
@@ -72,6 +81,8 @@ export const quickConfig: BenchConfig = {
   large1MiBCalls: 1,
   large16MiBCalls: 1,
   streamMessages: 50,
+  large1MiBWarmupCalls: 1,
+  large16MiBWarmupCalls: 1,
   streamWarmupMessages: 10,
   startsPerRep: 1,
   idleSettleMs: 50,

@@ -192,7 +192,8 @@ async function benchLarge(config: Config, plugin: Plugin) {
   const fixture = plugin.dispense("fixture");
   const payload = new Uint8Array(size);
   for (let i = 0; i < size; i++) payload[i] = i & 0xff;
-  for (let i = 0; i < 2; i++) await fixture.echo({ payload });
+  // Untimed calls first (-warmup, default 2), as goplugin-host does.
+  for (let i = 0; i < or(config.warmup, 2); i++) await fixture.echo({ payload });
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const reply = await fixture.echo({ payload });

@@ -134,8 +134,9 @@ func benchLarge(ctx context.Context, s *session) (any, error) {
 		payload[i] = byte(i)
 	}
 	msg := &fixturepb.EchoMessage{Payload: payload}
-	// Two untimed calls: large buffers and flow-control windows grow on first use.
-	for range 2 {
+	// Untimed calls first (-warmup, default 2): large buffers and flow-control windows grow on
+	// first use, and a Node peer's code is optimised only after it has run a while.
+	for range orDefault(s.cfg.warmup, 2) {
 		if _, err := tc.Fixture.Echo(ctx, msg); err != nil {
 			return nil, fmt.Errorf("warm-up Echo(%d bytes): %w", size, err)
 		}
