@@ -207,12 +207,13 @@ export class Broker implements HandlerBroker {
   }
 
   /**
-   * Reads a byte source the peer served under `id` as borrowed chunks: each is a view of one
-   * reused 64 KiB read buffer, valid until you ask for the next (copy what you keep; never pipe
-   * it on), which a loop that is done with each chunk in its body (hash, parse, `await
-   * file.write(chunk)`) never notices. No memory is allocated per read, so RSS stays flat and the
-   * rate is the socket's (docs/performance.md §14); `dialReadable` gives chunks you own. A `break`
-   * closes the connection, so the writer fails UNAVAILABLE; a cut stream fails DATA_LOSS.
+   * Reads a byte source the peer served under `id` as borrowed chunks: each is a view of one of a
+   * few reused 64 KiB read buffers, valid until you ask for the next (copy what you keep; never
+   * pipe it on), which a loop that is done with each chunk in its body (hash, parse, `await
+   * file.write(chunk)`) never notices. No memory is allocated per read, plain or under AutoMTLS,
+   * so RSS stays flat and the rate is the connection's (docs/performance.md §14, §17);
+   * `dialReadable` gives chunks you own. A `break` closes the connection, so the writer fails
+   * UNAVAILABLE; a cut stream fails DATA_LOSS.
    */
   async dialBorrowedChunks(
     id: number,
