@@ -73,6 +73,8 @@ function measures(config: BenchConfig): Measure[] {
           String(c.throughputMs),
           "-warmup",
           String(c.warmupCalls),
+          "-warmup-ms",
+          String(c.throughputWarmupMs),
         ],
         figures: [
           {

@@ -65,6 +65,8 @@ export async function runIpc(
         String(config.unaryCalls),
         "-warmup",
         String(config.warmupCalls),
+        "-warmup-ms",
+        String(config.throughputWarmupMs),
         "-duration-ms",
         String(config.throughputMs),
         "-concurrency",

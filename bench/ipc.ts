@@ -1,7 +1,7 @@
 // What a Node developer has without plugwire, measured the way the call rows are: Node's own
 // `child_process.fork()` IPC (`process.send`, JSON serialization, a 64 B payload and an id per
 // message) between two processes, and a `worker_threads` MessagePort as the in-process floor.
-//   node bench/ipc.ts fork|port -n CALLS -warmup CALLS -duration-ms MS -concurrency N
+//   node bench/ipc.ts fork|port -n CALLS -warmup CALLS -warmup-ms MS -duration-ms MS -concurrency N
 // prints one JSON line: { medianUs, p99Us, callsPerSec } (sequential calls, then N in flight).
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -93,6 +93,7 @@ async function measure(kind: "fork" | "port"): Promise<void> {
   const values: Record<string, string> = {
     n: "2000",
     warmup: "1000",
+    "warmup-ms": "0",
     "duration-ms": "500",
     concurrency: "64",
   };
@@ -117,9 +118,13 @@ async function measure(kind: "fork" | "port"): Promise<void> {
   const latencies = (await run(makePeer, (p) =>
     sequential(p, Number(values.n), payload),
   )) as number[];
-  const callsPerSec = (await run(makePeer, (p) =>
-    throughput(p, Number(values.concurrency), Number(values["duration-ms"]), payload),
-  )) as number;
+  const callsPerSec = (await run(makePeer, async (p) => {
+    const concurrency = Number(values.concurrency);
+    // Untimed first, as the plugwire rows' -warmup-ms.
+    if (Number(values["warmup-ms"]) > 0)
+      await throughput(p, concurrency, Number(values["warmup-ms"]), payload);
+    return throughput(p, concurrency, Number(values["duration-ms"]), payload);
+  })) as number;
   const { medianUs, p99Us } = latencySummaryUs(latencies);
   process.stdout.write(`${JSON.stringify({ medianUs, p99Us, callsPerSec })}\n`);
 }
@@ -133,7 +138,7 @@ if (!isMainThread && workerData === "serve-port") {
   await measure(process.argv[2]);
 } else {
   process.stderr.write(
-    "usage: node bench/ipc.ts fork|port [-n N] [-warmup N] [-duration-ms MS] [-concurrency N]\n",
+    "usage: node bench/ipc.ts fork|port [-n N] [-warmup N] [-warmup-ms MS] [-duration-ms MS] [-concurrency N]\n",
   );
   process.exit(2);
 }

@@ -3,11 +3,12 @@
 // the runner treats a TS host and the Go host alike.
 //
 //   node bench/ts-host.ts -cmd PATH -scenario bench-unary [-automtls] [-grpc] [-n N] [-size B]
-//        [-concurrency C] [-duration-ms D] [-warmup W] [-settle-ms S] -- PLUGIN ARGS...
+//        [-concurrency C] [-duration-ms D] [-warmup W] [-warmup-ms M] [-settle-ms S] -- PLUGIN ARGS...
 //
 // Scenarios and results (numbers are floats):
 //   bench-unary       -n sequential Echo(-size)            {n,size,medianUs,p99Us,meanUs,minUs,maxUs}
-//   bench-throughput  -concurrency callers for -duration-ms {concurrency,size,durationMs,calls,callsPerSec}
+//   bench-throughput  -concurrency callers for -duration-ms (after -warmup-ms untimed)
+//                                                           {concurrency,size,durationMs,calls,callsPerSec}
 //   bench-large       -n sequential Echo(-size)             {n,size,totalMs,mibPerSec}
 //   bench-stream      -n messages through one EchoStream    {n,size,totalMs,messagesPerSec}
 //   bench-start       -n times: spawn → first Echo, each followed by `node -e 0`
@@ -48,6 +49,8 @@ interface Config {
   durationMs: number;
   /** Untimed calls (stream: messages) before measuring, as goplugin-host's -warmup. */
   warmup: number;
+  /** bench-throughput: the callers run untimed this long first, as goplugin-host's -warmup-ms. */
+  warmupMs: number;
   settleMs: number;
 }
 
@@ -64,6 +67,7 @@ function parseArgs(argv: string[]): Config {
     concurrency: 0,
     durationMs: 0,
     warmup: 0,
+    warmupMs: 0,
     settleMs: 0,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -107,6 +111,9 @@ function parseArgs(argv: string[]): Config {
         break;
       case "-warmup":
         config.warmup = Number(value());
+        break;
+      case "-warmup-ms":
+        config.warmupMs = Number(value());
         break;
       case "-settle-ms":
         config.settleMs = Number(value());
@@ -163,6 +170,24 @@ async function benchThroughput(config: Config, plugin: Plugin) {
   const size = or(config.size, 64);
   const durationMs = or(config.durationMs, 2000);
   await warmUp(plugin, size, or(config.warmup, defaultWarmupCalls));
+  if (config.warmupMs > 0) await callConcurrently(plugin, size, concurrency, config.warmupMs);
+  const { calls, elapsedMs } = await callConcurrently(plugin, size, concurrency, durationMs);
+  return {
+    concurrency,
+    size,
+    durationMs: elapsedMs,
+    calls,
+    callsPerSec: calls / (elapsedMs / 1000),
+  };
+}
+
+/** `concurrency` callers of Echo(`size`) for `durationMs`: the calls completed, the time taken. */
+async function callConcurrently(
+  plugin: Plugin,
+  size: number,
+  concurrency: number,
+  durationMs: number,
+): Promise<{ calls: number; elapsedMs: number }> {
   const fixture = plugin.dispense("fixture");
   const payload = new Uint8Array(size);
   let calls = 0;
@@ -176,14 +201,7 @@ async function benchThroughput(config: Config, plugin: Plugin) {
       }
     }),
   );
-  const elapsedMs = msSince(t0);
-  return {
-    concurrency,
-    size,
-    durationMs: elapsedMs,
-    calls,
-    callsPerSec: calls / (elapsedMs / 1000),
-  };
+  return { calls, elapsedMs: msSince(t0) };
 }
 
 async function benchLarge(config: Config, plugin: Plugin) {

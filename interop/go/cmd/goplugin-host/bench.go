@@ -78,7 +78,8 @@ func benchUnary(ctx context.Context, s *session) (any, error) {
 }
 
 // benchThroughput: -concurrency callers (default 4) issue Echo(-size, default 64) for
-// -duration-ms (default 2000); reports completed calls per second.
+// -duration-ms (default 2000); reports completed calls per second. With -warmup-ms the same
+// callers first run untimed for that long, after the sequential warm-up calls.
 func benchThroughput(ctx context.Context, s *session) (any, error) {
 	conc, size := orDefault(s.cfg.concurrency, 4), orDefault(s.cfg.size, 64)
 	dur := time.Duration(orDefault(s.cfg.durationMs, 2000)) * time.Millisecond
@@ -90,6 +91,27 @@ func benchThroughput(ctx context.Context, s *session) (any, error) {
 		return nil, err
 	}
 	msg := &fixturepb.EchoMessage{Payload: make([]byte, size)}
+	if s.cfg.warmupMs > 0 {
+		warm := time.Duration(s.cfg.warmupMs) * time.Millisecond
+		if _, _, err := callConcurrently(ctx, tc.Fixture, msg, conc, warm); err != nil {
+			return nil, fmt.Errorf("warm-up Echo: %w", err)
+		}
+	}
+	calls, elapsed, err := callConcurrently(ctx, tc.Fixture, msg, conc, dur)
+	if err != nil {
+		return nil, fmt.Errorf("Echo: %w", err)
+	}
+	return map[string]any{
+		"concurrency": conc,
+		"size":        size,
+		"durationMs":  ms(elapsed),
+		"calls":       calls,
+		"callsPerSec": float64(calls) / elapsed.Seconds(),
+	}, nil
+}
+
+// callConcurrently runs conc callers of Echo(msg) for dur: the calls completed, the time taken.
+func callConcurrently(ctx context.Context, fx fixturepb.FixtureClient, msg *fixturepb.EchoMessage, conc int, dur time.Duration) (int64, time.Duration, error) {
 	var calls atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -99,7 +121,7 @@ func benchThroughput(ctx context.Context, s *session) (any, error) {
 	for range conc {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
-				if _, err := tc.Fixture.Echo(ctx, msg); err != nil {
+				if _, err := fx.Echo(ctx, msg); err != nil {
 					once.Do(func() { firstErr = err })
 					return
 				}
@@ -108,17 +130,7 @@ func benchThroughput(ctx context.Context, s *session) (any, error) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(t0)
-	if firstErr != nil {
-		return nil, fmt.Errorf("Echo: %w", firstErr)
-	}
-	return map[string]any{
-		"concurrency": conc,
-		"size":        size,
-		"durationMs":  ms(elapsed),
-		"calls":       calls.Load(),
-		"callsPerSec": float64(calls.Load()) / elapsed.Seconds(),
-	}, nil
+	return calls.Load(), time.Since(t0), firstErr
 }
 
 // benchLarge: -n sequential Echo calls (default 20) with a -size byte payload (default 4 MiB).

@@ -35,6 +35,7 @@ type config struct {
 	concurrency int
 	durationMs  int
 	warmup      int
+	warmupMs    int
 }
 
 func main() {
@@ -70,6 +71,7 @@ func parseFlags(argv []string, usage io.Writer) (*config, error) {
 	fs.IntVar(&cfg.size, "size", 0, "bench-*: payload bytes")
 	fs.IntVar(&cfg.concurrency, "concurrency", 0, "bench-throughput: concurrent callers")
 	fs.IntVar(&cfg.durationMs, "duration-ms", 0, "bench-throughput: measuring time in ms")
+	fs.IntVar(&cfg.warmupMs, "warmup-ms", 0, "bench-throughput: the callers run untimed this long first")
 	fs.IntVar(&cfg.warmup, "warmup", 0, "bench-unary/-throughput/-stream/-large: untimed calls (messages) first (default 100; bench-large 2)")
 	if err := fs.Parse(argv); err != nil {
 		return cfg, err
