@@ -25,6 +25,8 @@ interface Measure {
   readonly scenario: string;
   readonly flags: (config: BenchConfig) => string[];
   readonly figures: readonly Figure[];
+  /** Only with AutoMTLS off (rows kept for information, without a target). */
+  readonly plainOnly?: boolean;
 }
 
 // Issue 11's targets: Go peers at least as fast as Go ↔ Go; TS ↔ TS on the fast wire well past it.
@@ -158,10 +160,59 @@ function measures(config: BenchConfig): Measure[] {
         },
       ],
     },
+    // What a fresh host meets before its JIT has compiled the paths (no target): the rows above
+    // warm up first, as steady-state figures must; these measure the first moments after
+    // `warmupCalls` sequential calls, as the rows did before 2026-12-02.
+    {
+      scenario: "bench-throughput",
+      plainOnly: true,
+      flags: (c) => [
+        "-concurrency",
+        "64",
+        "-duration-ms",
+        String(c.throughputMs),
+        "-warmup",
+        String(c.warmupCalls),
+      ],
+      figures: [
+        {
+          key: "inflight64cold",
+          measurement: "throughput 64 B · 64 in flight · cold",
+          unit: "calls/s",
+          better: "higher",
+          field: "callsPerSec",
+        },
+      ],
+    },
+    {
+      scenario: "bench-stream",
+      plainOnly: true,
+      flags: (c) => [
+        "-n",
+        String(c.coldStreamMessages),
+        "-size",
+        "64",
+        "-warmup",
+        String(c.warmupCalls),
+      ],
+      figures: [
+        {
+          key: "streamcold",
+          measurement: "bidi stream 64 B messages · cold",
+          unit: "msg/s",
+          better: "higher",
+          field: "messagesPerSec",
+        },
+      ],
+    },
   ];
 }
 
 export const mtlsModes = [false, true] as const;
+
+function modesOf(measure: Measure): readonly boolean[] {
+  return measure.plainOnly === true ? [false] : mtlsModes;
+}
 
 export function callRowId(key: string, pairing: Pairing["id"], mtls: boolean): string {
   return `call.${key}.${pairing}.${mtls ? "mtls" : "plain"}`;
@@ -193,7 +244,7 @@ export async function runCalls(
   const ipcSpecs = new Map<string, RowSpec>();
   for (const measure of list)
     for (const figure of measure.figures)
-      for (const mtls of mtlsModes) {
+      for (const mtls of modesOf(measure)) {
         for (const pairing of pairings) results.row(spec(figure, pairing, mtls));
         if (mtls || !isIpcFigure(figure.key)) continue;
         for (const kind of ["fork", "port"] as const) {
@@ -209,7 +260,7 @@ export async function runCalls(
       log(
         `calls: rep ${rep + 1}/${config.reps} ${measure.scenario} ${measure.flags(config).join(" ")}`,
       );
-      for (const mtls of mtlsModes) {
+      for (const mtls of modesOf(measure)) {
         // Rotate the pairing order each repetition so no pairing always runs first.
         const order = pairings.map((_, i) => pairings[(i + rep) % pairings.length]!);
         for (const pairing of order) {

@@ -42,6 +42,8 @@ export interface BenchConfig {
   readonly large1MiBWarmupCalls: number;
   readonly large16MiBWarmupCalls: number;
   readonly streamWarmupMessages: number;
+  /** Messages of the cold stream row (after `warmupCalls`), as the stream rows before. */
+  readonly coldStreamMessages: number;
   /** Plugin starts (each followed by a `node -e 0`) per repetition. */
   readonly startsPerRep: number;
   /** Idle time before reading a plugin's RSS. */
@@ -71,6 +73,7 @@ export const fullConfig: BenchConfig = {
   large1MiBWarmupCalls: 32,
   large16MiBWarmupCalls: 4,
   streamWarmupMessages: 30_000,
+  coldStreamMessages: 10_000,
   startsPerRep: 3,
   idleSettleMs: 1000,
   hostRssPlugins: 8,
@@ -93,6 +96,7 @@ export const quickConfig: BenchConfig = {
   large1MiBWarmupCalls: 1,
   large16MiBWarmupCalls: 1,
   streamWarmupMessages: 10,
+  coldStreamMessages: 50,
   startsPerRep: 1,
   idleSettleMs: 50,
   hostRssPlugins: 1,
