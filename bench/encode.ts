@@ -3,7 +3,7 @@
 //
 //   node --conditions=plugwire-source bench/encode.ts [--n 2000000]
 //
-// Prints ns per operation; docs/performance.md, decision 16, records a run.
+// Prints ns per operation; docs/performance.md, decision 18, records a run.
 import { parseArgs } from "node:util";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { encodeProto } from "../src/rpc/core/proto-encode.ts";

@@ -7,7 +7,7 @@ import { iterationDone } from "./pass-through.ts";
  * still queued (the fast wire grants credit for the bytes, gRPC resumes a paused HTTP/2 stream).
  *
  * Its iterator answers from the queue, or hands a message that arrives to the consumer waiting
- * for it, without an async generator's promise hops (docs/performance.md, decision 16).
+ * for it, without an async generator's promise hops (docs/performance.md, decision 18).
  */
 export class Inbox<T> implements AsyncIterable<T> {
   readonly #onTake: ((bytes: number, queued: number) => void) | undefined;

@@ -2,7 +2,7 @@
  * Async iterators that hand each result straight through instead of wrapping the source in
  * another async generator. Every `async function*` with a `yield*` costs a promise and several
  * microtask turns per message at each layer; a response stream passes four such layers on its
- * way from the wire to the caller's `for await` (docs/performance.md, decision 16).
+ * way from the wire to the caller's `for await` (docs/performance.md, decision 18).
  *
  * Like generators they are read by one consumer at a time, as `for await` does.
  */

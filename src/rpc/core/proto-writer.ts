@@ -7,7 +7,7 @@ import { protoInt64 } from "@bufbuild/protobuf";
  * protobuf-es's `toBinary` builds a new `BinaryWriter` per message: a fresh 128-byte buffer, and
  * `finish()` slices the result out. A typed array over 64 bytes lives outside V8's heap, and each
  * costs ≈ 0.5 µs to make here (bench/encode.ts): two of them per message were a fifth
- * of a streaming call's CPU (docs/performance.md, decision 16). The encodings are protobuf-es's
+ * of a streaming call's CPU (docs/performance.md, decision 18). The encodings are protobuf-es's
  * own: the same checks and error messages, byte for byte the same output (proto-encode.test.ts).
  * Results are carved out of a shared 64 KiB slab, as `Buffer.allocUnsafe` does from its pool,
  * but as plain `Uint8Array`s (a `bytes` field decoded from one would otherwise be a Buffer).
