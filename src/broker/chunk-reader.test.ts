@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Duplex } from "node:stream";
@@ -14,6 +14,7 @@ import { after, describe, it } from "node:test";
 import { patternDigest, patternSource } from "../../test/fixtures/byte-source.ts";
 import { startFixture } from "../../test/support/fixture.ts";
 import { PluginError } from "../errors/plugin-error.ts";
+import type { TlsIdentity } from "../transport/auto-mtls.ts";
 import { generateTlsIdentity } from "../transport/auto-mtls.ts";
 import { dialer } from "../transport/dial.ts";
 import { serverTlsOptions } from "../transport/http2-server.ts";
@@ -38,24 +39,34 @@ async function dialled(serve: Serve): Promise<ChunkReader> {
   return reader.attach(dialer({ network: "unix", address: path })(reader.onread));
 }
 
-/** As `dialled`, with mutual TLS on AutoMTLS's keys, the reader's plaintext through `onread`. */
+/** A TLS server (the plugin's side) on a new unix socket, trusting `peer`; returns its path. */
+async function tlsServer(
+  identity: TlsIdentity,
+  peer: TlsIdentity,
+  serve: Serve,
+): Promise<{ path: string; server: Server }> {
+  const path = join(dir, `s${sockets++}`);
+  const options = serverTlsOptions({ identity, peerCertPem: peer.certPem });
+  const server = process.getBuiltinModule("node:tls").createServer(options, serve);
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return { path, server };
+}
+
+/** A reader over mutual TLS to `path` trusting only `peer`, the plaintext through `onread`. */
+function tlsReader(path: string, identity: TlsIdentity, peer: TlsIdentity): ChunkReader {
+  const reader = new ChunkReader();
+  const tls = { identity, peerCertPem: peer.certPem };
+  return reader.attach(dialer({ network: "unix", address: path, tls })(reader.onread));
+}
+
+/** As `dialled`, with mutual TLS on AutoMTLS's keys. */
 async function dialledTls(serve: Serve): Promise<ChunkReader> {
   const [host, plugin] = await Promise.all([generateTlsIdentity(), generateTlsIdentity()]);
-  const path = join(dir, `s${sockets++}`);
-  const tls = process.getBuiltinModule("node:tls");
-  const options = serverTlsOptions({ identity: plugin, peerCertPem: host.certPem });
-  const server = tls.createServer(options, (socket) => {
+  const { path, server } = await tlsServer(plugin, host, (socket) => {
     server.close();
     serve(socket);
   });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  const reader = new ChunkReader();
-  const connect = dialer({
-    network: "unix",
-    address: path,
-    tls: { identity: host, peerCertPem: plugin.certPem },
-  });
-  return reader.attach(connect(reader.onread));
+  return tlsReader(path, host, plugin);
 }
 
 const isCode = (code: string) => (error: unknown) => {
@@ -123,6 +134,32 @@ for (const [name, dial] of [
       await assert.rejects(writing!, isCode("UNAVAILABLE"));
     });
   });
+
+describe("borrowed chunks on a TLS socket that TLS opens itself (the reader's onread)", () => {
+  const read = async (reader: ChunkReader) => {
+    for await (const _ of reader);
+  };
+
+  it("nobody listening is UNAVAILABLE", async () => {
+    const identity = await generateTlsIdentity();
+    const reader = tlsReader(join(dir, "nobody"), identity, identity);
+    await assert.rejects(read(reader), isCode("UNAVAILABLE"));
+  });
+
+  it("a server whose certificate is not the one trusted is UNAVAILABLE", async () => {
+    const [host, plugin, other] = await Promise.all([
+      generateTlsIdentity(),
+      generateTlsIdentity(),
+      generateTlsIdentity(),
+    ]);
+    const { path, server } = await tlsServer(plugin, host, () => {});
+    try {
+      await assert.rejects(read(tlsReader(path, host, other)), isCode("UNAVAILABLE"));
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe("borrowed chunks through the broker", () => {
   const size = 16 * 1024 * 1024 + 3;
