@@ -21,9 +21,10 @@ const initialSlots = 6;
  * `onread` with a buffer function: each read lands in a window of the current slot, so a TLS
  * socket's 16 KiB records land one after another in the same 64 KiB (and a plain socket's reads
  * fill it whole); a slot is reused once nothing points into it. Under TLS the reads do not stop
- * at once when the reader pauses: the records already received are all decrypted and delivered,
- * up to about 80 KiB. So the reader pauses while two slots are still free (`hasRoom`), and a read
- * that finds none free gets a new slot rather than overwriting a piece.
+ * at once when the reader pauses: the records already received are all decrypted and delivered
+ * (the rest of one 64 KiB read, docs/performance.md §17). So the reader pauses while two slots
+ * are still free (`hasRoom`), and a read that finds none free gets a new slot rather than
+ * overwriting a piece.
  */
 export class ReadSlots {
   readonly #slots: Slot[] = [];
