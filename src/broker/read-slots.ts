@@ -13,8 +13,8 @@ export interface Slot {
 const slotBytes = 64 * 1024;
 /** The smallest window offered: one full TLS record (16 KiB of plaintext). */
 const minWindowBytes = 16 * 1024;
-/** Slots made up front; more are made only if reads land while all are in use (see `window`). */
-const initialSlots = 6;
+/** Slots read ahead into, made as needed (more only if reads land while all are in use). */
+const slotsAhead = 6;
 
 /**
  * The reused read buffers of a borrowed-chunk reader (src/broker/chunk-reader.ts), for Node's
@@ -27,13 +27,8 @@ const initialSlots = 6;
  * overwriting a piece.
  */
 export class ReadSlots {
-  readonly #slots: Slot[] = [];
-  #current: Slot;
-
-  constructor() {
-    for (let i = 0; i < initialSlots; i++) this.#slots.push(newSlot());
-    this.#current = this.#slots[0]!;
-  }
+  readonly #slots: Slot[] = [newSlot()];
+  #current: Slot = this.#slots[0]!;
 
   /** Where the next read lands: the rest of the current slot, else a free (or new) slot. */
   window(): Buffer {
@@ -53,9 +48,9 @@ export class ReadSlots {
     return this.#current;
   }
 
-  /** Whether reads may go on: two slots are still free besides the one being filled. */
+  /** Whether reads may go on: two slots (made or still to make) are free besides the current. */
   hasRoom(): boolean {
-    let free = 0;
+    let free = Math.max(0, slotsAhead - this.#slots.length);
     for (const slot of this.#slots) if (slot.refs === 0 && slot !== this.#current) free++;
     return free >= 2;
   }
