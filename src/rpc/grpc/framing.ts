@@ -49,6 +49,8 @@ export function writeFrame(stream: Writable, message: Encoded, end: boolean): bo
   return ok;
 }
 
+const none: Uint8Array[] = [];
+
 /**
  * Splits a byte stream into gRPC message payloads. Chunks are kept as a list and only copied when
  * a message spans several of them, so large messages cost one copy.
@@ -65,27 +67,49 @@ export class FrameDecoder {
 
   /** Feeds a chunk; returns the complete payloads it finished (often zero or one). */
   push(chunk: Buffer): Uint8Array[] {
+    if (this.#buffered === 0 && this.#need < 0) {
+      // Nothing pending (the usual case: a DATA frame holds whole messages): read the prefixes
+      // in place, one view per message, and keep only what is left.
+      let at = 0;
+      let out: Uint8Array[] | undefined;
+      while (chunk.byteLength - at >= 5) {
+        const length = this.#prefix(chunk, at);
+        if (chunk.byteLength - at - 5 < length) break;
+        out ??= [];
+        out.push(chunk.subarray(at + 5, at + 5 + length));
+        at += 5 + length;
+      }
+      if (at === chunk.byteLength) return out ?? none;
+      const rest = at === 0 ? chunk : chunk.subarray(at);
+      const more = this.#pushSlow(rest);
+      return out === undefined ? more : more.length === 0 ? out : out.concat(more);
+    }
+    return this.#pushSlow(chunk);
+  }
+
+  /** The length a message's 5-byte prefix at `at` announces, once checked. */
+  #prefix(chunk: Buffer, at: number): number {
+    if (chunk[at] !== 0) {
+      throw new PluginError("INTERNAL", "received a compressed gRPC message, none was negotiated");
+    }
+    const length = chunk.readUInt32BE(at + 1);
+    if (length > this.#maxBytes) {
+      throw new PluginError(
+        "RESOURCE_EXHAUSTED",
+        `received message larger than max (${length} vs. ${this.#maxBytes})`,
+      );
+    }
+    return length;
+  }
+
+  #pushSlow(chunk: Buffer): Uint8Array[] {
     this.#chunks.push(chunk);
     this.#buffered += chunk.byteLength;
     const out: Uint8Array[] = [];
     for (;;) {
       if (this.#need < 0) {
         if (this.#buffered < 5) break;
-        const header = this.#take(5);
-        if (header[0] !== 0) {
-          throw new PluginError(
-            "INTERNAL",
-            "received a compressed gRPC message, none was negotiated",
-          );
-        }
-        const length = header.readUInt32BE(1);
-        if (length > this.#maxBytes) {
-          throw new PluginError(
-            "RESOURCE_EXHAUSTED",
-            `received message larger than max (${length} vs. ${this.#maxBytes})`,
-          );
-        }
-        this.#need = length;
+        this.#need = this.#prefix(this.#take(5), 0);
       }
       if (this.#buffered < this.#need) break;
       out.push(this.#take(this.#need));
