@@ -18,13 +18,25 @@ export interface AddressPolicy {
  */
 export const maxUnixPathBytes = process.platform === "linux" ? 107 : 103;
 
-const loopback = new BlockList();
-loopback.addSubnet("127.0.0.0", 8, "ipv4");
-loopback.addAddress("::1", "ipv6");
-loopback.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
-// Dialling the unspecified address reaches this machine too.
-loopback.addAddress("0.0.0.0", "ipv4");
-loopback.addAddress("::", "ipv6");
+let loopbackList: BlockList | undefined;
+
+/**
+ * The addresses that reach this machine, made on first use: a BlockList holds a native handle,
+ * which a V8 startup snapshot cannot keep (`plugwire build --snapshot` evaluates this module
+ * while building one; docs/performance.md, decision 16).
+ */
+function loopback(): BlockList {
+  if (loopbackList !== undefined) return loopbackList;
+  const list = new BlockList();
+  list.addSubnet("127.0.0.0", 8, "ipv4");
+  list.addAddress("::1", "ipv6");
+  list.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
+  // Dialling the unspecified address reaches this machine too.
+  list.addAddress("0.0.0.0", "ipv4");
+  list.addAddress("::", "ipv6");
+  loopbackList = list;
+  return list;
+}
 
 /**
  * Checks an address a plugin announced (its handshake line, a broker's connection info) before
@@ -92,7 +104,7 @@ function checkTcpAddress(address: string, policy: AddressPolicy): DialTarget {
       facts,
     );
   }
-  if (family !== 0 && !loopback.check(target.host, family === 4 ? "ipv4" : "ipv6")) {
+  if (family !== 0 && !loopback().check(target.host, family === 4 ? "ipv4" : "ipv6")) {
     throw unusable(
       "address",
       `${target.host} is not a loopback address; plugwire dials plugins on this machine only (set allowRemoteTcp: true to allow others)`,
