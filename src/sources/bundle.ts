@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { BuildResult, Message, Plugin } from "esbuild";
 import { builtinsAsRequire } from "./builtins-as-require.ts";
+import { deferServe } from "./defer-serve.ts";
 import type { HostPackage } from "./host-package.ts";
 import { hostPackage } from "./host-package.ts";
 
@@ -22,6 +23,12 @@ export interface BundleOptions {
    * true; false only to measure what it is worth (bench/fixture/variants.ts).
    */
   builtinsAsRequire?: boolean | undefined;
+  /**
+   * `module` (default): an ES module run by `node FILE`. `snapshot`: the body of a V8 startup
+   * snapshot's builder script (snapshot.ts wraps it): no imports, `import.meta.url` read from
+   * `__plugwireUrl`, and serve() deferred to the snapshot's deserialization.
+   */
+  form?: "module" | "snapshot" | undefined;
   fail: (step: string, message: string, output?: string) => never;
 }
 
@@ -34,6 +41,7 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
   const { staged, dir } = options;
   const esbuild = await import("esbuild");
   const host = hostPackage();
+  const snapshot = options.form === "snapshot";
   let result: BuildResult<{ metafile: true }>;
   try {
     result = await esbuild.build({
@@ -49,7 +57,7 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
       platform: "node",
       format: "esm",
       target: "node22",
-      sourcemap: true,
+      sourcemap: !snapshot,
       // No module paths in the output (`// path` comments, CommonJS wrappers' keys): they are
       // relative to the cache, and the lock's SHA-256 of the bundle must not depend on where the
       // cache is. Names are kept (`keepNames`); the source map maps back to the sources.
@@ -58,15 +66,17 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
       keepNames: true,
       outfile: options.outfile,
       conditions: host.fromSource ? ["plugwire-source"] : [],
-      // CommonJS dependencies that require() Node's modules need a require in an ES module.
-      banner: {
-        js: 'import { createRequire as __plugwireCreateRequire } from "node:module";\nconst require = __plugwireCreateRequire(import.meta.url);',
-      },
+      // CommonJS dependencies that require() Node's modules need a require in an ES module (a
+      // snapshot's builder script has its own).
+      banner: snapshot ? {} : { js: requireBanner },
+      ...(snapshot ? { define: { "import.meta.url": "__plugwireUrl" } } : {}),
       metafile: true,
       logLevel: "silent",
       plugins: [
+        ...(snapshot ? [deferServe()] : []),
         sourcesPlugin(staged, dir, host),
-        ...(options.builtinsAsRequire === false ? [] : [builtinsAsRequire()]),
+        // A snapshot's builder script has no imports: every builtin comes through require().
+        ...(options.builtinsAsRequire === false && !snapshot ? [] : [builtinsAsRequire()]),
       ],
     });
   } catch (error) {
@@ -80,6 +90,9 @@ export async function bundle(options: BundleOptions): Promise<ExternalInputs> {
   }
   return externals;
 }
+
+const requireBanner =
+  'import { createRequire as __plugwireCreateRequire } from "node:module";\nconst require = __plugwireCreateRequire(import.meta.url);';
 
 const within = (path: string, root: string) => path === root || path.startsWith(root + sep);
 
