@@ -74,6 +74,10 @@ export class Inbox<T> implements AsyncIterable<T> {
       next: () => this.#next(),
       return: (value?: unknown) => {
         this.#stopped = true;
+        // A `next()` still waiting ends too, rather than settle later (a rejection nobody awaits).
+        const waiter = this.#waiter;
+        this.#waiter = undefined;
+        waiter?.resolve(iterationDone);
         return Promise.resolve({ done: true, value } as IteratorReturnResult<T>);
       },
     };

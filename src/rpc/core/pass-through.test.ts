@@ -71,6 +71,15 @@ describe("Inbox", () => {
     await assert.rejects(queued[Symbol.asyncIterator]().next(), /gone/);
   });
 
+  it("ends a waiting next() when the consumer stops, so a later failure rejects nothing", async () => {
+    const inbox = new Inbox<number>();
+    const iterator = inbox[Symbol.asyncIterator]();
+    const waiting = iterator.next();
+    await iterator.return?.();
+    inbox.fail(new Error("the call was cancelled"));
+    assert.deepEqual(await waiting, { done: true, value: undefined });
+  });
+
   it("is done after return()", async () => {
     const inbox = new Inbox<number>();
     inbox.push(1, 1);
