@@ -82,7 +82,9 @@ export interface FrameSink {
 /**
  * Splits a connection's bytes into frames. A frame inside one read is handed over as a view of
  * it; one spread over reads is copied once into a buffer of its size, which the limit bounds
- * (frames are at most SETTINGS_MAX_FRAME_SIZE, 16 KiB unless this side raised it).
+ * (frames are at most SETTINGS_MAX_FRAME_SIZE, 16 KiB unless this side raised it). An unpadded
+ * DATA frame spread over reads is handed over as several DATA frames, one per read, views too:
+ * the flow-control window counts the same bytes, END_STREAM comes with the last.
  */
 export class FrameReader {
   readonly #sink: FrameSink;
@@ -92,6 +94,8 @@ export class FrameReader {
   #partial:
     | { type: number; flags: number; id: number; payload: Buffer; filled: number }
     | undefined;
+  /** An unpadded DATA frame spread over reads, handed on piece by piece: what is still due. */
+  #dataLeft: { flags: number; id: number; bytes: number } | undefined;
   #stopped = false;
 
   constructor(sink: FrameSink, maxFrameBytes = defaultMaxFrameBytes) {
@@ -108,7 +112,17 @@ export class FrameReader {
   push(chunk: Buffer): void {
     let data = chunk;
     const partial = this.#partial;
-    if (partial !== undefined) {
+    const dataLeft = this.#dataLeft;
+    if (dataLeft !== undefined) {
+      const take = Math.min(data.byteLength, dataLeft.bytes);
+      dataLeft.bytes -= take;
+      const last = dataLeft.bytes === 0;
+      if (last) this.#dataLeft = undefined;
+      const flags = last ? dataLeft.flags : dataLeft.flags & ~Flag.endStream;
+      this.#sink.frame(FrameType.data, flags, dataLeft.id, data.subarray(0, take));
+      if (!last || this.#stopped) return;
+      data = data.subarray(take);
+    } else if (partial !== undefined) {
       const take = Math.min(data.byteLength, partial.payload.byteLength - partial.filled);
       data.copy(partial.payload, partial.filled, 0, take);
       partial.filled += take;
@@ -133,6 +147,14 @@ export class FrameReader {
         return;
       }
       const start = at + frameHeaderBytes;
+      if (end - start < length && type === FrameType.data && (flags & Flag.padded) === 0) {
+        // DATA may be cut anywhere without changing what it carries (only END_STREAM belongs
+        // to the last piece): its pieces go on as views, with no buffer of the frame's size.
+        this.#dataLeft = { flags, id, bytes: length - (end - start) };
+        if (end > start)
+          this.#sink.frame(type, flags & ~Flag.endStream, id, data.subarray(start, end));
+        return;
+      }
       if (end - start < length) {
         const payload = Buffer.allocUnsafe(length);
         data.copy(payload, 0, start, end);
