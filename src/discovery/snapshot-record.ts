@@ -1,12 +1,19 @@
-// What a bundle records of the startup snapshot built from it (src/sources/snapshot.ts), read by the
-// launchers before they start a blob (snapshot-launch.ts): light, for the host's side.
+// The record of a bundle's startup snapshot (src/sources/snapshot.ts), a JSON file beside it,
+// read by the launchers before they start a blob (snapshot-launch.ts): light, for the host's side.
+// It is not in the bundle: a blob is not byte-for-byte reproducible, and the bundle, whose
+// SHA-256 the lock records, must be (a reinstall with --frozen builds it again and compares).
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
-/** What a bundle records of the snapshot built from it (its last line). */
+/** What is recorded of a snapshot built from a bundle. */
 export interface SnapshotRecord {
   /** The blob's file name, beside the bundle. */
   readonly blob: string;
+  /** The blob's SHA-256, taken when it was built. */
   readonly sha256: string;
+  /** The SHA-256 of the bundle it was built from (the lock's, for an installed plugin). */
+  readonly bundle: string;
   /** The node binary that built it, which alone can start it. */
   readonly node: NodeIdentity;
 }
@@ -41,23 +48,26 @@ export function sameNode(record: SnapshotRecord, node: NodeIdentity = thisNode()
   );
 }
 
-export const snapshotMarker = "//# plugwireSnapshot=";
+/** The snapshot's files beside `bundle.mjs` (or `plugin.bundle.mjs`): the blob and its record. */
+export function snapshotFiles(bundleFile: string): { blob: string; record: string } {
+  const base = join(dirname(bundleFile), basename(bundleFile).replace(/\.m?js$/, ""));
+  return { blob: `${base}.snapshot.blob`, record: `${base}.snapshot.json` };
+}
 
-/** The snapshot a bundle's bytes record, if any (the last line, written by `buildSnapshot`). */
-export function snapshotRecord(bundleBytes: Buffer): SnapshotRecord | undefined {
-  const at = bundleBytes.lastIndexOf(snapshotMarker);
-  if (at < 0) return undefined;
-  const line = bundleBytes.subarray(at + snapshotMarker.length).toString("utf8");
-  if (line.trimEnd().includes("\n")) return undefined; // not the last line
+/** The record beside a bundle, if there is a well-formed one. */
+export function readSnapshotRecord(bundleFile: string): SnapshotRecord | undefined {
+  let record: SnapshotRecord;
   try {
-    const record = JSON.parse(line) as SnapshotRecord;
-    return typeof record.blob === "string" &&
-      /^[^/\\]+\.blob$/.test(record.blob) &&
-      typeof record.sha256 === "string" &&
-      typeof record.node?.execPath === "string"
-      ? record
-      : undefined;
+    record = JSON.parse(readFileSync(snapshotFiles(bundleFile).record, "utf8")) as SnapshotRecord;
   } catch {
     return undefined;
   }
+  const hex = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+  return typeof record?.blob === "string" &&
+    /^[^/\\]+\.blob$/.test(record.blob) &&
+    hex(record.sha256) &&
+    hex(record.bundle) &&
+    typeof record.node?.execPath === "string"
+    ? record
+    : undefined;
 }

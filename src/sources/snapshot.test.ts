@@ -17,10 +17,10 @@ import {
   waitForExit,
 } from "../../test/support/fixture.ts";
 import type { SnapshotRecord } from "../discovery/snapshot-record.ts";
-import { sameNode, snapshotRecord, thisNode } from "../discovery/snapshot-record.ts";
+import { readSnapshotRecord, sameNode, thisNode } from "../discovery/snapshot-record.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import { startPlugin } from "../host/start/start.ts";
-import { bundle } from "./bundle.ts";
+import { bundle, fileHash } from "./bundle.ts";
 import { buildSnapshot, launcherScript } from "./snapshot.ts";
 
 const fail = (step: string, message: string, output = ""): never => {
@@ -106,13 +106,14 @@ describe("a plugin started from its startup snapshot", () => {
       ...options,
     });
 
-  it("records the blob and this node in the bundle's last line", () => {
-    const read = snapshotRecord(readFileSync(bundleFile));
-    assert.deepEqual(read, record);
+  it("records the blob, the bundle it was built from and this node beside the bundle", () => {
+    assert.deepEqual(readSnapshotRecord(bundleFile), record);
     assert.equal(record.blob, "bundle.snapshot.blob");
+    assert.equal(record.bundle, fileHash(bundleFile));
+    assert.equal(record.sha256, fileHash(join(dir, record.blob)));
     assert.equal(sameNode(record), true);
     assert.equal(sameNode(record, { ...thisNode(), versions: "other" }), false);
-    assert.equal(snapshotRecord(Buffer.from("export {};\n")), undefined);
+    assert.equal(readSnapshotRecord(join(dir, "nothing.mjs")), undefined);
   });
 
   for (const autoMtls of [false, true])
@@ -228,8 +229,9 @@ describe("plugins without a snapshot", () => {
       const before = readFileSync(bundleFile);
       const built = await buildSnapshot(options, bundleFile);
       assert.equal(built.ok, false);
-      // The bundle is left as it was, and nothing else beside it.
+      // The bundle is left as it was, with no snapshot beside it.
       assert.ok(readFileSync(bundleFile).equals(before));
+      assert.equal(readSnapshotRecord(bundleFile), undefined);
       return built.ok ? "" : built.reason;
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -3,19 +3,14 @@
 // from, so protobuf-es's descriptors and plugwire's modules are not loaded at every start.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { appendFile, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SnapshotRecord } from "../discovery/snapshot-record.ts";
-import { snapshotMarker, thisNode } from "../discovery/snapshot-record.ts";
+import { snapshotFiles, thisNode } from "../discovery/snapshot-record.ts";
 import type { BundleOptions } from "./bundle.ts";
 import { bundle, fileHash } from "./bundle.ts";
 import { deferServeKey } from "./defer-serve.ts";
-
-/** The snapshot blob's name beside `bundle.mjs` or `plugin.bundle.mjs`. */
-export function blobName(bundleFile: string): string {
-  return `${basename(bundleFile).replace(/\.m?js$/, "")}.snapshot.blob`;
-}
 
 /** The outcome of `buildSnapshot`: the record, or why there is none (the bundle still runs). */
 export type SnapshotOutcome =
@@ -24,9 +19,10 @@ export type SnapshotOutcome =
 
 /**
  * Builds a startup snapshot of a plugin beside its bundle (`bundleFile`, already built from the
- * same options): bundles the entry as a builder script, runs `node --build-snapshot` on it, and
- * appends the blob's record (name, SHA-256, this node) to the bundle, so that whatever vouches
- * for the bundle's bytes (the lock) vouches for the blob too. The plugin's top-level code runs
+ * same options): bundles the entry as a builder script, runs `node --build-snapshot` on it into
+ * `<bundle>.snapshot.blob`, and writes its record `<bundle>.snapshot.json` (the blob's SHA-256,
+ * the bundle's, this node), which binds the blob to that bundle and this node binary; the bundle
+ * itself is left as it was. The plugin's top-level code runs
  * here, at build time, with no PLUGIN_* environment; `serve()` runs in each started process. A
  * plugin that cannot be snapshotted (a handle opened at top level, serve() never called, an error
  * at build time) gets no snapshot, and the reason.
@@ -36,12 +32,13 @@ export async function buildSnapshot(
   bundleFile: string,
 ): Promise<SnapshotOutcome> {
   const dir = dirname(bundleFile);
-  const blob = join(dir, blobName(bundleFile));
+  const files = snapshotFiles(bundleFile);
+  const blob = files.blob;
   const body = join(dir, `.${basename(blob)}.body.js`);
   const builder = join(dir, `.${basename(blob)}.builder.cjs`);
   const status = join(dir, `.${basename(blob)}.status`);
   try {
-    await rm(blob, { force: true });
+    await Promise.all([blob, files.record].map((f) => rm(f, { force: true })));
     await bundle({ ...options, outfile: body, form: "snapshot" });
     await writeFile(builder, builderScript(await readFile(body, "utf8"), status, bundleFile));
     const output = await runBuilder(builder, blob);
@@ -52,9 +49,10 @@ export async function buildSnapshot(
     const record: SnapshotRecord = {
       blob: basename(blob),
       sha256: fileHash(blob),
+      bundle: fileHash(bundleFile),
       node: thisNode(),
     };
-    await appendFile(bundleFile, `\n${snapshotMarker}${JSON.stringify(record)}\n`);
+    await writeFile(files.record, `${JSON.stringify(record, null, 2)}\n`);
     return { ok: true, record };
   } finally {
     await Promise.all([body, builder, status].map((f) => rm(f, { force: true })));
