@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { waitFor } from "../../test/support/wait.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { LockEntry } from "../lock/lock-file.ts";
 import { sha256File } from "../trust/sha256sums.ts";
@@ -14,6 +15,8 @@ import {
   lockedEntryAt,
   scriptMismatchExit,
 } from "./locked-command.ts";
+import type { SnapshotRecord } from "./snapshot-record.ts";
+import { snapshotFiles, thisNode } from "./snapshot-record.ts";
 
 function temp() {
   const dir = mkdtempSync(join(tmpdir(), "pw-locked-"));
@@ -26,6 +29,20 @@ const entry = (sha256: string, artifact?: string): LockEntry => ({
   sha256,
   artifact,
 });
+
+/** A startup snapshot that prints its argv: `bundle.snapshot.blob` in `dir`. */
+function tinySnapshot(dir: string): string {
+  const blob = join(dir, "bundle.snapshot.blob");
+  const main = 'process.stdout.write("snapshot " + process.argv.slice(1).join(" "))';
+  writeFileSync(
+    join(dir, "builder.cjs"),
+    `require("node:v8").startupSnapshot.setDeserializeMainFunction(() => ${main});\n`,
+  );
+  const args = ["--snapshot-blob", blob, "--build-snapshot", "builder.cjs"];
+  const built = spawnSync(process.execPath, args, { cwd: dir });
+  assert.equal(built.status, 0, String(built.stderr));
+  return blob;
+}
 
 describe("locked commands", () => {
   it("an executable runs as itself, checked at exec by its digest", async () => {
@@ -79,6 +96,68 @@ describe("locked commands", () => {
       /^\[CHECKSUM_MISMATCH\] plugin greeter: .*bundle\.mjs has sha256 [0-9a-f]{64} but the lock records/,
     );
     assert.match(swapped.stderr, /Run plugwire install again/);
+  });
+
+  it("a bundle with a startup snapshot built for it starts from the blob, hashed from the open file node reads", async () => {
+    using tmp = temp();
+    const blob = tinySnapshot(tmp.dir);
+    const bundle = join(tmp.dir, "bundle.mjs");
+    writeFileSync(bundle, 'process.stdout.write("bundle " + process.argv.slice(2).join(" "));\n');
+    const locked = entry(await sha256File(bundle), "bundle.mjs");
+    const record: SnapshotRecord = {
+      blob: "bundle.snapshot.blob",
+      sha256: await sha256File(blob),
+      bundle: locked.sha256,
+      node: thisNode(),
+    };
+    const recordFile = snapshotFiles(bundle).record;
+    const writeRecord = (r: SnapshotRecord) => writeFileSync(recordFile, JSON.stringify(r));
+    writeRecord(record);
+    const lockFile = join(tmp.dir, "plugwire.lock");
+    const run = (c: { cmd: string; args: string[] }) =>
+      spawnSync(c.cmd, c.args, { encoding: "utf8" });
+
+    const command = await lockedCommand(locked, bundle, lockFile, ["a"]);
+    assert.equal(command.args[0], "--snapshot-blob");
+    assert.match(command.args[1]!, new RegExp(`^/proc/${process.pid}/fd/\\d+$`));
+    assert.deepEqual(command.args.slice(2), [bundle, "a"]);
+    // The blob replaced after the check: node still reads the file that was hashed.
+    const other = join(tmp.dir, "other.blob");
+    writeFileSync(other, "not a snapshot");
+    renameSync(other, blob);
+    const ok = run(command);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, `snapshot ${bundle} a`);
+    command.release?.();
+    await waitFor(() => !existsSync(command.args[1]!), 5000, "the blob's descriptor to close");
+
+    // Changed at rest: refused, naming the blob, its record and the lock.
+    await assert.rejects(lockedCommand(locked, bundle, lockFile), (error: PluginError) => {
+      assert.equal(error.code, "CHECKSUM_MISMATCH");
+      assert.equal(error.details.path, blob);
+      assert.equal(error.details.lockFile, lockFile);
+      assert.ok(error.message.includes(recordFile), error.message);
+      assert.match(error.message, /startup snapshot.*Run plugwire install again/);
+      return true;
+    });
+
+    // A record for another bundle or another node, or no blob: the bundle runs, checked as ever.
+    const fallbacks: Array<() => void> = [
+      () => writeRecord({ ...record, bundle: "0".repeat(64) }),
+      () => writeRecord({ ...record, node: { ...record.node, execPath: "/other/node" } }),
+      () => {
+        writeRecord(record);
+        rmSync(blob);
+      },
+    ];
+    for (const change of fallbacks) {
+      change();
+      const fallback = await lockedCommand(locked, bundle, lockFile, ["b"]);
+      assert.equal(fallback.args.includes("--snapshot-blob"), false);
+      const ran = run(fallback);
+      assert.equal(ran.status, 0, ran.stderr);
+      assert.equal(ran.stdout, "bundle b");
+    }
   });
 
   it("finds the entry whose artifact is a candidate or lies in its folder", () => {

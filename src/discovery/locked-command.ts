@@ -12,6 +12,7 @@ import type { Connection } from "../supervisor/connection.ts";
 import type { ProcessSpec } from "../supervisor/launch-process.ts";
 import { launchProcess } from "../supervisor/launch-process.ts";
 import { compileCacheImport } from "./package-manifest.ts";
+import { heldSnapshot } from "./snapshot-launch.ts";
 
 /** What to spawn for a locked artifact. */
 export interface LockedCommand {
@@ -19,6 +20,11 @@ export interface LockedCommand {
   readonly args: string[];
   /** For executables: the digest `startPlugin` checks on the descriptor it execs. */
   readonly secure: SecureConfig | undefined;
+  /**
+   * Closes what the command holds open for its start (a bundle's verified snapshot blob), once
+   * the process is up; closed by itself a minute later otherwise.
+   */
+  readonly release?: (() => void) | undefined;
 }
 
 /** Whether an artifact is a script run by the host's Node rather than an executable. */
@@ -45,6 +51,16 @@ export async function lockedCommand(
   if (!isScriptArtifact(artifact))
     return { cmd: artifact, args: [...args], secure: secureFromLock(entry) };
   await verifyLaunch(entry, artifact, lockFile);
+  // A bundle with a startup snapshot that this node built for it starts from the blob, hashed
+  // from the open file node reads (snapshot-launch.ts); the bundle itself is then not loaded.
+  const snapshot = await heldSnapshot(artifact, entry.sha256, entry.name, lockFile);
+  if (snapshot !== undefined)
+    return {
+      cmd: process.execPath,
+      args: ["--snapshot-blob", snapshot.path, artifact, ...args],
+      secure: undefined,
+      release: snapshot.release,
+    };
   // As the build's launcher: no --enable-source-maps at every start (typescript-build.ts).
   const imports = ["--import", compileCacheImport];
   // Node before 22.15 has no synchronous module hooks: the host's check above is then the only
@@ -127,8 +143,12 @@ export function lockedLaunch(
   const { entry, artifact } = found;
   return async (signal) => {
     try {
-      const command = await lockedCommand(entry, artifact, lock.file, args);
-      return await launchProcess({ ...spec, ...command }, signal);
+      const { release, ...command } = await lockedCommand(entry, artifact, lock.file, args);
+      try {
+        return await launchProcess({ ...spec, ...command }, signal);
+      } finally {
+        release?.();
+      }
     } catch (error) {
       throw explainLockRefusal(error, entry, lock.file);
     }

@@ -1,7 +1,6 @@
 import { builtinModules } from "node:module";
 import type { Plugin } from "esbuild";
 
-const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 const namespace = "plugwire-builtin";
 
 /**
@@ -16,6 +15,9 @@ export function builtinsAsRequire(): Plugin {
   return {
     name: "plugwire-builtins-as-require",
     setup(build) {
+      // Read here rather than at module scope: a startup snapshot's builder (a plugin that
+      // imports plugwire/manager bundles this module) has no `builtinModules`.
+      const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
       build.onResolve({ filter: /^(node:)?[a-z_/0-9]+$/ }, (args) => {
         if (!builtins.has(args.path)) return undefined;
         // The shim's own require() stays a call to Node's require at run time.

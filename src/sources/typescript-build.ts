@@ -3,10 +3,12 @@ import { chmod, cp, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, isAbsolute, join, relative } from "node:path";
 import type { PackageManifest } from "../discovery/package-manifest.ts";
 import { compileCacheImport } from "../discovery/package-manifest.ts";
+import type { SnapshotRecord } from "../discovery/snapshot-record.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { ExternalInputs } from "./bundle.ts";
 import { bundle } from "./bundle.ts";
 import { runTool, tail } from "./run-tool.ts";
+import { buildSnapshot, launcherScript } from "./snapshot.ts";
 
 export interface TypeScriptBuildOptions {
   signal?: AbortSignal | undefined;
@@ -17,6 +19,12 @@ export interface TypeScriptBuildOptions {
   npmrc?: string | undefined;
   /** The environment npm runs with. Default `process.env`. */
   env?: NodeJS.ProcessEnv | undefined;
+  /**
+   * Also build a V8 startup snapshot of the bundle (snapshot.ts), which the launcher and the
+   * lock's launch start from while this node runs them. Default true; a plugin opts out with
+   * `"plugwire": { "snapshot": false }` in its package.json.
+   */
+  snapshot?: boolean | undefined;
 }
 
 /**
@@ -24,7 +32,8 @@ export interface TypeScriptBuildOptions {
  * node_modules, no .git) to `out/src`, installs its dependencies there (`npm ci` with a lock
  * file, else `npm install`; `--ignore-scripts` unless allowed), bundles the entry with esbuild
  * into `out/bundle.mjs` behind `plugwire/plugin` (so its stdout guard is in place before any
- * dependency runs), writes the launcher `out/plugin`, and removes the copy.
+ * dependency runs), builds its startup snapshot `out/bundle.snapshot.blob` when it can
+ * (snapshot.ts), writes the launcher `out/plugin`, and removes the copy.
  */
 export async function buildTypeScript(
   pkg: PackageManifest,
@@ -50,18 +59,43 @@ export async function buildTypeScript(
   const inside = relative(dir, pkg.entry);
   const entry = inside.startsWith("..") || isAbsolute(inside) ? pkg.entry : join(staged, inside);
   options.onProgress?.(`bundling ${name} (esbuild)`);
-  const externals = await bundle({ entry, staged, dir, outfile: join(out, "bundle.mjs"), fail });
+  const outfile = join(out, "bundle.mjs");
+  const externals = await bundle({ entry, staged, dir, outfile, fail });
+  let record: SnapshotRecord | undefined;
+  if (options.snapshot !== false && (await snapshotWanted(staged))) {
+    options.onProgress?.(`building ${name}'s startup snapshot (node --build-snapshot)`);
+    const built = await buildSnapshot({ entry, staged, dir, fail }, outfile);
+    if (built.ok) record = built.record;
+    else
+      options.onProgress?.(
+        `no startup snapshot for ${name}, it starts from its bundle: ${built.reason}`,
+      );
+  }
   await rm(staged, { recursive: true, force: true });
   // The launcher finds the bundle beside itself, so an installed copy of the build works too.
   // No --enable-source-maps: Node reads and parses the map at every start, for 4-5 MiB of idle
   // RSS (docs/performance.md, decision 15); NODE_OPTIONS=--enable-source-maps turns it on.
-  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-  const node = [process.execPath, "--import", compileCacheImport].map(quote).join(" ");
-  const extra = pkg.args.map((a) => ` ${quote(a)}`).join("");
   const launcher = join(out, "plugin");
-  await writeFile(launcher, `#!/bin/sh\nexec ${node} "$(dirname "$0")/bundle.mjs"${extra} "$@"\n`);
+  await writeFile(
+    launcher,
+    launcherScript("bundle.mjs", ["--import", compileCacheImport], pkg.args, record),
+  );
   await chmod(launcher, 0o755);
   return externals;
+}
+
+/** False when the plugin's package.json says `"plugwire": { "snapshot": false }`. */
+async function snapshotWanted(staged: string): Promise<boolean> {
+  const manifest = join(staged, "package.json");
+  if (!existsSync(manifest)) return true;
+  try {
+    const pkg = JSON.parse(await readFile(manifest, "utf8")) as {
+      plugwire?: { snapshot?: unknown };
+    };
+    return pkg.plugwire?.snapshot !== false;
+  } catch {
+    return true;
+  }
 }
 
 async function installDependencies(

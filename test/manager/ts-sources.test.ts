@@ -120,7 +120,8 @@ describe("TypeScript plugin sources with dependencies", () => {
     );
     assert.deepEqual(tree(src), before, "the source folder is not written to");
 
-    // Two builds (the git tree has a README more), each one bundle and its launcher, nothing else.
+    // Two builds (the git tree has a README more), each one bundle, its startup snapshot
+    // and its record (src/sources/snapshot.ts) and its launcher, nothing else.
     const builds = readdirSync(join(cache, "builds"));
     assert.equal(builds.length, 2, builds.join(", "));
     for (const build of builds)
@@ -128,6 +129,8 @@ describe("TypeScript plugin sources with dependencies", () => {
         "build.json",
         "bundle.mjs",
         "bundle.mjs.map",
+        "bundle.snapshot.blob",
+        "bundle.snapshot.json",
         "plugin",
         "plugwire.json",
       ]);
@@ -138,6 +141,7 @@ describe("TypeScript plugin sources with dependencies", () => {
       cmdline.some((a) => a.endsWith("/bundle.mjs")),
       cmdline.join(" "),
     );
+    assert.ok(cmdline.includes("--snapshot-blob"), cmdline.join(" "));
     // The bundle names no paths (its hash must not depend on where the cache is); its source
     // map says which module each stretch of it comes from.
     const map = `${cmdline.find((a) => a.endsWith("/bundle.mjs"))!}.map`;

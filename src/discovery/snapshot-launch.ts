@@ -1,0 +1,98 @@
+// Starting a locked bundle from its startup snapshot (docs/performance.md, decision 16): the
+// record beside the bundle (src/sources/snapshot.ts) binds the blob's SHA-256 to the bundle's,
+// which the lock records, and to the node binary that built it.
+import { createHash } from "node:crypto";
+import type { FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { PluginError } from "../errors/plugin-error.ts";
+import type { SnapshotRecord } from "./snapshot-record.ts";
+import { readSnapshotRecord, sameNode, snapshotFiles } from "./snapshot-record.ts";
+
+/** A verified blob held open for one start: node reads it through this process's descriptor. */
+export interface HeldSnapshot {
+  /** `/proc/<this pid>/fd/<n>`: the open file that was hashed, whatever happens to the path. */
+  readonly path: string;
+  /** Closes the descriptor; idempotent (also done by itself after `holdMs`). */
+  release(): void;
+}
+
+/** How long a held blob stays open when nobody releases it: the child reads it at exec. */
+const holdMs = 60_000;
+
+/** Blobs this process hashed, by file identity (device, inode, size, mtime, ctime): their SHA-256. */
+const hashed = new Map<string, string>();
+
+/**
+ * The snapshot to start a locked bundle from, or undefined to run the bundle itself: `sha256` is
+ * the bundle's, as the lock records it (and as checked at rest). The record beside the bundle
+ * must have been written for that bundle and this node (a blob runs on the binary that built it
+ * alone), and only on Linux (node opens this process's descriptor through /proc). The blob is
+ * opened once and hashed from that open file (once per file identity: any write changes its
+ * ctime), so a blob swapped or edited after it was built is CHECKSUM_MISMATCH; a missing one, or
+ * a record for another bundle or node, runs the bundle.
+ */
+export async function heldSnapshot(
+  bundle: string,
+  sha256: string,
+  plugin: string,
+  lockFile: string,
+): Promise<HeldSnapshot | undefined> {
+  if (process.platform !== "linux") return undefined;
+  const record = readSnapshotRecord(bundle);
+  if (record === undefined || record.bundle !== sha256 || !sameNode(record)) return undefined;
+  const blob = join(dirname(bundle), record.blob);
+  let file: FileHandle;
+  try {
+    file = await open(blob, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    await check(file, blob, record, { plugin, lockFile, recordFile: snapshotFiles(bundle).record });
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+  let closed = false;
+  const release = () => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(timer);
+    void file.close();
+  };
+  const timer = setTimeout(release, holdMs);
+  timer.unref();
+  return { path: `/proc/${process.pid}/fd/${file.fd}`, release };
+}
+
+async function check(
+  file: FileHandle,
+  blob: string,
+  record: SnapshotRecord,
+  at: { plugin: string; lockFile: string; recordFile: string },
+): Promise<void> {
+  const stat = await file.stat({ bigint: true });
+  const identity = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  let actual = hashed.get(identity);
+  if (actual === undefined) {
+    const hash = createHash("sha256");
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    actual = hash.digest("hex");
+    hashed.set(identity, actual);
+  }
+  if (actual === record.sha256) return;
+  throw new PluginError(
+    "CHECKSUM_MISMATCH",
+    `${blob} has sha256 ${actual}, but ${at.recordFile} records ${record.sha256} for the startup snapshot of the bundle ${at.lockFile} locks: the blob changed after it was built, and it was not started. Run plugwire install again to restore it`,
+    {
+      plugin: at.plugin,
+      details: { path: blob, lockFile: at.lockFile, actual, expected: record.sha256 },
+    },
+  );
+}
