@@ -16,6 +16,7 @@ import {
   waitFor,
   waitForExit,
 } from "../../test/support/fixture.ts";
+import { build } from "../cli/commands/build.ts";
 import type { SnapshotRecord } from "../discovery/snapshot-record.ts";
 import { readSnapshotRecord, sameNode, thisNode } from "../discovery/snapshot-record.ts";
 import { PluginError } from "../errors/plugin-error.ts";
@@ -166,6 +167,27 @@ describe("a plugin started from its startup snapshot", () => {
       await plugin.kill();
       await waitForExit(pid);
     });
+
+  it("plugwire build --snapshot writes the bundle, its snapshot and a launcher that starts it", async () => {
+    const out = join(dir, "built", "plugin.bundle.mjs");
+    const log: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string) => log.push(chunk) > 0) as typeof write;
+    try {
+      assert.equal(await build(join(dir, "plugin.ts"), { out, snapshot: true }), 0);
+    } finally {
+      process.stdout.write = write;
+    }
+    assert.match(
+      log.join(""),
+      /run it as: .*plugin\.bundle\.sh \(the snapshot on this node binary/,
+    );
+    assert.equal(readSnapshotRecord(out)?.blob, "plugin.bundle.snapshot.blob");
+    await using plugin = await start(join(dir, "built", "plugin.bundle.sh"));
+    const seen = JSON.parse((await plugin.dispense("pingpong").ping({})).msg) as Seen;
+    assert.equal(seen.execArgv[0], "--snapshot-blob");
+    assert.deepEqual(seen.argv, [out]);
+  });
 
   it("falls back to the bundle when the blob is missing or the node binary is not the one that built it", async () => {
     const other = join(dir, "other-node");
