@@ -162,6 +162,7 @@ program
     "bundle a TypeScript plugin entry into one ES module (as the manager builds installed plugins): the fast start for a host that runs `node FILE` itself",
   )
   .option("-o, --out <file>", "the bundle to write (default: <entry>.bundle.mjs beside it)")
+  .option("--snapshot", "also its V8 startup snapshot and <bundle>.sh, which starts it")
   .option("--json", "machine-readable output")
   .action(async (entry: string, flags: BuildFlags) => {
     exitCode = await build(entry, flags);

@@ -73,7 +73,7 @@ export async function build(entryArg: string, flags: BuildFlags): Promise<number
       `built ${shown(out)} (${Math.round(bytes / 1024)} KB, source map beside it${launcher === undefined ? "" : ", its startup snapshot and a launcher"}) in ${ms} ms\n${
         launcher === undefined
           ? `run it as: node ${shown(out)}`
-          : `run it as: ${shown(launcher)} (the snapshot on this node binary, else node ${shown(out)})`
+          : `run it as: ${shown(launcher).includes("/") ? "" : "./"}${shown(launcher)} (the snapshot on this node binary, else node ${shown(out)})`
       }\n`,
     );
   return 0;
