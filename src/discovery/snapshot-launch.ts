@@ -1,6 +1,7 @@
 // Starting a locked bundle from its startup snapshot (docs/performance.md, decision 16): the
 // record beside the bundle (src/sources/snapshot.ts) binds the blob's SHA-256 to the bundle's,
 // which the lock records, and to the node binary that built it.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
@@ -63,7 +64,25 @@ export async function heldSnapshot(
   };
   const timer = setTimeout(release, holdMs);
   timer.unref();
-  return { path: `/proc/${process.pid}/fd/${file.fd}`, release };
+  const path = `/proc/${process.pid}/fd/${file.fd}`;
+  if (!othersCanOpen(path)) {
+    release();
+    return undefined;
+  }
+  return { path, release };
+}
+
+let openable: boolean | undefined;
+
+/**
+ * Whether another process of this user can open this process's descriptors through /proc (not
+ * when this process is not dumpable, or /proc is mounted with restrictions): tried once, with
+ * the first blob, by a shell, so that a start never fails on it.
+ */
+function othersCanOpen(path: string): boolean {
+  openable ??=
+    spawnSync("/bin/sh", ["-c", 'exec 3< "$1"', "sh", path], { stdio: "ignore" }).status === 0;
+  return openable;
 }
 
 async function check(

@@ -23,9 +23,9 @@ export type SnapshotOutcome =
  * `<bundle>.snapshot.blob`, and writes its record `<bundle>.snapshot.json` (the blob's SHA-256,
  * the bundle's, this node), which binds the blob to that bundle and this node binary; the bundle
  * itself is left as it was. The plugin's top-level code runs
- * here, at build time, with no PLUGIN_* environment; `serve()` runs in each started process. A
- * plugin that cannot be snapshotted (a handle opened at top level, serve() never called, an error
- * at build time) gets no snapshot, and the reason.
+ * here, at build time, in a bare environment (`builderEnvKeys`); `serve()` runs in each started
+ * process. A plugin that cannot be snapshotted (a handle opened at top level, serve() never
+ * called, an error at build time) gets no snapshot, and the reason.
  */
 export async function buildSnapshot(
   options: Omit<BundleOptions, "outfile" | "form">,
@@ -76,11 +76,19 @@ function whyNot(output: string, served: boolean): string {
 /** How long `node --build-snapshot` may run. */
 const builderTimeoutMs = 60_000;
 
-/** Runs the builder in a clean environment: no host's PLUGIN_* variables, no NODE_OPTIONS. */
+/**
+ * The environment the plugin's top-level code sees at build time: the system's basics only. What
+ * it reads there is kept in the blob (a file on disk), so no token or setting of the building
+ * process goes into it, and no PLUGIN_* of a host, nor NODE_OPTIONS.
+ */
+const builderEnvKeys =
+  /^(PATH|HOME|USER|LOGNAME|SHELL|TMPDIR|TMP|TEMP|LANG|LC_[A-Z]+|TZ|NODE_ENV|SYSTEMROOT)$/i;
+
+/** Runs the builder in that environment. */
 function runBuilder(builder: string, blob: string): Promise<string> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env))
-    if (!/^(PLUGIN_|PLUGWIRE_|NODE_OPTIONS$)/.test(key)) env[key] = value;
+    if (builderEnvKeys.test(key)) env[key] = value;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", builder], {
       cwd: dirname(builder),
