@@ -22,7 +22,18 @@ export interface HeldSnapshot {
 const holdMs = 60_000;
 
 /** Blobs this process hashed, by file identity (device, inode, size, mtime, ctime): their SHA-256. */
-const hashed = new Map<string, string>();
+const hashed = new Map<string, Promise<string>>();
+
+async function sha256Of(file: FileHandle): Promise<string> {
+  const hash = createHash("sha256");
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+  }
+  return hash.digest("hex");
+}
 
 /**
  * The snapshot to start a locked bundle from, or undefined to run the bundle itself: `sha256` is
@@ -93,18 +104,14 @@ async function check(
 ): Promise<void> {
   const stat = await file.stat({ bigint: true });
   const identity = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
-  let actual = hashed.get(identity);
-  if (actual === undefined) {
-    const hash = createHash("sha256");
-    const buffer = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-    actual = hash.digest("hex");
-    hashed.set(identity, actual);
+  // Plugins started together from one blob share one hashing of it.
+  let hashing = hashed.get(identity);
+  if (hashing === undefined) {
+    hashing = sha256Of(file);
+    hashed.set(identity, hashing);
+    hashing.catch(() => hashed.delete(identity));
   }
+  const actual = await hashing;
   if (actual === record.sha256) return;
   throw new PluginError(
     "CHECKSUM_MISMATCH",
