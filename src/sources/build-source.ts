@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { findPackageManifest, readPackageManifest } from "../discovery/package-manifest.ts";
+import { readSnapshotRecord, sameNode } from "../discovery/snapshot-record.ts";
 import { PluginError } from "../errors/plugin-error.ts";
 import type { ExternalInputs } from "./bundle.ts";
 import { externalsUnchanged } from "./bundle.ts";
@@ -117,6 +118,10 @@ async function buildGo(dir: string, out: string, options: BuildOptions): Promise
 async function reusable(out: string): Promise<boolean> {
   const file = join(out, "build.json");
   if (!existsSync(file)) return false;
+  // A startup snapshot runs only on the node that built it: after a node upgrade the build is
+  // made again (the bundle comes out the same, the lock still holds), not left on its bundle.
+  const snapshot = readSnapshotRecord(join(out, "bundle.mjs"));
+  if (snapshot !== undefined && !sameNode(snapshot)) return false;
   try {
     const build = JSON.parse(await readFile(file, "utf8")) as { externals?: ExternalInputs };
     return externalsUnchanged(build.externals);

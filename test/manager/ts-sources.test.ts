@@ -232,6 +232,39 @@ await serveProviders({ handshake: ${handshake}, manifest: { id: "scripted" }, pr
     assert.equal(await execute(manager, "on", {}), 42);
     assert.equal(readFileSync(marker, "utf8"), "ran\n", "allowed: the postinstall ran once");
   });
+
+  it("builds a cached plugin again when another node built its startup snapshot (a node upgrade)", async () => {
+    using tmp = tempDir();
+    const src = join(tmp.dir, "plain");
+    writeSource(
+      src,
+      "plain",
+      `import { serveProviders } from "plugwire/manager";
+await serveProviders({ handshake: ${handshake}, manifest: { id: "plain" }, providers: { duration: { execute: () => ({ ms: 1 }) } } });
+`,
+      { "package.json": JSON.stringify({ name: "plain" }) },
+    );
+    const cache = join(tmp.dir, "cache");
+    const first = await buildSource(src, { cacheDir: cache });
+    assert.equal(first.cached, false);
+    assert.equal((await buildSource(src, { cacheDir: cache })).cached, true, "same node: reused");
+    const recordFile = join(cache, "builds", first.hash, "bundle.snapshot.json");
+    const record = JSON.parse(readFileSync(recordFile, "utf8"));
+    const bundle = readFileSync(join(cache, "builds", first.hash, "bundle.mjs"));
+    writeFileSync(
+      recordFile,
+      JSON.stringify({ ...record, node: { ...record.node, versions: "another node" } }),
+    );
+    const again = await buildSource(src, { cacheDir: cache });
+    assert.equal(again.cached, false, "the snapshot of another node: built again");
+    assert.equal(again.hash, first.hash);
+    assert.equal(JSON.parse(readFileSync(recordFile, "utf8")).node.versions, record.node.versions);
+    assert.deepEqual(
+      readFileSync(join(cache, "builds", first.hash, "bundle.mjs")),
+      bundle,
+      "the same bundle",
+    );
+  });
 });
 
 /** The sources of a source map, one per stretch of the generated file that comes from it, in order. */
