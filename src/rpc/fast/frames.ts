@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { WriteArena } from "../../internal/write-arena.ts";
 import { writeQueued } from "../../internal/write-queued.ts";
 import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
@@ -56,13 +57,13 @@ const copyBelowBytes = 64 * 1024;
 
 /**
  * Queues frames and writes everything queued in one turn of the event loop as one write: 64
- * concurrent calls answered in one turn cost one syscall, not 64.
+ * concurrent calls answered in one turn cost one syscall, not 64. Small frames are written into
+ * a shared arena (`WriteArena`: no buffer per frame, nothing joined at the flush); the pieces of
+ * larger ones are appended as they are.
  */
 export class FrameWriter {
   readonly #socket: Duplex;
-  #small: Buffer[] = [];
-  #smallBytes = 0;
-  #queue: Buffer[] = [];
+  readonly #arena = new WriteArena();
   #scheduled = false;
   #closed = false;
   readonly #onBlocked: (() => void) | undefined;
@@ -79,26 +80,24 @@ export class FrameWriter {
     const headLength = head?.byteLength ?? 0;
     const bodyLength = body === undefined ? 0 : encodedSize(body);
     const length = headLength + bodyLength;
+    const arena = this.#arena;
     if (length < copyBelowBytes) {
-      const frame = Buffer.allocUnsafe(headerBytes + length);
-      writeHeader(frame, length, type, id);
-      let offset = headerBytes;
-      if (head !== undefined) offset += head.copy(frame, offset);
+      let at = arena.reserve(headerBytes + length);
+      const buffer = arena.buffer;
+      writeHeader(buffer, at, length, type, id);
+      at += headerBytes;
+      if (head !== undefined) at += head.copy(buffer, at);
       if (body !== undefined) {
         for (const piece of body) {
-          frame.set(piece, offset);
-          offset += piece.byteLength;
+          buffer.set(piece, at);
+          at += piece.byteLength;
         }
       }
-      this.#small.push(frame);
-      this.#smallBytes += frame.byteLength;
     } else {
-      this.#flushSmall();
-      const header = Buffer.allocUnsafe(headerBytes);
-      writeHeader(header, length, type, id);
-      this.#queue.push(header);
-      if (head !== undefined) this.#queue.push(head);
-      for (const piece of body ?? []) this.#queue.push(toBuffer(piece));
+      const at = arena.reserve(headerBytes); // first: it may replace the arena
+      writeHeader(arena.buffer, at, length, type, id);
+      if (head !== undefined) arena.append(head);
+      for (const piece of body ?? []) arena.append(piece);
     }
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -109,10 +108,8 @@ export class FrameWriter {
   /** Writes what is queued now. Returns false when the socket asks the writer to slow down. */
   flush(): boolean {
     this.#scheduled = false;
-    this.#flushSmall();
-    const queue = this.#queue;
+    const queue = this.#arena.take();
     if (queue.length === 0 || this.#closed) return true;
-    this.#queue = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
     const ok = writeQueued(socket, queue);
@@ -123,29 +120,14 @@ export class FrameWriter {
   /** Drops whatever is queued; later frames are ignored. */
   close(): void {
     this.#closed = true;
-    this.#small = [];
-    this.#queue = [];
-  }
-
-  #flushSmall(): void {
-    if (this.#small.length === 0) return;
-    const frames = this.#small;
-    this.#queue.push(frames.length === 1 ? frames[0]! : Buffer.concat(frames, this.#smallBytes));
-    this.#small = [];
-    this.#smallBytes = 0;
+    this.#arena.clear();
   }
 }
 
-function writeHeader(target: Buffer, length: number, type: number, id: number): void {
-  target.writeUInt32BE(length, 0);
-  target[4] = type;
-  target.writeUInt32BE(id, 5);
-}
-
-function toBuffer(piece: Uint8Array): Buffer {
-  return Buffer.isBuffer(piece)
-    ? piece
-    : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+function writeHeader(target: Buffer, at: number, length: number, type: number, id: number): void {
+  target.writeUInt32BE(length, at);
+  target[at + 4] = type;
+  target.writeUInt32BE(id, at + 5);
 }
 
 /** A frame as read. Its payload is a view into the received chunk (chunks are never reused). */

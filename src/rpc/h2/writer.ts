@@ -1,9 +1,8 @@
 import type { Duplex } from "node:stream";
+import { WriteArena } from "../../internal/write-arena.ts";
 import { writeQueued } from "../../internal/write-queued.ts";
 import { Flag, FrameType, frameHeaderBytes, writeFrameHeader } from "./frames.ts";
 
-/** Room for small frames; a new one is taken when a frame does not fit what is left. */
-const arenaBytes = 64 * 1024;
 /** Payload pieces from this size on are written by reference, not copied. */
 const referenceBytes = 16 * 1024;
 
@@ -11,17 +10,12 @@ const referenceBytes = 16 * 1024;
  * Queues HTTP/2 frames and writes everything queued in one turn of the event loop in one write,
  * as the fast wire's FrameWriter does (../fast/frames.ts): 64 calls answered together cost one
  * syscall. Small frames are written into a shared arena (no buffer per frame); large payload
- * pieces are appended as they are. Bytes of the arena already handed to the socket are never
- * written again: the next frames go after them, and a full arena is replaced, not reused.
+ * pieces are appended as they are (`WriteArena`).
  */
 export class FrameWriter {
   readonly #socket: Duplex;
   readonly #onBlocked: (() => void) | undefined;
-  #arena = Buffer.allocUnsafe(arenaBytes);
-  /** Where the next frame goes in the arena, and where the bytes not yet queued start. */
-  #at = 0;
-  #from = 0;
-  #queue: Buffer[] = [];
+  readonly #arena = new WriteArena();
   #scheduled = false;
   #closed = false;
 
@@ -38,8 +32,7 @@ export class FrameWriter {
   /** Queues raw bytes (the client preface). */
   raw(bytes: Buffer): void {
     if (this.#closed) return;
-    this.#cut();
-    this.#queue.push(bytes);
+    this.#arena.append(bytes);
     this.#schedule();
   }
 
@@ -51,9 +44,10 @@ export class FrameWriter {
       this.frameOf(type, flags, streamId, length, [payload!]);
       return;
     }
-    const at = this.#reserve(frameHeaderBytes + length);
-    writeFrameHeader(this.#arena, at, length, type, flags, streamId);
-    if (payload !== undefined) payload.copy(this.#arena, at + frameHeaderBytes);
+    const at = this.#arena.reserve(frameHeaderBytes + length);
+    const arena = this.#arena.buffer;
+    writeFrameHeader(arena, at, length, type, flags, streamId);
+    if (payload !== undefined) payload.copy(arena, at + frameHeaderBytes);
     this.#schedule();
   }
 
@@ -69,18 +63,9 @@ export class FrameWriter {
     pieces: readonly Uint8Array[],
   ): void {
     if (this.#closed) return;
-    const head = this.#reserve(frameHeaderBytes);
-    writeFrameHeader(this.#arena, head, length, type, flags, streamId);
-    for (const piece of pieces) {
-      if (piece.byteLength >= referenceBytes) {
-        this.#cut();
-        this.#queue.push(toBuffer(piece));
-      } else if (piece.byteLength > 0) {
-        // Reserve first: it may replace the arena.
-        const at = this.#reserve(piece.byteLength);
-        this.#arena.set(piece, at);
-      }
-    }
+    const head = this.#arena.reserve(frameHeaderBytes);
+    writeFrameHeader(this.#arena.buffer, head, length, type, flags, streamId);
+    this.#pieces(pieces);
     this.#schedule();
   }
 
@@ -90,21 +75,12 @@ export class FrameWriter {
    */
   message(streamId: number, flags: number, size: number, body: readonly Uint8Array[]): void {
     if (this.#closed) return;
-    const at = this.#reserve(frameHeaderBytes + 5);
-    const arena = this.#arena;
+    const at = this.#arena.reserve(frameHeaderBytes + 5);
+    const arena = this.#arena.buffer;
     writeFrameHeader(arena, at, 5 + size, 0x0, flags, streamId);
     arena[at + 9] = 0;
     arena.writeUInt32BE(size, at + 10);
-    for (const piece of body) {
-      if (piece.byteLength >= referenceBytes) {
-        this.#cut();
-        this.#queue.push(toBuffer(piece));
-      } else if (piece.byteLength > 0) {
-        // Reserve first: it may replace the arena.
-        const at = this.#reserve(piece.byteLength);
-        this.#arena.set(piece, at);
-      }
-    }
+    this.#pieces(body);
     this.#schedule();
   }
 
@@ -126,10 +102,8 @@ export class FrameWriter {
   /** Writes what is queued now. Returns false when the socket asks the writer to slow down. */
   flush(): boolean {
     this.#scheduled = false;
-    this.#cut();
-    const queue = this.#queue;
+    const queue = this.#arena.take();
     if (queue.length === 0 || this.#closed) return true;
-    this.#queue = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return false;
     const ok = writeQueued(socket, queue);
@@ -140,27 +114,15 @@ export class FrameWriter {
   /** Drops whatever is queued; later frames are ignored. */
   close(): void {
     this.#closed = true;
-    this.#queue = [];
+    this.#arena.clear();
   }
 
-  /** Room for `bytes` in the arena; returns where they go. */
-  #reserve(bytes: number): number {
-    if (this.#at + bytes > this.#arena.byteLength) {
-      this.#cut();
-      this.#arena = Buffer.allocUnsafe(Math.max(arenaBytes, bytes));
-      this.#at = 0;
-      this.#from = 0;
+  /** A frame's payload pieces: under 16 KiB copied, larger ones by reference. */
+  #pieces(pieces: readonly Uint8Array[]): void {
+    for (const piece of pieces) {
+      if (piece.byteLength >= referenceBytes) this.#arena.append(piece);
+      else this.#arena.copy(piece);
     }
-    const at = this.#at;
-    this.#at += bytes;
-    return at;
-  }
-
-  /** Queues the arena's bytes written since the last cut, keeping the order of the frames. */
-  #cut(): void {
-    if (this.#at === this.#from) return;
-    this.#queue.push(this.#arena.subarray(this.#from, this.#at));
-    this.#from = this.#at;
   }
 
   #schedule(): void {
@@ -168,10 +130,4 @@ export class FrameWriter {
     this.#scheduled = true;
     process.nextTick(() => this.flush());
   }
-}
-
-function toBuffer(piece: Uint8Array): Buffer {
-  return Buffer.isBuffer(piece)
-    ? piece
-    : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
 }
