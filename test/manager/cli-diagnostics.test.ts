@@ -137,7 +137,7 @@ describe("plugwire CLI diagnostics", () => {
     // Off a terminal: one plain line per step.
     assert.match(
       plain.stderr,
-      /^… installing dependencies \(npm install, --ignore-scripts\)\n… bundling scripted \(esbuild\)\n… built [0-9a-f]{12}\n… checking that it starts\n$/,
+      /^… installing dependencies \(npm install, --ignore-scripts\)\n… bundling scripted \(esbuild\)\n… building scripted's startup snapshot \(node --build-snapshot\)\n… built [0-9a-f]{12}\n… checking that it starts\n$/,
     );
     assert.equal(existsSync(marker), false, "install scripts are off by default");
     const call = run(tmp.dir, "call", "plugins/scripted", "answer", "{}", ...cookie);
