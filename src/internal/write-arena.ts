@@ -68,7 +68,7 @@ export class WriteArena {
   }
 }
 
-export function toBuffer(piece: Uint8Array): Buffer {
+function toBuffer(piece: Uint8Array): Buffer {
   return Buffer.isBuffer(piece)
     ? piece
     : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);

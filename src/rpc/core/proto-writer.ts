@@ -37,14 +37,18 @@ export class ProtoWriter {
       // 8-byte aligned, as Buffer's pool: a later reader may view the bytes as wider numbers.
       this.#slabUsed = (this.#slabUsed + size + 7) & ~7;
     }
-    this.reset();
+    this.#restart(); // every fork of a complete message was joined
     return out;
   }
 
   /** Drops what was written (after an error), and a buffer grown past 1 MiB. */
   reset(): void {
-    this.#pos = 0;
     this.#forks.length = 0;
+    this.#restart();
+  }
+
+  #restart(): void {
+    this.#pos = 0;
     if (this.#buffer.length > 1024 * 1024) this.#grow(0, 1024);
   }
 
@@ -80,12 +84,12 @@ export class ProtoWriter {
       this.#buffer.copyWithin(start + prefix - 1, start, this.#pos);
     }
     this.#pos = start - 1;
-    this.uint32(length);
+    this.#varint32(length);
     this.#pos += length;
   }
 
   tag(fieldNo: number, wireType: number): void {
-    this.uint32(((fieldNo << 3) | wireType) >>> 0);
+    this.#varint32(((fieldNo << 3) | wireType) >>> 0);
   }
 
   raw(bytes: Uint8Array): void {
