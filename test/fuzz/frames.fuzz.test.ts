@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { PluginError } from "../../src/errors/plugin-error.ts";
 import type { Frame } from "../../src/rpc/fast/frames.ts";
 import { decodeCallHead, decodeStatus, FrameReader } from "../../src/rpc/fast/frames.ts";
-import { FrameDecoder } from "../../src/rpc/grpc/framing.ts";
+import { AllocationBudget, FrameDecoder } from "../../src/rpc/grpc/framing.ts";
 import {
   fuzz,
   fuzzIterations,
@@ -154,7 +154,7 @@ describe("fuzz: gRPC length-prefixed framing", () => {
   const others = corpus.map((c) => c.data);
   const codes = new Set(["INTERNAL", "RESOURCE_EXHAUSTED"]);
 
-  it("valid messages decode the same in any split; any bytes: payloads within the limit or a coded PluginError", async () => {
+  it("valid messages decode the same in any split, borrowed or not; any bytes: payloads within the limit or a coded PluginError", async () => {
     await fuzz({
       target: "grpc-framing",
       corpus,
@@ -169,11 +169,25 @@ describe("fuzz: gRPC length-prefixed framing", () => {
           : mutate(rng, rng.chance(0.5) ? valid : rng.pick(others), [], others);
       },
       check(input, rng) {
-        const decoder = new FrameDecoder(cap);
+        const budgetBytes = rng.int(2 * cap);
+        const budget = rng.chance(0.5) ? new AllocationBudget(budgetBytes) : undefined;
+        const decoder = new FrameDecoder(cap, budget);
         const out: Uint8Array[] = [];
+        // Borrowed: each chunk sits in one reused read buffer, scribbled over after each push,
+        // so a payload that kept a view of it would no longer match the input.
+        const borrowed = rng.chance(0.5);
+        const readBuffer = Buffer.alloc(input.length);
         let error: unknown;
         try {
-          for (const chunk of randomSplits(rng, input, 10)) out.push(...decoder.push(chunk));
+          for (const chunk of randomSplits(rng, input, 10)) {
+            if (!borrowed) {
+              out.push(...decoder.push(chunk));
+              continue;
+            }
+            chunk.copy(readBuffer);
+            out.push(...decoder.push(readBuffer.subarray(0, chunk.length), true));
+            readBuffer.fill(0xa5);
+          }
         } catch (e) {
           error = e;
         }
@@ -190,6 +204,8 @@ describe("fuzz: gRPC length-prefixed framing", () => {
         }
         assert.ok(offset <= input.length);
         if (error === undefined && offset === input.length) assert.equal(decoder.idle, true);
+        decoder.discard();
+        if (budget !== undefined) assert.equal(budget.left, budgetBytes, "budget not handed back");
       },
     });
   });

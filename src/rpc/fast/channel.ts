@@ -1,3 +1,4 @@
+import type { OnReadOpts } from "node:net";
 import type { Duplex } from "node:stream";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
@@ -22,8 +23,12 @@ import {
 } from "./frames.ts";
 
 export interface FastChannelOptions {
-  /** Opens the byte stream the fast wire runs on: a unix socket, TCP, or TLS over either. */
-  connect: () => Duplex;
+  /**
+   * Opens the byte stream the fast wire runs on: a unix socket, TCP, or TLS over either. A socket
+   * should be made with `onread` (reads land in the connection's own buffer); a stream that
+   * cannot take it emits 'data' as usual.
+   */
+  connect: (onread?: OnReadOpts) => Duplex;
   /** Largest message accepted from the peer. Default 256 MiB. */
   maxReceiveMessageBytes?: number | undefined;
   /** Largest message this side sends. Default 256 MiB. */
@@ -58,7 +63,7 @@ class FastWire implements ClientWire {
   open(call: ClientCall, first: Encoded | undefined): ClientStream {
     let connection = this.#connection;
     if (connection === undefined || !connection.usable) {
-      const opened: Connection = new Connection(this.#options.connect(), this.#maxReceive, () =>
+      const opened: Connection = new Connection(this.#options.connect, this.#maxReceive, () =>
         this.#connections.delete(opened),
       );
       this.#connections.add(opened);
@@ -76,6 +81,13 @@ class FastWire implements ClientWire {
 
 /** Room for a frame's head on top of the largest message. */
 const headRoomBytes = 64 * 1024;
+/** The buffer a connection's socket reads into (`onread`), reused for every read. */
+const readBufferBytes = 64 * 1024;
+/**
+ * A reply this large or smaller gets its buffer when its header arrives (one partial frame at a
+ * time: all the plugin can make the host commit ahead of its bytes); larger ones as they fill.
+ */
+const upFrontBytes = 64 * 1024 * 1024;
 
 /** One socket and the calls running on it. */
 class Connection {
@@ -90,32 +102,40 @@ class Connection {
   #error: Error | undefined;
   #ended = false;
 
-  constructor(socket: Duplex, maxReceive: number, onClosed: () => void) {
-    this.#socket = socket;
-    this.writer = new FrameWriter(socket);
-    this.#reader = new FrameReader(maxReceive + headRoomBytes, {
-      frame: (frame) => this.#onFrame(frame),
-      oversize: (type, id, length) => {
-        if (type === FrameType.message || type === FrameType.reply) {
-          this.#calls
-            .get(id)
-            ?.call.fail(
-              new PluginError(
-                "RESOURCE_EXHAUSTED",
-                `received message larger than max (${length} vs. ${maxReceive})`,
-              ),
-            );
-        }
+  constructor(connect: (onread?: OnReadOpts) => Duplex, maxReceive: number, onClosed: () => void) {
+    // Reads land in one buffer of the connection's, handed on as borrowed (docs/performance.md
+    // §20); a stream that cannot take `onread` emits fresh buffers as 'data'.
+    const buffer = Buffer.allocUnsafeSlow(readBufferBytes);
+    const socket = connect({
+      buffer,
+      callback: (bytes) => {
+        this.#read(buffer.subarray(0, bytes), true);
+        return true;
       },
     });
+    this.#socket = socket;
+    this.writer = new FrameWriter(socket);
+    this.#reader = new FrameReader(
+      maxReceive + headRoomBytes,
+      {
+        frame: (frame) => this.#onFrame(frame),
+        oversize: (type, id, length) => {
+          if (type === FrameType.message || type === FrameType.reply) {
+            this.#calls
+              .get(id)
+              ?.call.fail(
+                new PluginError(
+                  "RESOURCE_EXHAUSTED",
+                  `received message larger than max (${length} vs. ${maxReceive})`,
+                ),
+              );
+          }
+        },
+      },
+      upFrontBytes,
+    );
     socket.write(fastWirePreface);
-    socket.on("data", (chunk: Buffer) => {
-      try {
-        this.#reader.push(chunk);
-      } catch (error) {
-        socket.destroy(error as Error);
-      }
-    });
+    socket.on("data", (chunk: Buffer) => this.#read(chunk, false));
     socket.on("error", (error: Error) => {
       this.#error ??= error;
     });
@@ -162,6 +182,14 @@ class Connection {
     this.#socket.destroy();
   }
 
+  #read(chunk: Buffer, borrowed: boolean): void {
+    try {
+      this.#reader.push(chunk, borrowed);
+    } catch (error) {
+      this.#socket.destroy(error as Error);
+    }
+  }
+
   #onFrame(frame: Frame): void {
     if (frame.type === FrameType.goaway) {
       this.#goaway = true;
@@ -172,10 +200,10 @@ class Connection {
     if (stream === undefined) return; // a late frame of a call that already ended
     switch (frame.type) {
       case FrameType.reply:
-        stream.onReply(frame.payload);
+        stream.onReply(owned(frame));
         return;
       case FrameType.message:
-        stream.onMessage(frame.payload);
+        stream.onMessage(owned(frame));
         return;
       case FrameType.status: {
         const { code, message } = decodeStatus(frame.payload);
@@ -296,4 +324,9 @@ class FastClientStream implements ClientStream {
     window.received(payload.byteLength);
     this.call.receive(payload);
   }
+}
+
+/** A frame's payload to keep: a copy when it is in the socket's read buffer. */
+function owned(frame: Frame): Buffer {
+  return frame.borrowed ? Buffer.from(frame.payload) : frame.payload;
 }

@@ -84,3 +84,72 @@ describe("fast wire frames", () => {
     assert.throws(() => decodeCallHead(Buffer.from([CallFlag.metadata, 0, 0, 0, 0, 0, 1, 47])));
   });
 });
+
+describe("fast wire frames read from a reused buffer (borrowed)", () => {
+  /** Pushes `bytes` in `pieceBytes` reads through one buffer, scribbled over after each read. */
+  function readBorrowed(bytes: Buffer, pieceBytes: number, upFrontBytes?: number) {
+    const frames: Array<{ payload: Buffer; borrowed: boolean }> = [];
+    const reader = new FrameReader(
+      1 << 20,
+      {
+        // What a consumer of borrowed frames does: copy the payload if it is borrowed.
+        frame: (f) =>
+          frames.push({
+            payload: f.borrowed ? Buffer.from(f.payload) : f.payload,
+            borrowed: f.borrowed,
+          }),
+        oversize: () => {},
+      },
+      upFrontBytes,
+    );
+    const readBuffer = Buffer.alloc(pieceBytes);
+    for (let at = 0; at < bytes.length; at += pieceBytes) {
+      const piece = bytes.subarray(at, at + pieceBytes);
+      piece.copy(readBuffer);
+      reader.push(readBuffer.subarray(0, piece.length), true);
+      readBuffer.fill(0xa5);
+    }
+    return frames;
+  }
+
+  const large = Buffer.alloc(200 * 1024);
+  for (let i = 0; i < large.length; i++) large[i] = i % 251;
+  const small = Buffer.from("small frame");
+  const bytes = Buffer.concat([
+    frameBytes(FrameType.reply, 1, small),
+    frameBytes(FrameType.reply, 2, large),
+    frameBytes(FrameType.reply, 3, small),
+  ]);
+
+  it("a frame spread over reads keeps copies of its pieces (past the up-front bound)", () => {
+    const frames = readBorrowed(bytes, 16 * 1024);
+    assert.deepEqual(
+      frames.map((f) => f.payload.length),
+      [small.length, large.length, small.length],
+    );
+    assert.ok(frames[1]!.payload.equals(large));
+    assert.equal(frames[1]!.borrowed, false, "an assembled frame is its own buffer");
+    assert.ok(frames[2]!.payload.equals(small));
+  });
+
+  it("and with a larger up-front bound, in one buffer allocated when its header arrives", () => {
+    const frames = readBorrowed(bytes, 16 * 1024, 1 << 20);
+    assert.ok(frames[1]!.payload.equals(large));
+    assert.equal(frames[1]!.borrowed, false);
+  });
+
+  it("a frame inside one read is handed over borrowed", () => {
+    const frames = readBorrowed(frameBytes(FrameType.reply, 1, small), 1024);
+    assert.equal(frames[0]!.borrowed, true);
+    assert.ok(frames[0]!.payload.equals(small));
+  });
+});
+
+/** One frame's bytes: 4-byte length, type, 4-byte id, payload. */
+function frameBytes(type: number, id: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUInt32BE(payload.length, 0);
+  head[4] = type;
+  head.writeUInt32BE(id, 5);
+  return Buffer.concat([head, payload]);
+}

@@ -130,11 +130,16 @@ function writeHeader(target: Buffer, at: number, length: number, type: number, i
   target.writeUInt32BE(id, at + 5);
 }
 
-/** A frame as read. Its payload is a view into the received chunk (chunks are never reused). */
+/**
+ * A frame as read. Its payload is a view into the received chunk or a buffer of its own;
+ * `borrowed`: the chunk is a read buffer the socket reuses, so the payload is valid only during
+ * the handler's call (copy what is kept).
+ */
 export interface Frame {
   readonly type: number;
   readonly id: number;
   readonly payload: Buffer;
+  readonly borrowed: boolean;
 }
 
 export interface FrameHandlers {
@@ -148,7 +153,10 @@ export interface FrameHandlers {
 
 /** Largest payload of a frame that carries no message (status, credit, goaway, unknown types). */
 export const maxControlPayloadBytes = 64 * 1024;
-/** Payloads up to this size are allocated when their header arrives; larger ones as they fill. */
+/**
+ * Payloads up to this size are allocated when their header arrives, larger ones kept as the
+ * pieces that arrived, unless the reader is given a larger bound (a client reading its plugin).
+ */
 const allocateUpFrontBytes = 64 * 1024;
 
 /** Frame types whose payload is a message, bounded by the message limit. */
@@ -176,8 +184,11 @@ interface Partial {
  * Splits the socket's bytes into frames. A payload inside one read is a view of that read; one
  * spread over several reads is copied into its own buffer. Memory follows the bytes received,
  * never the length a header announces: a large payload is kept as the pieces that arrived and
- * joined once complete. Frames over the limit are skipped (and reported) without being
- * buffered, so one oversized message fails its call rather than the connection.
+ * joined once complete (a reader given `upFrontBytes` allocates payloads up to that size when
+ * their header arrives: one partial frame at a time, so that is all a peer can make it commit).
+ * Frames over the limit are skipped (and reported) without being buffered, so one oversized
+ * message fails its call rather than the connection. A chunk pushed as `borrowed` (a read buffer
+ * the socket reuses) is valid only during the call: the pieces kept of it are copies.
  */
 export class FrameReader {
   readonly #maxPayloadBytes: number;
@@ -185,15 +196,22 @@ export class FrameReader {
   #pending: Buffer | undefined;
   #partial: Partial | undefined;
   #skipBytes = 0;
+  readonly #upFrontBytes: number;
 
-  constructor(maxPayloadBytes: number, handlers: FrameHandlers) {
+  constructor(
+    maxPayloadBytes: number,
+    handlers: FrameHandlers,
+    upFrontBytes = allocateUpFrontBytes,
+  ) {
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#handlers = handlers;
+    this.#upFrontBytes = Math.max(upFrontBytes, allocateUpFrontBytes);
   }
 
   /** Feeds a chunk, delivering every frame it completes. */
-  push(chunk: Buffer): void {
+  push(chunk: Buffer, borrowed = false): void {
     let data = chunk;
+    let lent = borrowed;
     if (this.#skipBytes > 0) {
       const skip = Math.min(this.#skipBytes, data.byteLength);
       this.#skipBytes -= skip;
@@ -203,16 +221,17 @@ export class FrameReader {
     if (partial !== undefined) {
       const take = Math.min(data.byteLength, partial.length - partial.filled);
       if (partial.payload !== undefined) data.copy(partial.payload, partial.filled, 0, take);
-      else if (take > 0) partial.pieces.push(data.subarray(0, take));
+      else if (take > 0) partial.pieces.push(kept(data.subarray(0, take), lent));
       partial.filled += take;
       if (partial.filled < partial.length) return;
       this.#partial = undefined;
       const payload = partial.payload ?? Buffer.concat(partial.pieces, partial.length);
-      this.#handlers.frame({ type: partial.type, id: partial.id, payload });
+      this.#handlers.frame({ type: partial.type, id: partial.id, payload, borrowed: false });
       data = data.subarray(take);
     } else if (this.#pending !== undefined) {
       data = Buffer.concat([this.#pending, data]);
       this.#pending = undefined;
+      lent = false;
     }
     let offset = 0;
     while (data.byteLength - offset >= headerBytes) {
@@ -234,15 +253,15 @@ export class FrameReader {
         continue;
       }
       if (available < length) {
-        const upFront = length <= allocateUpFrontBytes;
+        const upFront = length <= this.#upFrontBytes;
         const payload = upFront ? Buffer.allocUnsafe(length) : undefined;
         if (payload !== undefined) data.copy(payload, 0, start);
-        const pieces = upFront || available === 0 ? [] : [data.subarray(start)];
+        const pieces = upFront || available === 0 ? [] : [kept(data.subarray(start), lent)];
         this.#partial = { type, id, length, payload, pieces, filled: available };
         return;
       }
       offset = start + length;
-      this.#handlers.frame({ type, id, payload: data.subarray(start, offset) });
+      this.#handlers.frame({ type, id, payload: data.subarray(start, offset), borrowed: lent });
     }
     if (offset < data.byteLength) this.#pending = Buffer.from(data.subarray(offset));
   }
@@ -357,4 +376,9 @@ export function encodeCredit(bytes: number): Buffer {
   const out = Buffer.allocUnsafe(4);
   out.writeUInt32BE(Math.min(bytes, 0xffffffff), 0);
   return out;
+}
+
+/** A piece of a chunk to keep past the push: a copy if the chunk is borrowed. */
+function kept(piece: Buffer, borrowed: boolean): Buffer {
+  return borrowed ? Buffer.from(piece) : piece;
 }

@@ -108,7 +108,8 @@ function rawClient(path: string, preface = false) {
   socket.on("error", () => {});
   const frames: Frame[] = [];
   const reader = new FrameReader(1 << 20, {
-    frame: (f) => frames.push({ type: f.type, id: f.id, payload: Buffer.from(f.payload) }),
+    frame: (f) =>
+      frames.push({ type: f.type, id: f.id, payload: Buffer.from(f.payload), borrowed: false }),
     oversize: () => {},
   });
   socket.on("data", (chunk: Buffer) => reader.push(chunk));

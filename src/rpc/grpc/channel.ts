@@ -6,7 +6,7 @@ import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
 import { defaultMaxMessageBytes } from "../core/limits.ts";
 import { methodPath } from "../core/types.ts";
-import { FrameDecoder, writeFrame } from "./framing.ts";
+import { FrameDecoder, sessionBudget, writeFrame } from "./framing.ts";
 import { decodeGrpcMessage, http2Codes } from "./status-message.ts";
 import { formatGrpcTimeout } from "./timeout.ts";
 
@@ -145,7 +145,7 @@ class GrpcClientStream implements ClientStream {
     onRelease: () => void,
   ) {
     this.#call = call;
-    this.#decoder = new FrameDecoder(maxReceive);
+    this.#decoder = new FrameDecoder(maxReceive, sessionBudget(session, sessionWindowBytes));
     this.#onRelease = onRelease;
     const options = call.options;
     const headers: Record<string, string> = {
@@ -202,6 +202,7 @@ class GrpcClientStream implements ClientStream {
   }
 
   release(): void {
+    this.#decoder.discard();
     this.#onRelease();
   }
 

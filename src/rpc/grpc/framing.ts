@@ -51,40 +51,141 @@ export function writeFrame(stream: Writable, message: Encoded, end: boolean): bo
 
 const none: Uint8Array[] = [];
 
+/** A message spread over chunks up to this size gets its buffer at once, budget or not. */
+const smallMessageBytes = 64 * 1024;
+
 /**
- * Splits a byte stream into gRPC message payloads. Chunks are kept as a list and only copied when
- * a message spans several of them, so large messages cost one copy.
+ * What one connection's streams may allocate ahead of the bytes that fill it: message buffers of
+ * the size a prefix announces. A connection's receive window is the natural amount (what the
+ * peer may send before this side credits anything), so a peer can make this side commit at most
+ * that much more than it sent.
+ */
+export class AllocationBudget {
+  #left: number;
+
+  constructor(bytes: number) {
+    this.#left = bytes;
+  }
+
+  /** Takes `bytes` if that much is left. */
+  take(bytes: number): boolean {
+    if (bytes > this.#left) return false;
+    this.#left -= bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.#left += bytes;
+  }
+
+  get left(): number {
+    return this.#left;
+  }
+}
+
+const sessionBudgets = new WeakMap<object, AllocationBudget>();
+
+/** The budget of a node:http2 session (`bytes`, its connection window), made on first use. */
+export function sessionBudget(session: object, bytes: number): AllocationBudget {
+  let budget = sessionBudgets.get(session);
+  if (budget === undefined) {
+    budget = new AllocationBudget(bytes);
+    sessionBudgets.set(session, budget);
+  }
+  return budget;
+}
+
+/**
+ * Splits a byte stream into gRPC message payloads. A message inside one chunk is handed out as a
+ * view of it. One spread over chunks is put together as its pieces arrive, so nothing holds on to
+ * a chunk beyond its own bytes:
+ * - copied into a buffer of the size its prefix announces, when that is 64 KiB or less or the
+ *   connection's `budget` has room (one copy, one allocation: grpc-go allocates the same way);
+ * - else kept as its pieces and joined once complete, so memory follows the bytes received,
+ *   never the length announced (5 bytes announcing 256 MiB cost 5 bytes).
+ *
+ * A chunk pushed as `borrowed` is valid only during the call (a read buffer the socket reuses,
+ * docs/performance.md §20): what is kept or handed out of it is copied. `discard` when the stream
+ * ends, so the budget a partial message took is handed back.
  */
 export class FrameDecoder {
   readonly #maxBytes: number;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  #need = -1;
+  /** The first bytes of a prefix that a chunk cut short. */
+  readonly #head = Buffer.alloc(5);
+  #headBytes = 0;
+  /** A message spread over chunks: its length, and how much of it has arrived. */
+  #length = -1;
+  #filled = 0;
+  /** Its buffer (allocated when the prefix arrived), or else the pieces received so far. */
+  #message: Buffer | undefined;
+  #pieces: Buffer[] = [];
+  #budget: AllocationBudget | undefined;
+  /** What the pending message took from the budget. */
+  #reserved = 0;
 
-  constructor(maxMessageBytes: number) {
+  constructor(maxMessageBytes: number, budget?: AllocationBudget) {
     this.#maxBytes = maxMessageBytes;
+    this.#budget = budget;
+  }
+
+  /** The stream is over: a partial message is dropped and the budget it took handed back. */
+  discard(): void {
+    this.#drop();
+    this.#headBytes = 0;
+    this.#budget = undefined;
+  }
+
+  /** Bytes held for a message not yet complete (what the peer has made this side allocate). */
+  get bufferedBytes(): number {
+    return (this.#message?.byteLength ?? (this.#length < 0 ? 0 : this.#filled)) + this.#headBytes;
+  }
+
+  /** True when no partial message is pending (a stream may end cleanly here). */
+  get idle(): boolean {
+    return this.#headBytes === 0 && this.#length < 0;
   }
 
   /** Feeds a chunk; returns the complete payloads it finished (often zero or one). */
-  push(chunk: Buffer): Uint8Array[] {
-    if (this.#buffered === 0 && this.#need < 0) {
-      // Nothing pending (the usual case: a DATA frame holds whole messages): read the prefixes
-      // in place, one view per message, and keep only what is left.
-      let at = 0;
-      let out: Uint8Array[] | undefined;
-      while (chunk.byteLength - at >= 5) {
-        const length = this.#prefix(chunk, at);
-        if (chunk.byteLength - at - 5 < length) break;
-        out ??= [];
-        out.push(chunk.subarray(at + 5, at + 5 + length));
-        at += 5 + length;
+  push(chunk: Buffer, borrowed = false): Uint8Array[] {
+    const end = chunk.byteLength;
+    let at = 0;
+    let out: Uint8Array[] | undefined;
+    if (this.#length >= 0) {
+      at = Math.min(end, this.#length - this.#filled);
+      const message = this.#add(chunk.subarray(0, at), borrowed);
+      if (message === undefined) return none;
+      out = [message];
+    } else if (this.#headBytes > 0) {
+      at = Math.min(end, 5 - this.#headBytes);
+      chunk.copy(this.#head, this.#headBytes, 0, at);
+      this.#headBytes += at;
+      if (this.#headBytes < 5) return none;
+      this.#headBytes = 0;
+      const length = this.#prefix(this.#head, 0);
+      if (end - at < length) {
+        this.#begin(length, chunk.subarray(at), borrowed);
+        return none;
       }
-      if (at === chunk.byteLength) return out ?? none;
-      const rest = at === 0 ? chunk : chunk.subarray(at);
-      const more = this.#pushSlow(rest);
-      return out === undefined ? more : more.length === 0 ? out : out.concat(more);
+      out = [messageAt(chunk, at, length, borrowed)];
+      at += length;
     }
-    return this.#pushSlow(chunk);
+    // The usual case: a chunk (a DATA frame) of whole messages, each read in place.
+    while (end - at >= 5) {
+      const length = this.#prefix(chunk, at);
+      const start = at + 5;
+      if (end - start < length) {
+        this.#begin(length, chunk.subarray(start), borrowed);
+        return out ?? none;
+      }
+      out ??= [];
+      out.push(messageAt(chunk, start, length, borrowed));
+      at = start + length;
+    }
+    if (at < end) {
+      chunk.copy(this.#head, 0, at, end);
+      this.#headBytes = end - at;
+    }
+    return out ?? none;
   }
 
   /** The length a message's 5-byte prefix at `at` announces, once checked. */
@@ -102,45 +203,44 @@ export class FrameDecoder {
     return length;
   }
 
-  #pushSlow(chunk: Buffer): Uint8Array[] {
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.byteLength;
-    const out: Uint8Array[] = [];
-    for (;;) {
-      if (this.#need < 0) {
-        if (this.#buffered < 5) break;
-        this.#need = this.#prefix(this.#take(5), 0);
-      }
-      if (this.#buffered < this.#need) break;
-      out.push(this.#take(this.#need));
-      this.#need = -1;
+  /** A message of `length` bytes whose first ones are `first` (fewer): the rest comes later. */
+  #begin(length: number, first: Buffer, borrowed: boolean): void {
+    this.#length = length;
+    this.#filled = 0;
+    if (length <= smallMessageBytes || this.#budget?.take(length) === true) {
+      if (length > smallMessageBytes) this.#reserved = length;
+      this.#message = Buffer.allocUnsafe(length);
     }
-    return out;
+    this.#add(first, borrowed);
   }
 
-  /** True when no partial message is pending (a stream may end cleanly here). */
-  get idle(): boolean {
-    return this.#buffered === 0 && this.#need < 0;
+  /** Adds the next piece of the pending message; returns the message once it is complete. */
+  #add(piece: Buffer, borrowed: boolean): Buffer | undefined {
+    const message = this.#message;
+    if (message !== undefined) piece.copy(message, this.#filled);
+    else if (piece.byteLength > 0) this.#pieces.push(borrowed ? Buffer.from(piece) : piece);
+    this.#filled += piece.byteLength;
+    if (this.#filled < this.#length) return undefined;
+    const whole = message ?? Buffer.concat(this.#pieces, this.#length);
+    this.#drop();
+    return whole;
   }
 
-  #take(n: number): Buffer {
-    this.#buffered -= n;
-    const first = this.#chunks[0];
-    if (first !== undefined && first.byteLength >= n) {
-      if (first.byteLength === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let offset = 0;
-    while (offset < n) {
-      const chunk = this.#chunks[0]!;
-      const take = Math.min(chunk.byteLength, n - offset);
-      chunk.copy(out, offset, 0, take);
-      offset += take;
-      if (take === chunk.byteLength) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(take);
-    }
-    return out;
+  /** Forgets the pending message, handing back what it took from the budget. */
+  #drop(): void {
+    this.#length = -1;
+    this.#message = undefined;
+    this.#pieces = [];
+    if (this.#reserved > 0) this.#budget?.give(this.#reserved);
+    this.#reserved = 0;
   }
+}
+
+/** The message at `chunk[start..start + length]`: a view, or a copy when the chunk is borrowed. */
+function messageAt(chunk: Buffer, start: number, length: number, borrowed: boolean): Uint8Array {
+  const view = chunk.subarray(start, start + length);
+  if (!borrowed) return view;
+  const copy = Buffer.allocUnsafe(length);
+  view.copy(copy);
+  return copy;
 }

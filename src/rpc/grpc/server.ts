@@ -9,7 +9,7 @@ import { PluginError } from "../../errors/plugin-error.ts";
 import type { Encoded } from "../core/codec.ts";
 import { Router } from "../core/router.ts";
 import type { CallHead, ServerCall, ServerStream } from "../core/server-call.ts";
-import { FrameDecoder, writeFrame } from "./framing.ts";
+import { FrameDecoder, sessionBudget, writeFrame } from "./framing.ts";
 import { encodeGrpcMessage, http2Codes } from "./status-message.ts";
 import { parseGrpcTimeout } from "./timeout.ts";
 
@@ -67,21 +67,33 @@ function callHead(headers: IncomingHttpHeaders): CallHead {
 }
 
 /** One gRPC call's HTTP/2 stream on the server: messages in, messages and trailers out. */
+/** What a session's requests may allocate ahead of their bytes: the h2 server's connection window. */
+const sessionBudgetBytes = 16 * 1024 * 1024;
+
 class GrpcServerStream implements ServerStream {
   readonly #stream: ServerHttp2Stream;
   #started = false;
   #finished = false;
   /** Request bytes received and not yet taken by the handler. */
   #queuedBytes = 0;
+  #decoder: FrameDecoder | undefined;
 
   constructor(stream: ServerHttp2Stream) {
     this.#stream = stream;
   }
 
+  release(): void {
+    this.#decoder?.discard();
+  }
+
   /** Feeds the stream's bytes to `call`, pausing while the handler has requests to read. */
   serve(call: ServerCall, maxReceive: number): void {
     const stream = this.#stream;
-    const decoder = new FrameDecoder(maxReceive);
+    const decoder = new FrameDecoder(
+      maxReceive,
+      sessionBudget(stream.session ?? this, sessionBudgetBytes),
+    );
+    this.#decoder = decoder;
     stream.on("data", (chunk: Buffer) => {
       try {
         for (const payload of decoder.push(chunk)) {

@@ -4,6 +4,7 @@ import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 import { methodPath } from "../core/types.ts";
 import type { TurnBudget } from "../fast/flow.ts";
+import type { AllocationBudget } from "../grpc/framing.ts";
 import { FrameDecoder } from "../grpc/framing.ts";
 import { decodeGrpcMessage } from "../grpc/status-message.ts";
 import { formatGrpcTimeout } from "../grpc/timeout.ts";
@@ -16,6 +17,7 @@ import type { H2Stream, StreamEvents } from "./stream.ts";
 export interface ClientStreamHost {
   readonly tls: boolean;
   readonly maxReceiveBytes: number;
+  readonly allocationBudget: AllocationBudget;
   readonly turn: TurnBudget;
   /** Opens the HTTP/2 stream for `events` with `block` as its request headers. */
   openStream(events: StreamEvents, block: Buffer): H2Stream;
@@ -49,7 +51,7 @@ export class H2ClientStream implements ClientStream, StreamEvents {
   constructor(host: ClientStreamHost, call: ClientCall, first: Encoded | undefined) {
     this.#call = call;
     this.#host = host;
-    this.#decoder = new FrameDecoder(host.maxReceiveBytes);
+    this.#decoder = new FrameDecoder(host.maxReceiveBytes, host.allocationBudget);
     const kind = call.method.methodKind;
     this.#streamsResponses = kind === "server_streaming" || kind === "bidi_streaming";
     const options = call.options;
@@ -80,6 +82,7 @@ export class H2ClientStream implements ClientStream, StreamEvents {
   }
 
   release(): void {
+    this.#decoder.discard();
     // A call that ended while its requests were still open (the server answered first): the
     // stream is closed here, as grpc-go does, so the connection forgets it.
     const stream = this.#stream;
@@ -93,11 +96,11 @@ export class H2ClientStream implements ClientStream, StreamEvents {
     if (endStream) this.#finish();
   }
 
-  onData(payload: Buffer, endStream: boolean): void {
+  onData(payload: Buffer, endStream: boolean, borrowed: boolean): void {
     const call = this.#call;
     this.#received += payload.byteLength;
     try {
-      for (const message of this.#decoder.push(payload)) {
+      for (const message of this.#decoder.push(payload, borrowed)) {
         if (this.#streamsResponses) this.#held += message.byteLength;
         call.receive(message);
       }

@@ -1,3 +1,4 @@
+import type { OnReadOpts } from "node:net";
 import type { Duplex } from "node:stream";
 import { CallChannel, type ClientWire } from "../core/call-channel.ts";
 import type { ClientCall, ClientStream } from "../core/client-call.ts";
@@ -12,8 +13,12 @@ import { FrameError } from "./header-block.ts";
 import type { H2Stream, StreamEvents } from "./stream.ts";
 
 export interface H2ChannelOptions {
-  /** Opens the byte stream the connection runs on: a socket, a TLS socket (ALPN h2), a mux stream. */
-  connect: () => Duplex;
+  /**
+   * Opens the byte stream the connection runs on: a socket, a TLS socket (ALPN h2), a mux stream.
+   * A socket should be made with `onread` (its reads land in the connection's own buffer); a
+   * stream that cannot take it emits 'data' as usual.
+   */
+  connect: (onread?: OnReadOpts) => Duplex;
   /** Whether `connect` yields TLS (sets `:scheme`). */
   tls?: boolean | undefined;
   /** Largest message accepted from the peer. Default 256 MiB. */
@@ -89,6 +94,11 @@ class H2Wire implements ClientWire {
 const streamWindowBytes = 4 * 1024 * 1024;
 const connectionWindowBytes = 64 * 1024 * 1024;
 const maxHeaderListBytes = 1024 * 1024;
+/**
+ * The buffer a connection's socket reads into (`onread`), reused for every read: what Node reads
+ * at a time from a socket. docs/performance.md §20.
+ */
+const readBufferBytes = 64 * 1024;
 /** The highest stream id a client may open (2^31 - 1, odd). */
 const lastStreamId = 0x7fffffff;
 
@@ -105,7 +115,17 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   #lastProbeAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: H2ChannelOptions, maxConcurrentStreams: number, onGone: () => void) {
-    super(options.connect(), false, {
+    // Reads land in one buffer of the connection's, handed on as borrowed (connection.ts); a
+    // stream that cannot take `onread` (a multiplexed one) emits fresh buffers as 'data'.
+    const buffer = Buffer.allocUnsafeSlow(readBufferBytes);
+    const onread: OnReadOpts = {
+      buffer,
+      callback: (bytes) => {
+        this.receive(buffer.subarray(0, bytes), true);
+        return true;
+      },
+    };
+    super(options.connect(onread), false, {
       streamWindowBytes,
       connectionWindowBytes,
       maxHeaderListBytes,

@@ -7,7 +7,7 @@ import type { FrameWriter } from "./writer.ts";
 
 /**
  * The frames that steer a connection rather than carry a stream's content: SETTINGS, PING,
- * WINDOW_UPDATE, RST_STREAM and PRIORITY, checked as RFC 9113 §6 asks. A broken one throws the
+ * WINDOW_UPDATE, RST_STREAM, PRIORITY and GOAWAY, checked as RFC 9113 §6 asks. A broken one throws the
  * FrameError it earns; the connection answers it (connection.ts).
  */
 
@@ -33,6 +33,20 @@ export function uint32(value: number): Buffer {
   const out = Buffer.allocUnsafe(4);
   out.writeUInt32BE(value, 0);
   return out;
+}
+
+/** A GOAWAY frame's fields (RFC 9113 §6.8). */
+export function readGoaway(
+  id: number,
+  payload: Buffer,
+): { lastStreamId: number; code: number; debug: string } {
+  if (id !== 0) throw new FrameError(H2Error.protocol, "GOAWAY on a stream");
+  if (payload.byteLength < 8) throw new FrameError(H2Error.frameSize, "GOAWAY under 8 bytes");
+  return {
+    lastStreamId: payload.readUInt32BE(0) & 0x7fffffff,
+    code: payload.readUInt32BE(4),
+    debug: payload.toString("utf8", 8),
+  };
 }
 
 /** Applies and acknowledges the peer's SETTINGS; a new initial window moves every stream's. */

@@ -46,6 +46,8 @@ export function readHeadersFrame(id: number, flags: number, payload: Buffer): He
 /**
  * A header block arriving as HEADERS and CONTINUATION frames. Nothing else may come between
  * them (RFC 9113 §6.10); the block's size is bounded so a peer cannot make it grow without end.
+ * A block continued in later frames keeps copies of its pieces: a frame's payload may be in a
+ * read buffer the socket reuses (connection.ts `receive`).
  */
 export class HeaderBlock {
   readonly streamId: number;
@@ -59,7 +61,8 @@ export class HeaderBlock {
     this.streamId = streamId;
     this.endStream = (flags & Flag.endStream) !== 0;
     this.selfDependent = first.selfDependent;
-    this.#pieces = [first.fragment];
+    const continued = (flags & Flag.endHeaders) === 0;
+    this.#pieces = [continued ? Buffer.from(first.fragment) : first.fragment];
     this.#bytes = first.fragment.byteLength;
     this.#maxBytes = maxBytes;
     this.#check();
@@ -67,7 +70,7 @@ export class HeaderBlock {
 
   /** Adds a CONTINUATION fragment. */
   add(fragment: Buffer): void {
-    this.#pieces.push(fragment);
+    this.#pieces.push(Buffer.from(fragment));
     this.#bytes += fragment.byteLength;
     this.#check();
   }

@@ -4,6 +4,7 @@ import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 import type { ServerCall, ServerStream } from "../core/server-call.ts";
 import type { TurnBudget } from "../fast/flow.ts";
+import type { AllocationBudget } from "../grpc/framing.ts";
 import { FrameDecoder } from "../grpc/framing.ts";
 import { H2Error } from "./frames.ts";
 import { okTrailers, responseHead, statusTrailers, trailersOnly } from "./grpc-headers.ts";
@@ -14,6 +15,7 @@ import type { H2Stream, StreamEvents } from "./stream.ts";
 /** What a served stream needs from its connection. */
 export interface ServerStreamHost {
   readonly turn: TurnBudget;
+  readonly allocationBudget: AllocationBudget;
   headers(id: number, block: Buffer, endStream: boolean): void;
   resetStream(id: number, code: number): void;
 }
@@ -37,7 +39,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
 
   constructor(host: ServerStreamHost, maxReceiveBytes: number, contentLength: number | undefined) {
     this.#host = host;
-    this.#decoder = new FrameDecoder(maxReceiveBytes);
+    this.#decoder = new FrameDecoder(maxReceiveBytes, host.allocationBudget);
     this.#contentLength = contentLength;
   }
 
@@ -62,7 +64,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
     this.#endRequests();
   }
 
-  onData(payload: Buffer, endStream: boolean): void {
+  onData(payload: Buffer, endStream: boolean, borrowed: boolean): void {
     const call = this.#call;
     this.#received += payload.byteLength;
     const problem = contentLengthProblem(this.#contentLength, this.#received, endStream);
@@ -75,7 +77,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
       return;
     }
     try {
-      for (const message of this.#decoder.push(payload)) {
+      for (const message of this.#decoder.push(payload, borrowed)) {
         if (call.streamsRequests) this.#held += message.byteLength;
         call.receive(message);
       }
@@ -125,6 +127,10 @@ export class H2ServerStream implements ServerStream, StreamEvents {
   consumed(bytes: number): void {
     this.#held -= bytes;
     this.#creditFreed();
+  }
+
+  release(): void {
+    this.#decoder.discard();
   }
 
   #start(): void {

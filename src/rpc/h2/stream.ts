@@ -7,8 +7,11 @@ import type { FrameWriter } from "./writer.ts";
 export interface StreamEvents {
   /** A header block: the response or request head, or trailers (then `endStream`). */
   onHeaders(fields: string[], endStream: boolean): void;
-  /** DATA bytes (padding removed), already counted against the stream's window. */
-  onData(payload: Buffer, endStream: boolean): void;
+  /**
+   * DATA bytes (padding removed), already counted against the stream's window. `borrowed`: the
+   * bytes are in a read buffer the socket reuses, valid only during the call (copy what is kept).
+   */
+  onData(payload: Buffer, endStream: boolean, borrowed: boolean): void;
   /**
    * The stream is gone without a status: reset by the peer (`code`, an HTTP/2 error code) or
    * the connection ended (`code` undefined; `reason` says why).
