@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
-import type { Frame } from "./frames.ts";
+import type { Frame, FrameTypeNumber } from "./frames.ts";
 import {
   CallFlag,
   decodeCallHead,
@@ -153,3 +153,40 @@ function frameBytes(type: number, id: number, payload: Buffer): Buffer {
   head.writeUInt32BE(id, 5);
   return Buffer.concat([head, payload]);
 }
+
+describe("fast wire writer: early writes within a turn", () => {
+  /** The frame count of each write a turn of `frames` makes (each write: one arena piece). */
+  async function writesOf(type: FrameTypeNumber, frames: number): Promise<number[]> {
+    const socket = new PassThrough();
+    const writes: number[] = [];
+    socket.on("data", (chunk: Buffer) => writes.push(chunk.byteLength / (9 + 4)));
+    const writer = new FrameWriter(socket);
+    const body = [new Uint8Array(4)];
+    for (let i = 0; i < frames; i++) writer.frame(type, i + 1, undefined, body);
+    await new Promise((resolve) => setImmediate(resolve));
+    return writes;
+  }
+
+  it("many replies in one turn go out as 16, then 32 more, then the rest at the turn's end", async () => {
+    assert.deepEqual(await writesOf(FrameType.reply, 60), [16, 32, 12]);
+    assert.deepEqual(await writesOf(FrameType.call, 20), [16, 4]);
+  });
+
+  it("a turn of fewer calls, or of stream messages, is one write", async () => {
+    assert.deepEqual(await writesOf(FrameType.reply, 15), [15]);
+    assert.deepEqual(await writesOf(FrameType.message, 100), [100]);
+  });
+
+  it("the count starts again in the next turn", async () => {
+    const socket = new PassThrough();
+    const writes: number[] = [];
+    socket.on("data", (chunk: Buffer) => writes.push(chunk.byteLength / 13));
+    const writer = new FrameWriter(socket);
+    for (let turn = 0; turn < 2; turn++) {
+      for (let i = 0; i < 10; i++)
+        writer.frame(FrameType.reply, i + 1, undefined, [new Uint8Array(4)]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(writes, [10, 10]);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { EarlyWrites } from "../../internal/early-writes.ts";
 import { WriteArena } from "../../internal/write-arena.ts";
 import { writeQueued } from "../../internal/write-queued.ts";
 import type { Encoded } from "../core/codec.ts";
@@ -57,7 +58,8 @@ const copyBelowBytes = 64 * 1024;
 
 /**
  * Queues frames and writes everything queued in one turn of the event loop as one write: 64
- * concurrent calls answered in one turn cost one syscall, not 64. Small frames are written into
+ * concurrent calls answered in one turn cost a few syscalls, not 64: a turn that queues many
+ * calls or replies writes some out early (`EarlyWrites`), so the peer starts on them meanwhile. Small frames are written into
  * a shared arena (`WriteArena`: no buffer per frame, nothing joined at the flush); the pieces of
  * larger ones are appended as they are.
  */
@@ -67,6 +69,7 @@ export class FrameWriter {
   #scheduled = false;
   #closed = false;
   readonly #onBlocked: (() => void) | undefined;
+  readonly #early = new EarlyWrites();
 
   /** `onBlocked`: a write was refused (the socket's buffer is full until its 'drain'). */
   constructor(socket: Duplex, onBlocked?: () => void) {
@@ -101,13 +104,20 @@ export class FrameWriter {
     }
     if (!this.#scheduled) {
       this.#scheduled = true;
-      process.nextTick(() => this.flush());
+      process.nextTick(this.#endTurn);
     }
+    if ((type === FrameType.call || type === FrameType.reply) && this.#early.counted())
+      this.flush();
   }
+
+  readonly #endTurn = (): void => {
+    this.#scheduled = false;
+    this.#early.reset();
+    this.flush();
+  };
 
   /** Writes what is queued now. Returns false when the socket asks the writer to slow down. */
   flush(): boolean {
-    this.#scheduled = false;
     const queue = this.#arena.take();
     if (queue.length === 0 || this.#closed) return true;
     const socket = this.#socket;

@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { EarlyWrites } from "../../internal/early-writes.ts";
 import { WriteArena } from "../../internal/write-arena.ts";
 import { writeQueued } from "../../internal/write-queued.ts";
 import { Flag, FrameType, frameHeaderBytes, writeFrameHeader } from "./frames.ts";
@@ -9,8 +10,9 @@ const referenceBytes = 16 * 1024;
 /**
  * Queues HTTP/2 frames and writes everything queued in one turn of the event loop in one write,
  * as the fast wire's FrameWriter does (../fast/frames.ts): 64 calls answered together cost one
- * syscall. Small frames are written into a shared arena (no buffer per frame); large payload
- * pieces are appended as they are (`WriteArena`).
+ * syscall, or a few (`EarlyWrites`: a frame ending a stream counts as a whole call or reply).
+ * Small frames are written into a shared arena (no buffer per frame); large payload pieces are
+ * appended as they are (`WriteArena`).
  */
 export class FrameWriter {
   readonly #socket: Duplex;
@@ -18,6 +20,7 @@ export class FrameWriter {
   readonly #arena = new WriteArena();
   #scheduled = false;
   #closed = false;
+  readonly #early = new EarlyWrites();
 
   /** `onBlocked`: a write was refused (the socket's buffer is full until its 'drain'). */
   constructor(socket: Duplex, onBlocked?: () => void) {
@@ -82,6 +85,7 @@ export class FrameWriter {
     arena.writeUInt32BE(size, at + 10);
     this.#pieces(body);
     this.#schedule();
+    if ((flags & Flag.endStream) !== 0) this.#ended();
   }
 
   /** Queues a header block: one HEADERS frame, or HEADERS and CONTINUATIONs of `maxFrameBytes`. */
@@ -89,14 +93,15 @@ export class FrameWriter {
     const end = endStream ? Flag.endStream : 0;
     if (block.byteLength <= maxFrameBytes) {
       this.frame(FrameType.headers, end | Flag.endHeaders, streamId, block);
-      return;
+    } else {
+      this.frame(FrameType.headers, end, streamId, block.subarray(0, maxFrameBytes));
+      for (let at = maxFrameBytes; at < block.byteLength; at += maxFrameBytes) {
+        const last = at + maxFrameBytes >= block.byteLength;
+        const piece = block.subarray(at, Math.min(at + maxFrameBytes, block.byteLength));
+        this.frame(FrameType.continuation, last ? Flag.endHeaders : 0, streamId, piece);
+      }
     }
-    this.frame(FrameType.headers, end, streamId, block.subarray(0, maxFrameBytes));
-    for (let at = maxFrameBytes; at < block.byteLength; at += maxFrameBytes) {
-      const last = at + maxFrameBytes >= block.byteLength;
-      const piece = block.subarray(at, Math.min(at + maxFrameBytes, block.byteLength));
-      this.frame(FrameType.continuation, last ? Flag.endHeaders : 0, streamId, piece);
-    }
+    if (endStream) this.#ended();
   }
 
   /** Writes what is queued now. Returns false when the socket asks the writer to slow down. */
@@ -128,6 +133,16 @@ export class FrameWriter {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    process.nextTick(() => this.flush());
+    process.nextTick(this.#endTurn);
+  }
+
+  readonly #endTurn = (): void => {
+    this.#early.reset();
+    this.flush();
+  };
+
+  /** A frame ending a stream (a whole request or reply) was queued. */
+  #ended(): void {
+    if (this.#early.counted()) this.flush();
   }
 }
