@@ -46,6 +46,17 @@ describe("FrameDecoder: memory a peer can make it hold", () => {
     assert.equal(second.bufferedBytes, 100);
   });
 
+  it("small messages take from the budget too: a thousand streams cannot each hold 64 KiB", () => {
+    const budget = new AllocationBudget(100 * 1024);
+    const decoders = Array.from({ length: 4 }, () => new FrameDecoder(MiB, budget));
+    for (const decoder of decoders) decoder.push(frame(40 * 1024, Buffer.alloc(10)));
+    assert.deepEqual(
+      decoders.map((d) => d.bufferedBytes),
+      [40 * 1024, 40 * 1024, 10, 10],
+    );
+    assert.equal(budget.left, 20 * 1024);
+  });
+
   it("discard drops a partial message and hands its budget back; later messages take none", () => {
     const budget = new AllocationBudget(4 * MiB);
     const decoder = new FrameDecoder(256 * MiB, budget);

@@ -51,7 +51,7 @@ export function writeFrame(stream: Writable, message: Encoded, end: boolean): bo
 
 const none: Uint8Array[] = [];
 
-/** A message spread over chunks up to this size gets its buffer at once, budget or not. */
+/** Without a budget, a message spread over chunks up to this size gets its buffer at once. */
 const smallMessageBytes = 64 * 1024;
 
 /**
@@ -99,8 +99,8 @@ export function sessionBudget(session: object, bytes: number): AllocationBudget 
  * Splits a byte stream into gRPC message payloads. A message inside one chunk is handed out as a
  * view of it. One spread over chunks is put together as its pieces arrive, so nothing holds on to
  * a chunk beyond its own bytes:
- * - copied into a buffer of the size its prefix announces, when that is 64 KiB or less or the
- *   connection's `budget` has room (one copy, one allocation: grpc-go allocates the same way);
+ * - copied into a buffer of the size its prefix announces, when the connection's `budget` has
+ *   room (without one: when that is 64 KiB or less). One copy, one allocation, as grpc-go does;
  * - else kept as its pieces and joined once complete, so memory follows the bytes received,
  *   never the length announced (5 bytes announcing 256 MiB cost 5 bytes).
  *
@@ -207,8 +207,9 @@ export class FrameDecoder {
   #begin(length: number, first: Buffer, borrowed: boolean): void {
     this.#length = length;
     this.#filled = 0;
-    if (length <= smallMessageBytes || this.#budget?.take(length) === true) {
-      if (length > smallMessageBytes) this.#reserved = length;
+    const budget = this.#budget;
+    if (budget === undefined ? length <= smallMessageBytes : budget.take(length)) {
+      if (budget !== undefined) this.#reserved = length;
       this.#message = Buffer.allocUnsafe(length);
     }
     this.#add(first, borrowed);
