@@ -2,6 +2,7 @@ import type { OnReadOpts } from "node:net";
 import type { Duplex } from "node:stream";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
+import { keep, reusedReadBuffer } from "../../internal/borrowed-reads.ts";
 import { CallChannel, type ClientWire } from "../core/call-channel.ts";
 import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
@@ -105,14 +106,7 @@ class Connection {
   constructor(connect: (onread?: OnReadOpts) => Duplex, maxReceive: number, onClosed: () => void) {
     // Reads land in one buffer of the connection's, handed on as borrowed (docs/performance.md
     // §20); a stream that cannot take `onread` emits fresh buffers as 'data'.
-    const buffer = Buffer.allocUnsafeSlow(readBufferBytes);
-    const socket = connect({
-      buffer,
-      callback: (bytes) => {
-        this.#read(buffer.subarray(0, bytes), true);
-        return true;
-      },
-    });
+    const socket = connect(reusedReadBuffer(readBufferBytes, (chunk) => this.#read(chunk, true)));
     this.#socket = socket;
     this.writer = new FrameWriter(socket);
     this.#reader = new FrameReader(
@@ -200,10 +194,10 @@ class Connection {
     if (stream === undefined) return; // a late frame of a call that already ended
     switch (frame.type) {
       case FrameType.reply:
-        stream.onReply(owned(frame));
+        stream.onReply(keep(frame.payload, frame.borrowed));
         return;
       case FrameType.message:
-        stream.onMessage(owned(frame));
+        stream.onMessage(keep(frame.payload, frame.borrowed));
         return;
       case FrameType.status: {
         const { code, message } = decodeStatus(frame.payload);
@@ -324,9 +318,4 @@ class FastClientStream implements ClientStream {
     window.received(payload.byteLength);
     this.call.receive(payload);
   }
-}
-
-/** A frame's payload to keep: a copy when it is in the socket's read buffer. */
-function owned(frame: Frame): Buffer {
-  return frame.borrowed ? Buffer.from(frame.payload) : frame.payload;
 }

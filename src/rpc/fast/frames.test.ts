@@ -115,14 +115,14 @@ describe("fast wire frames read from a reused buffer (borrowed)", () => {
   const large = Buffer.alloc(200 * 1024);
   for (let i = 0; i < large.length; i++) large[i] = i % 251;
   const small = Buffer.from("small frame");
-  const bytes = Buffer.concat([
-    frameBytes(FrameType.reply, 1, small),
-    frameBytes(FrameType.reply, 2, large),
-    frameBytes(FrameType.reply, 3, small),
-  ]);
+  const threeReplies = () =>
+    written((writer) => {
+      for (const [id, payload] of [small, large, small].entries())
+        writer.frame(FrameType.reply, id + 1, undefined, [payload]);
+    });
 
-  it("a frame spread over reads keeps copies of its pieces (past the up-front bound)", () => {
-    const frames = readBorrowed(bytes, 16 * 1024);
+  it("a frame spread over reads keeps copies of its pieces (past the up-front bound)", async () => {
+    const frames = readBorrowed(await threeReplies(), 16 * 1024);
     assert.deepEqual(
       frames.map((f) => f.payload.length),
       [small.length, large.length, small.length],
@@ -132,27 +132,19 @@ describe("fast wire frames read from a reused buffer (borrowed)", () => {
     assert.ok(frames[2]!.payload.equals(small));
   });
 
-  it("and with a larger up-front bound, in one buffer allocated when its header arrives", () => {
-    const frames = readBorrowed(bytes, 16 * 1024, 1 << 20);
+  it("and with a larger up-front bound, in one buffer allocated when its header arrives", async () => {
+    const frames = readBorrowed(await threeReplies(), 16 * 1024, 1 << 20);
     assert.ok(frames[1]!.payload.equals(large));
     assert.equal(frames[1]!.borrowed, false);
   });
 
-  it("a frame inside one read is handed over borrowed", () => {
-    const frames = readBorrowed(frameBytes(FrameType.reply, 1, small), 1024);
+  it("a frame inside one read is handed over borrowed", async () => {
+    const bytes = await written((writer) => writer.frame(FrameType.reply, 1, undefined, [small]));
+    const frames = readBorrowed(bytes, 1024);
     assert.equal(frames[0]!.borrowed, true);
     assert.ok(frames[0]!.payload.equals(small));
   });
 });
-
-/** One frame's bytes: 4-byte length, type, 4-byte id, payload. */
-function frameBytes(type: number, id: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUInt32BE(payload.length, 0);
-  head[4] = type;
-  head.writeUInt32BE(id, 5);
-  return Buffer.concat([head, payload]);
-}
 
 describe("fast wire writer: early writes within a turn", () => {
   /** The frame count of each write a turn of `frames` makes (each write: one arena piece). */

@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { keep } from "../../internal/borrowed-reads.ts";
 import { EarlyWrites } from "../../internal/early-writes.ts";
 import { WriteArena } from "../../internal/write-arena.ts";
 import { writeQueued } from "../../internal/write-queued.ts";
@@ -59,9 +60,9 @@ const copyBelowBytes = 64 * 1024;
 /**
  * Queues frames and writes everything queued in one turn of the event loop as one write: 64
  * concurrent calls answered in one turn cost a few syscalls, not 64: a turn that queues many
- * calls or replies writes some out early (`EarlyWrites`), so the peer starts on them meanwhile. Small frames are written into
- * a shared arena (`WriteArena`: no buffer per frame, nothing joined at the flush); the pieces of
- * larger ones are appended as they are.
+ * calls or replies writes some out early (`EarlyWrites`), so the peer starts on them meanwhile.
+ * Small frames are written into a shared arena (`WriteArena`: no buffer per frame, nothing joined
+ * at the flush); the pieces of larger ones are appended as they are.
  */
 export class FrameWriter {
   readonly #socket: Duplex;
@@ -231,7 +232,7 @@ export class FrameReader {
     if (partial !== undefined) {
       const take = Math.min(data.byteLength, partial.length - partial.filled);
       if (partial.payload !== undefined) data.copy(partial.payload, partial.filled, 0, take);
-      else if (take > 0) partial.pieces.push(kept(data.subarray(0, take), lent));
+      else if (take > 0) partial.pieces.push(keep(data.subarray(0, take), lent));
       partial.filled += take;
       if (partial.filled < partial.length) return;
       this.#partial = undefined;
@@ -266,7 +267,7 @@ export class FrameReader {
         const upFront = length <= this.#upFrontBytes;
         const payload = upFront ? Buffer.allocUnsafe(length) : undefined;
         if (payload !== undefined) data.copy(payload, 0, start);
-        const pieces = upFront || available === 0 ? [] : [kept(data.subarray(start), lent)];
+        const pieces = upFront || available === 0 ? [] : [keep(data.subarray(start), lent)];
         this.#partial = { type, id, length, payload, pieces, filled: available };
         return;
       }
@@ -386,9 +387,4 @@ export function encodeCredit(bytes: number): Buffer {
   const out = Buffer.allocUnsafe(4);
   out.writeUInt32BE(Math.min(bytes, 0xffffffff), 0);
   return out;
-}
-
-/** A piece of a chunk to keep past the push: a copy if the chunk is borrowed. */
-function kept(piece: Buffer, borrowed: boolean): Buffer {
-  return borrowed ? Buffer.from(piece) : piece;
 }

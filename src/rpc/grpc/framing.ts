@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
 import { PluginError } from "../../errors/plugin-error.ts";
+import { keep } from "../../internal/borrowed-reads.ts";
 
 import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
@@ -219,7 +220,7 @@ export class FrameDecoder {
   #add(piece: Buffer, borrowed: boolean): Buffer | undefined {
     const message = this.#message;
     if (message !== undefined) piece.copy(message, this.#filled);
-    else if (piece.byteLength > 0) this.#pieces.push(borrowed ? Buffer.from(piece) : piece);
+    else if (piece.byteLength > 0) this.#pieces.push(keep(piece, borrowed));
     this.#filled += piece.byteLength;
     if (this.#filled < this.#length) return undefined;
     const whole = message ?? Buffer.concat(this.#pieces, this.#length);
@@ -239,9 +240,5 @@ export class FrameDecoder {
 
 /** The message at `chunk[start..start + length]`: a view, or a copy when the chunk is borrowed. */
 function messageAt(chunk: Buffer, start: number, length: number, borrowed: boolean): Uint8Array {
-  const view = chunk.subarray(start, start + length);
-  if (!borrowed) return view;
-  const copy = Buffer.allocUnsafe(length);
-  view.copy(copy);
-  return copy;
+  return keep(chunk.subarray(start, start + length), borrowed);
 }

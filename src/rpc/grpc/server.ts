@@ -66,10 +66,10 @@ function callHead(headers: IncomingHttpHeaders): CallHead {
   };
 }
 
-/** One gRPC call's HTTP/2 stream on the server: messages in, messages and trailers out. */
 /** What a session's requests may allocate ahead of their bytes: the h2 server's connection window. */
 const sessionBudgetBytes = 16 * 1024 * 1024;
 
+/** One gRPC call's HTTP/2 stream on the server: messages in, messages and trailers out. */
 class GrpcServerStream implements ServerStream {
   readonly #stream: ServerHttp2Stream;
   #started = false;

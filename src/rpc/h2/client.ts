@@ -1,5 +1,6 @@
 import type { OnReadOpts } from "node:net";
 import type { Duplex } from "node:stream";
+import { reusedReadBuffer } from "../../internal/borrowed-reads.ts";
 import { CallChannel, type ClientWire } from "../core/call-channel.ts";
 import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
@@ -117,14 +118,7 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   constructor(options: H2ChannelOptions, maxConcurrentStreams: number, onGone: () => void) {
     // Reads land in one buffer of the connection's, handed on as borrowed (connection.ts); a
     // stream that cannot take `onread` (a multiplexed one) emits fresh buffers as 'data'.
-    const buffer = Buffer.allocUnsafeSlow(readBufferBytes);
-    const onread: OnReadOpts = {
-      buffer,
-      callback: (bytes) => {
-        this.receive(buffer.subarray(0, bytes), true);
-        return true;
-      },
-    };
+    const onread = reusedReadBuffer(readBufferBytes, (chunk) => this.receive(chunk, true));
     super(options.connect(onread), false, {
       streamWindowBytes,
       connectionWindowBytes,

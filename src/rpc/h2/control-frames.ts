@@ -7,8 +7,8 @@ import type { FrameWriter } from "./writer.ts";
 
 /**
  * The frames that steer a connection rather than carry a stream's content: SETTINGS, PING,
- * WINDOW_UPDATE, RST_STREAM, PRIORITY and GOAWAY, checked as RFC 9113 §6 asks. A broken one throws the
- * FrameError it earns; the connection answers it (connection.ts).
+ * WINDOW_UPDATE, RST_STREAM, PRIORITY and GOAWAY, checked as RFC 9113 §6 asks. A broken one
+ * throws the FrameError it earns; the connection answers it (connection.ts).
  */
 
 /** What these frames act on: the connection's state, as connection.ts keeps it. */

@@ -106,7 +106,6 @@ export class FrameWriter {
 
   /** Writes what is queued now. Returns false when the socket asks the writer to slow down. */
   flush(): boolean {
-    this.#scheduled = false;
     const queue = this.#arena.take();
     if (queue.length === 0 || this.#closed) return true;
     const socket = this.#socket;
@@ -137,6 +136,7 @@ export class FrameWriter {
   }
 
   readonly #endTurn = (): void => {
+    this.#scheduled = false;
     this.#early.reset();
     this.flush();
   };
