@@ -1,4 +1,6 @@
-import type { OnReadOpts } from "node:net";
+import type { OnReadOpts, SocketConstructorOpts } from "node:net";
+import { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 
 /**
  * Reads into one buffer reused for every read (Node's `onread`, docs/performance.md §20): each
@@ -18,4 +20,118 @@ export function reusedReadBuffer(bytes: number, onChunk: (chunk: Buffer) => void
 /** `bytes` to keep past the read they came in: a copy when that read was borrowed. */
 export function keep(bytes: Buffer, borrowed: boolean): Buffer {
   return borrowed ? Buffer.from(bytes) : bytes;
+}
+
+/** Receives a socket's reads; `borrowed`: a view of a buffer reused by the next read. */
+export type ReadSink = (chunk: Buffer, borrowed: boolean) => void;
+
+/** Where an accepted socket made to read into a reused buffer sends its reads. */
+class ReadRelay {
+  readonly #socket: Socket;
+  #sink: ReadSink | undefined;
+  /** Copies of what arrived while no one read (the bytes a reader stopped before, first). */
+  #held: Buffer[] = [];
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  chunk(chunk: Buffer): void {
+    if (this.#sink !== undefined) this.#sink(chunk, true);
+    else this.#held.push(Buffer.from(chunk));
+  }
+
+  take(sink: ReadSink): void {
+    this.#sink = sink;
+    while (this.#held.length > 0 && this.#sink === sink) sink(this.#held.shift()!, false);
+    this.#socket.resume();
+  }
+
+  release(unread: Buffer | undefined): void {
+    this.#sink = undefined;
+    this.#socket.pause();
+    if (unread !== undefined && unread.byteLength > 0) this.#held.unshift(Buffer.from(unread));
+  }
+}
+
+const relays = new WeakMap<Duplex, ReadRelay>();
+
+/** The libuv stream an accepted net.Socket wraps: what `new Socket({ handle })` takes. */
+interface StreamHandle {
+  readStart(): number;
+  useUserBuffer(buffer: Uint8Array): void;
+}
+
+function handleOf(socket: Socket): StreamHandle | undefined {
+  const handle = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
+  return typeof handle?.readStart === "function" && typeof handle.useUserBuffer === "function"
+    ? (handle as StreamHandle)
+    : undefined;
+}
+
+/**
+ * A socket a server accepted, made again around the same connection so that it reads into one
+ * buffer of `bytes`, reused for every read (docs/performance.md §22): Node's `onread` exists
+ * only for sockets made with it, and a server makes the sockets it accepts itself. The server
+ * should accept with `pauseOnConnect`, so that nothing is read before. Read it with `readFrom`.
+ * Where this cannot be done (no handle to take, bytes already buffered), `accepted` itself
+ * comes back, reading as usual.
+ */
+export function withReusedReads(accepted: Socket, bytes: number): Socket {
+  // Made so already, or handed over with bytes in its buffer (a listener that looked at them
+  // unshifted them): left as it is.
+  if (relays.has(accepted) || accepted.readableLength > 0) return accepted;
+  const handle = handleOf(accepted);
+  if (handle === undefined) return accepted;
+  let relay: ReadRelay | undefined;
+  const socket = new Socket({
+    handle,
+    readable: true,
+    writable: true,
+    allowHalfOpen: accepted.allowHalfOpen,
+    pauseOnCreate: true, // reads start when a reader takes them
+    onread: reusedReadBuffer(bytes, (chunk) => relay?.chunk(chunk)),
+  } as unknown as SocketConstructorOpts);
+  if ((socket as unknown as { _handle?: unknown })._handle !== handle) {
+    // This Node did not take the handle: leave the accepted socket as it is.
+    socket.destroy();
+    return accepted;
+  }
+  relay = new ReadRelay(socket);
+  relays.set(socket, relay);
+  // The accepted socket gives up the connection without closing it, as Node does when it hands
+  // a socket to a child process; its server no longer counts it (server.close() does not wait
+  // for it: whoever serves the new socket ends it).
+  (accepted as unknown as { _handle: unknown })._handle = null;
+  accepted.destroy();
+  return socket;
+}
+
+/** A reader of a socket's bytes, until it stops. */
+export interface SocketReads {
+  /** Stops reading (the socket pauses); `unread` is what the next reader gets first. */
+  stop(unread?: Buffer): void;
+}
+
+/**
+ * Reads `socket` into `sink`: borrowed views of its reused buffer when it was made with
+ * `withReusedReads`, else its 'data' chunks (its own).
+ */
+export function readFrom(socket: Duplex, sink: ReadSink): SocketReads {
+  const relay = relays.get(socket);
+  if (relay !== undefined) {
+    relay.take(sink);
+    return { stop: (unread) => relay.release(unread) };
+  }
+  const onData = (chunk: Buffer) => sink(chunk, false);
+  socket.on("data", onData);
+  // A 'data' listener alone does not resume a socket paused explicitly (a reader before did).
+  socket.resume();
+  return {
+    stop(unread) {
+      socket.off("data", onData);
+      socket.pause();
+      if (unread !== undefined && unread.byteLength > 0) socket.unshift(unread);
+    },
+  };
 }

@@ -1,10 +1,12 @@
 import type { Server, Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { TLSSocket } from "node:tls";
+import { readFrom, withReusedReads } from "../internal/borrowed-reads.ts";
 import { fastWireAlpn, fastWirePreface } from "../rpc/fast/frames.ts";
 import { FastServerConnection } from "../rpc/fast/server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
+import { serverReadBufferBytes } from "../rpc/h2/listener.ts";
 import type { GrpcServer, ServerTls } from "./http2-server.ts";
 import { createGrpcServer, serverTlsOptions } from "./http2-server.ts";
 
@@ -35,9 +37,9 @@ export function createDualListener(
     grpc ??= createGrpcServer(rpc, undefined, undefined, framing);
     grpc.server.emit("connection", socket);
   };
-  const toFast = (socket: Socket, rest: Buffer) => {
+  const toFast = (socket: Socket) => {
     socket.setTimeout(0); // the connection keeps its own idle timeout
-    const connection = new FastServerConnection(rpc, socket, rest);
+    const connection = new FastServerConnection(rpc, socket);
     fast.add(connection);
     void connection.closed.then(() => fast.delete(connection));
   };
@@ -55,7 +57,10 @@ export function createDualListener(
   };
   let server: Server;
   if (tls === undefined) {
-    server = createNetServer(onSocket);
+    // Accepted paused, so that each connection reads into one reused buffer (§22).
+    server = createNetServer({ pauseOnConnect: true }, (socket: Socket) =>
+      onSocket(withReusedReads(socket, serverReadBufferBytes)),
+    );
   } else {
     const { createServer: createTlsServer } = process.getBuiltinModule("node:tls");
     server = createTlsServer(
@@ -85,29 +90,29 @@ export function createDualListener(
   };
 }
 
-/** Reads just enough of a new connection to tell the fast wire's preface from anything else. */
+/**
+ * Reads just enough of a new connection to tell the fast wire's preface from anything else; the
+ * rest goes to the connection that serves it (`rest`, or unread for the gRPC server).
+ */
 function sniff(
   socket: Socket,
-  onFast: (socket: Socket, rest: Buffer) => void,
+  onFast: (socket: Socket) => void,
   onOther: (socket: Socket) => void,
 ): void {
   let seen: Buffer | undefined;
-  const onData = (chunk: Buffer) => {
+  const reads = readFrom(socket, (chunk) => {
     const data = seen === undefined ? chunk : Buffer.concat([seen, chunk]);
     const compared = Math.min(data.byteLength, fastWirePreface.byteLength);
     if (data.compare(fastWirePreface, 0, compared, 0, compared) !== 0) {
-      socket.off("data", onData);
-      socket.pause();
-      socket.unshift(data);
+      reads.stop(data);
       onOther(socket);
       return;
     }
     if (data.byteLength < fastWirePreface.byteLength) {
-      seen = data;
+      seen = Buffer.from(data); // the chunk may be borrowed
       return;
     }
-    socket.off("data", onData);
-    onFast(socket, data.subarray(fastWirePreface.byteLength));
-  };
-  socket.on("data", onData);
+    reads.stop(data.subarray(fastWirePreface.byteLength));
+    onFast(socket);
+  });
 }

@@ -138,6 +138,30 @@ describe("fast wire frames read from a reused buffer (borrowed)", () => {
     assert.equal(frames[1]!.borrowed, false);
   });
 
+  it("a large frame holds the bytes received until half of it is there, then its own buffer", () => {
+    const length = 1 << 20;
+    const reader = new FrameReader(4 << 20, { frame: () => {}, oversize: () => {} });
+    const head = Buffer.alloc(9);
+    head.writeUInt32BE(length, 0);
+    head[4] = FrameType.message;
+    head.writeUInt32BE(1, 5);
+    const read = Buffer.alloc(64 * 1024);
+    const lend = (bytes: number) => {
+      reader.push(read.subarray(0, bytes), true);
+      read.fill(0x5a);
+    };
+    head.copy(read);
+    lend(9 + 1000);
+    let received = 1000;
+    while (received + 60_000 < length / 2) {
+      lend(60_000);
+      received += 60_000;
+    }
+    assert.equal(reader.bufferedBytes, received, "below half: what arrived");
+    lend(length / 2 - received);
+    assert.equal(reader.bufferedBytes, length, "half: the payload's buffer");
+  });
+
   it("a frame inside one read is handed over borrowed", async () => {
     const bytes = await written((writer) => writer.frame(FrameType.reply, 1, undefined, [small]));
     const frames = readBorrowed(bytes, 1024);

@@ -164,10 +164,7 @@ export interface FrameHandlers {
 
 /** Largest payload of a frame that carries no message (status, credit, goaway, unknown types). */
 export const maxControlPayloadBytes = 64 * 1024;
-/**
- * Payloads up to this size are allocated when their header arrives, larger ones kept as the
- * pieces that arrived, unless the reader is given a larger bound (a client reading its plugin).
- */
+/** Payloads up to this size are allocated when their header arrives (a client's: its bound). */
 const allocateUpFrontBytes = 64 * 1024;
 
 /** Frame types whose payload is a message, bounded by the message limit. */
@@ -184,19 +181,18 @@ interface Partial {
   readonly type: number;
   readonly id: number;
   readonly length: number;
-  /** Small frames: the payload, allocated up front. */
-  readonly payload: Buffer | undefined;
-  /** Large frames: the pieces received so far, joined when the last one arrives. */
-  readonly pieces: Buffer[];
+  /** Small frames: the payload, allocated up front; large ones: once half of it has arrived. */
+  payload: Buffer | undefined;
+  /** Large frames: the pieces received before half of the payload. */
+  pieces: Buffer[];
   filled: number;
 }
 
 /**
  * Splits the socket's bytes into frames. A payload inside one read is a view of that read; one
- * spread over several reads is copied into its own buffer. Memory follows the bytes received,
- * never the length a header announces: a large payload is kept as the pieces that arrived and
- * joined once complete (a reader given `upFrontBytes` allocates payloads up to that size when
- * their header arrives: one partial frame at a time, so that is all a peer can make it commit).
+ * spread over several reads is copied into its own buffer, allocated once half of it is there
+ * (at most twice the bytes received, never the length a header announces) or, up to
+ * `upFrontBytes`, when its header arrives (one partial frame at a time: all a peer can commit).
  * Frames over the limit are skipped (and reported) without being buffered, so one oversized
  * message fails its call rather than the connection. A chunk pushed as `borrowed` (a read buffer
  * the socket reuses) is valid only during the call: the pieces kept of it are copies.
@@ -231,12 +227,15 @@ export class FrameReader {
     const partial = this.#partial;
     if (partial !== undefined) {
       const take = Math.min(data.byteLength, partial.length - partial.filled);
+      if (partial.payload === undefined && 2 * (partial.filled + take) >= partial.length) {
+        gather(partial); // at most twice the bytes received
+      }
       if (partial.payload !== undefined) data.copy(partial.payload, partial.filled, 0, take);
       else if (take > 0) partial.pieces.push(keep(data.subarray(0, take), lent));
       partial.filled += take;
       if (partial.filled < partial.length) return;
       this.#partial = undefined;
-      const payload = partial.payload ?? Buffer.concat(partial.pieces, partial.length);
+      const payload = partial.payload!;
       this.#handlers.frame({ type: partial.type, id: partial.id, payload, borrowed: false });
       data = data.subarray(take);
     } else if (this.#pending !== undefined) {
@@ -264,7 +263,7 @@ export class FrameReader {
         continue;
       }
       if (available < length) {
-        const upFront = length <= this.#upFrontBytes;
+        const upFront = length <= this.#upFrontBytes || 2 * available >= length;
         const payload = upFront ? Buffer.allocUnsafe(length) : undefined;
         if (payload !== undefined) data.copy(payload, 0, start);
         const pieces = upFront || available === 0 ? [] : [keep(data.subarray(start), lent)];
@@ -288,6 +287,15 @@ export class FrameReader {
     const held = partial === undefined ? 0 : (partial.payload?.byteLength ?? partial.filled);
     return held + (this.#pending?.byteLength ?? 0);
   }
+}
+
+/** Gives a large partial frame its payload buffer, holding the pieces received so far. */
+function gather(partial: Partial): void {
+  const payload = Buffer.allocUnsafe(partial.length);
+  let at = 0;
+  for (const piece of partial.pieces) at += piece.copy(payload, at);
+  partial.pieces = [];
+  partial.payload = payload;
 }
 
 /** The fields of a `call` frame before its message. */

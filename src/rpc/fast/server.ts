@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
+import { keep, readFrom } from "../../internal/borrowed-reads.ts";
 import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 import type { Router } from "../core/router.ts";
@@ -67,10 +68,10 @@ export class FastServerConnection {
         }
       },
     });
-    const receive = (chunk: Buffer) => {
+    const receive = (chunk: Buffer, borrowed: boolean) => {
       if (this.#failed) return;
       try {
-        this.#reader.push(chunk);
+        this.#reader.push(chunk, borrowed);
       } catch (error) {
         // A malformed frame: the stream cannot be resynchronised.
         this.#protocolError(`malformed frame: ${String(error)}`);
@@ -90,8 +91,9 @@ export class FastServerConnection {
       });
     });
     this.#armIdle();
-    if (initial !== undefined && initial.byteLength > 0) receive(initial);
-    socket.on("data", receive);
+    if (initial !== undefined && initial.byteLength > 0) receive(initial, false);
+    // Reads land in one reused buffer when the listener made the socket so (§22).
+    readFrom(socket, receive);
   }
 
   /** What this connection holds for its client, for limits and tests. */
@@ -210,7 +212,7 @@ export class FastServerConnection {
         this.#open(frame);
         return;
       case FrameType.message:
-        this.#calls.get(frame.id)?.onMessage(frame.payload);
+        this.#calls.get(frame.id)?.onMessage(keep(frame.payload, frame.borrowed));
         return;
       case FrameType.end:
         this.#calls.get(frame.id)?.call?.endRequests();
@@ -273,7 +275,8 @@ export class FastServerConnection {
       call.fail(GrpcStatus.INTERNAL, "expected exactly one request message in the call frame");
       return;
     }
-    if (hasMessage) stream.onMessage(frame.payload.subarray(head.messageOffset));
+    if (hasMessage)
+      stream.onMessage(keep(frame.payload.subarray(head.messageOffset), frame.borrowed));
     if ((head.flags & CallFlag.end) !== 0) call.endRequests();
   }
 }

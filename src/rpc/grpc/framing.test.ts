@@ -46,6 +46,35 @@ describe("FrameDecoder: memory a peer can make it hold", () => {
     assert.equal(second.bufferedBytes, 100);
   });
 
+  it("one past the budget gets its buffer once half of it has arrived, borrowed pieces copied in", () => {
+    const decoder = new FrameDecoder(256 * MiB, new AllocationBudget(MiB));
+    const body = Buffer.alloc(4 * MiB);
+    for (let i = 0; i < body.byteLength; i++) body[i] = i % 251;
+    const read = Buffer.alloc(64 * 1024); // one buffer reused for every read, as a socket's
+    const lend = (bytes: Buffer): Uint8Array[] => {
+      bytes.copy(read);
+      const out = decoder.push(read.subarray(0, bytes.byteLength), true);
+      read.fill(0xee); // the next read overwrites it
+      return out;
+    };
+    assert.deepEqual(lend(frame(4 * MiB, body.subarray(0, 1000))), []);
+    let at = 1000;
+    const pushUntil = (end: number) => {
+      const out: Uint8Array[] = [];
+      for (; at < end; at = Math.min(end, at + 60_000)) {
+        out.push(...lend(body.subarray(at, Math.min(end, at + 60_000))));
+      }
+      return out;
+    };
+    assert.deepEqual(pushUntil(2 * MiB - 1), []);
+    assert.equal(decoder.bufferedBytes, 2 * MiB - 1, "below half: the pieces received");
+    assert.deepEqual(pushUntil(2 * MiB), []);
+    assert.equal(decoder.bufferedBytes, 4 * MiB, "half: the message's buffer");
+    const [message] = pushUntil(4 * MiB);
+    assert.ok(message !== undefined && Buffer.from(message).equals(body));
+    assert.equal(decoder.idle, true);
+  });
+
   it("small messages take from the budget too: a thousand streams cannot each hold 64 KiB", () => {
     const budget = new AllocationBudget(100 * 1024);
     const decoders = Array.from({ length: 4 }, () => new FrameDecoder(MiB, budget));

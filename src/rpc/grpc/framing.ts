@@ -102,8 +102,9 @@ export function sessionBudget(session: object, bytes: number): AllocationBudget 
  * a chunk beyond its own bytes:
  * - copied into a buffer of the size its prefix announces, when the connection's `budget` has
  *   room (without one: when that is 64 KiB or less). One copy, one allocation, as grpc-go does;
- * - else kept as its pieces and joined once complete, so memory follows the bytes received,
- *   never the length announced (5 bytes announcing 256 MiB cost 5 bytes).
+ * - else kept as its pieces until half of it has arrived, then copied into its buffer: memory
+ *   follows the bytes received (at most twice them), never the length announced (5 bytes
+ *   announcing 256 MiB cost 5 bytes).
  *
  * A chunk pushed as `borrowed` is valid only during the call (a read buffer the socket reuses,
  * docs/performance.md §20): what is kept or handed out of it is copied. `discard` when the stream
@@ -218,7 +219,11 @@ export class FrameDecoder {
 
   /** Adds the next piece of the pending message; returns the message once it is complete. */
   #add(piece: Buffer, borrowed: boolean): Buffer | undefined {
-    const message = this.#message;
+    let message = this.#message;
+    if (message === undefined && 2 * (this.#filled + piece.byteLength) >= this.#length) {
+      // Half of it has arrived: its buffer now costs at most twice the bytes received.
+      message = this.#gather();
+    }
     if (message !== undefined) piece.copy(message, this.#filled);
     else if (piece.byteLength > 0) this.#pieces.push(keep(piece, borrowed));
     this.#filled += piece.byteLength;
@@ -226,6 +231,16 @@ export class FrameDecoder {
     const whole = message ?? Buffer.concat(this.#pieces, this.#length);
     this.#drop();
     return whole;
+  }
+
+  /** The pending message's buffer, holding the pieces received so far. */
+  #gather(): Buffer {
+    const message = Buffer.allocUnsafe(this.#length);
+    let at = 0;
+    for (const piece of this.#pieces) at += piece.copy(message, at);
+    this.#pieces = [];
+    this.#message = message;
+    return message;
   }
 
   /** Forgets the pending message, handing back what it took from the budget. */

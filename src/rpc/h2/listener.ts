@@ -2,8 +2,12 @@ import type { Server, Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TlsOptions } from "node:tls";
+import { withReusedReads } from "../../internal/borrowed-reads.ts";
 import type { Router } from "../core/router.ts";
 import { H2ServerConnection } from "./server.ts";
+
+/** What a served connection reads at a time, into one buffer reused for every read. */
+export const serverReadBufferBytes = 64 * 1024;
 
 /** A listener serving gRPC on plugwire's HTTP/2 framing, with its connections tracked. */
 export interface H2Listener {
@@ -34,7 +38,10 @@ export function createH2Listener(
   };
   let server: Server;
   if (tls === undefined) {
-    server = createNetServer((socket: Socket) => serve(socket));
+    // Accepted paused, so that each connection reads into one reused buffer (§22).
+    server = createNetServer({ pauseOnConnect: true }, (socket: Socket) =>
+      serve(withReusedReads(socket, serverReadBufferBytes)),
+    );
   } else {
     // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
     const { createServer } = process.getBuiltinModule("node:tls");

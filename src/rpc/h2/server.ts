@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { readFrom } from "../../internal/borrowed-reads.ts";
 import type { Router } from "../core/router.ts";
 import { TurnBudget } from "../fast/flow.ts";
 import { H2Connection } from "./connection.ts";
@@ -42,11 +43,8 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
       this.#resolveClosed = resolve;
     });
     this.start();
-    if (initial !== undefined && initial.byteLength > 0) this.#bytes(initial);
-    socket.on("data", (chunk: Buffer) => this.#bytes(chunk));
-    // A listener that looked at the first bytes may have paused the socket (the dual listener
-    // does); a 'data' listener alone does not resume a socket paused explicitly.
-    socket.resume();
+    if (initial !== undefined && initial.byteLength > 0) this.#bytes(initial, false);
+    readFrom(socket, (chunk, borrowed) => this.#bytes(chunk, borrowed));
   }
 
   /** Calls running on this connection. */
@@ -131,7 +129,7 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
   }
 
   /** Checks the client preface, then reads frames. */
-  #bytes(chunk: Buffer): void {
+  #bytes(chunk: Buffer, borrowed: boolean): void {
     let data = chunk;
     if (this.#prefaceBytes < clientPreface.byteLength) {
       const take = Math.min(data.byteLength, clientPreface.byteLength - this.#prefaceBytes);
@@ -144,6 +142,6 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
       data = data.subarray(take);
       if (data.byteLength === 0) return;
     }
-    this.receive(data);
+    this.receive(data, borrowed);
   }
 }
