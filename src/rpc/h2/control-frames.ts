@@ -80,7 +80,7 @@ export function onPing(host: ControlHost, flags: number, id: number, payload: Bu
   if (id !== 0) throw new FrameError(H2Error.protocol, "PING on a stream");
   if (payload.byteLength !== 8) throw new FrameError(H2Error.frameSize, "PING is not 8 bytes");
   if ((flags & Flag.ack) !== 0) host.pingAcked(payload);
-  else host.writer.frame(FrameType.ping, Flag.ack, 0, payload);
+  else host.writer.answer(FrameType.ping, Flag.ack, payload);
 }
 
 /** Grows the connection's or a stream's send window, and lets what waited for it go. */

@@ -19,6 +19,8 @@ export class FrameWriter {
   readonly #onBlocked: (() => void) | undefined;
   readonly #arena = new WriteArena();
   #scheduled = false;
+  /** An answer waits for the end of this pass of the event loop. */
+  #answering = false;
   #closed = false;
   readonly #early = new EarlyWrites();
 
@@ -53,6 +55,29 @@ export class FrameWriter {
     if (payload !== undefined) payload.copy(arena, at + frameHeaderBytes);
     this.#schedule();
   }
+
+  /**
+   * Queues a frame answering the peer (a PING's ack) that nothing on this side waits for: it goes out with whatever this pass of the event loop writes next (a reply to the call
+   * that came in the same read), or on its own once the pass is over (`setImmediate`), not in a
+   * write and a wake-up of the peer of its own. A Go peer pings after every reply it receives
+   * (grpc-go's BDP estimator), so this is one write per call fewer.
+   */
+  answer(type: number, flags: number, payload?: Buffer): void {
+    if (this.#closed) return;
+    const length = payload?.byteLength ?? 0;
+    const at = this.#arena.reserve(frameHeaderBytes + length);
+    const arena = this.#arena.buffer;
+    writeFrameHeader(arena, at, length, type, flags, 0);
+    if (payload !== undefined) payload.copy(arena, at + frameHeaderBytes);
+    if (this.#scheduled || this.#answering) return;
+    this.#answering = true;
+    setImmediate(this.#endPass);
+  }
+
+  readonly #endPass = (): void => {
+    this.#answering = false;
+    this.flush();
+  };
 
   /**
    * Queues a frame of `length` bytes made of `pieces` (a DATA frame: the gRPC prefix, then the
