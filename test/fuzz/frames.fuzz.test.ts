@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { PluginError } from "../../src/errors/plugin-error.ts";
 import type { Frame } from "../../src/rpc/fast/frames.ts";
-import { decodeCallHead, decodeStatus, FrameReader } from "../../src/rpc/fast/frames.ts";
+import { FrameReader } from "../../src/rpc/fast/frames.ts";
+import { decodeCallHead, decodeStatus } from "../../src/rpc/fast/payloads.ts";
 import { AllocationBudget, FrameDecoder } from "../../src/rpc/grpc/framing.ts";
 import {
   fuzz,

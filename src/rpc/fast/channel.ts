@@ -13,15 +13,13 @@ import { Credit, ReceiveWindow, TurnBudget } from "./flow.ts";
 import type { Frame } from "./frames.ts";
 import {
   CallFlag,
-  decodeStatus,
-  encodeCallHead,
-  encodeCredit,
   FrameReader,
   FrameType,
   FrameWriter,
   fastWirePreface,
   initialCreditBytes,
 } from "./frames.ts";
+import { decodeStatus, encodeCallHead, encodeCredit } from "./payloads.ts";
 
 export interface FastChannelOptions {
   /**

@@ -2,14 +2,8 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
 import type { Frame, FrameTypeNumber } from "./frames.ts";
-import {
-  CallFlag,
-  decodeCallHead,
-  encodeCallHead,
-  FrameReader,
-  FrameType,
-  FrameWriter,
-} from "./frames.ts";
+import { CallFlag, FrameReader, FrameType, FrameWriter } from "./frames.ts";
+import { decodeCallHead, encodeCallHead } from "./payloads.ts";
 
 /** Frames written by a FrameWriter, as the bytes that reach the socket. */
 async function written(write: (writer: FrameWriter) => void): Promise<Buffer> {
@@ -160,6 +154,23 @@ describe("fast wire frames read from a reused buffer (borrowed)", () => {
     assert.equal(reader.bufferedBytes, received, "below half: what arrived");
     lend(length / 2 - received);
     assert.equal(reader.bufferedBytes, length, "half: the payload's buffer");
+  });
+
+  it("of several frames in one borrowed read, the first is borrowed, the rest one copy", async () => {
+    const bytes = await written((writer) => {
+      for (const id of [1, 2, 3]) writer.frame(FrameType.message, id, undefined, [small]);
+    });
+    const seen: Frame[] = [];
+    const reader = new FrameReader(1 << 20, { frame: (f) => seen.push(f), oversize: () => {} });
+    const read = Buffer.from(bytes);
+    reader.push(read, true);
+    read.fill(0xa5); // the socket's next read
+    assert.deepEqual(
+      seen.map((f) => f.borrowed),
+      [true, false, false],
+    );
+    assert.equal(seen[1]!.payload.buffer, seen[2]!.payload.buffer, "the rest shares one copy");
+    assert.ok(seen[1]!.payload.equals(small) && seen[2]!.payload.equals(small));
   });
 
   it("a frame inside one read is handed over borrowed", async () => {

@@ -20,15 +20,8 @@ import { createDualListener } from "../../transport/dual-listener.ts";
 import { implement } from "../core/types.ts";
 import { RpcServer } from "../grpc/server.ts";
 import type { Frame } from "./frames.ts";
-import {
-  CallFlag,
-  decodeStatus,
-  encodeCallHead,
-  FrameReader,
-  FrameType,
-  fastWirePreface,
-  initialCreditBytes,
-} from "./frames.ts";
+import { CallFlag, FrameReader, FrameType, fastWirePreface, initialCreditBytes } from "./frames.ts";
+import { decodeStatus, encodeCallHead } from "./payloads.ts";
 import { FastServerConnection } from "./server.ts";
 
 const sleepPath = "/plugwire.fixture.Fixture/Sleep";

@@ -7,16 +7,8 @@ import type { Router } from "../core/router.ts";
 import type { ServerCall, ServerStream } from "../core/server-call.ts";
 import { Credit, ReceiveWindow, TurnBudget } from "./flow.ts";
 import type { Frame, FrameTypeNumber } from "./frames.ts";
-import {
-  CallFlag,
-  decodeCallHead,
-  encodeCredit,
-  encodeStatus,
-  FrameReader,
-  FrameType,
-  FrameWriter,
-  initialCreditBytes,
-} from "./frames.ts";
+import { CallFlag, FrameReader, FrameType, FrameWriter, initialCreditBytes } from "./frames.ts";
+import { decodeCallHead, encodeCredit, encodeStatus } from "./payloads.ts";
 
 /** Room for a call frame's head on top of the largest message. */
 const headRoomBytes = 64 * 1024;

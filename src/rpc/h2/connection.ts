@@ -56,7 +56,6 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   #firstBlock = true;
   #failed = false;
   #readingPaused = false;
-  #borrowed = false; // the chunk being read is in a buffer the socket reuses (`receive`)
   #closeReason: string | undefined;
 
   constructor(socket: Duplex, isServer: boolean, local: LocalSettings) {
@@ -102,8 +101,7 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   /** Feeds a read; `borrowed`: in a buffer the socket reuses, kept by nothing (performance §20). */
   protected receive(chunk: Buffer, borrowed = false): void {
     if (this.#failed) return;
-    this.#borrowed = borrowed;
-    this.#reader.push(chunk);
+    this.#reader.push(chunk, borrowed);
   }
 
   /** A new stream of this side (client) or the peer (server). */
@@ -338,7 +336,7 @@ export abstract class H2Connection implements StreamHost, ControlHost {
     if (padding > 0) stream.credit(padding);
     const end = (flags & Flag.endStream) !== 0;
     if (end) stream.remoteEnded = true;
-    stream.events.onData(body, end, this.#borrowed);
+    stream.events.onData(body, end, this.#reader.borrowed);
     if (end) stream.endRemote();
   }
 

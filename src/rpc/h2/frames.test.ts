@@ -79,4 +79,31 @@ describe("h2 FrameReader", () => {
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.payload.length, 12);
   });
+
+  it("of several frames in one borrowed read, the first is borrowed, the rest one copy", () => {
+    const lent: boolean[] = [];
+    const payloads: Buffer[] = [];
+    const target: FrameReader = new FrameReader({
+      frame: (_type, _flags, _id, payload) => {
+        lent.push(target.borrowed);
+        payloads.push(payload);
+      },
+      oversize: () => assert.fail("no frame is over the limit"),
+    });
+    const read = Buffer.concat(
+      ["one", "two", "three"].map((text, i) =>
+        frame(FrameType.data, 0, 2 * i + 1, Buffer.from(text)),
+      ),
+    );
+    target.push(read, true);
+    const first = payloads[0]!.toString();
+    read.fill(0x5a); // the socket's next read
+    assert.deepEqual(lent, [true, false, false]);
+    assert.equal(first, "one");
+    assert.deepEqual(
+      payloads.slice(1).map((p) => p.toString()),
+      ["two", "three"],
+    );
+    assert.equal(payloads[1]!.buffer, payloads[2]!.buffer, "the rest shares one copy");
+  });
 });

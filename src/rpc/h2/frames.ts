@@ -97,6 +97,7 @@ export class FrameReader {
   /** An unpadded DATA frame spread over reads, handed on piece by piece: what is still due. */
   #dataLeft: { flags: number; id: number; bytes: number } | undefined;
   #stopped = false;
+  #lent = false;
 
   constructor(sink: FrameSink, maxFrameBytes = defaultMaxFrameBytes) {
     this.#sink = sink;
@@ -108,9 +109,18 @@ export class FrameReader {
     this.#stopped = true;
   }
 
-  /** Feeds a chunk, delivering every frame it completes. */
-  push(chunk: Buffer): void {
+  /**
+   * Whether the frame being delivered is a view of a borrowed chunk (valid only during the
+   * call). Of several frames in one borrowed chunk only the first is: the rest is copied once.
+   */
+  get borrowed(): boolean {
+    return this.#lent;
+  }
+
+  /** Feeds a chunk, delivering every frame it completes; `borrowed`: see `borrowed`. */
+  push(chunk: Buffer, borrowed = false): void {
     let data = chunk;
+    this.#lent = borrowed;
     const partial = this.#partial;
     const dataLeft = this.#dataLeft;
     if (dataLeft !== undefined) {
@@ -128,15 +138,25 @@ export class FrameReader {
       partial.filled += take;
       if (partial.filled < partial.payload.byteLength) return;
       this.#partial = undefined;
+      this.#lent = false;
       this.#sink.frame(partial.type, partial.flags, partial.id, partial.payload);
+      this.#lent = borrowed;
       data = data.subarray(take);
     } else if (this.#head !== undefined) {
       data = Buffer.concat([this.#head, data]);
       this.#head = undefined;
+      this.#lent = false;
     }
     let at = 0;
-    const end = data.byteLength;
+    let end = data.byteLength;
+    let handed = 0;
     while (!this.#stopped && end - at >= frameHeaderBytes) {
+      if (this.#lent && handed > 0) {
+        data = Buffer.from(data.subarray(at)); // one copy of the rest, not one per frame kept
+        end = data.byteLength;
+        at = 0;
+        this.#lent = false;
+      }
       const length = (data[at]! << 16) | (data[at + 1]! << 8) | data[at + 2]!;
       const type = data[at + 3]!;
       const flags = data[at + 4]!;
@@ -162,6 +182,7 @@ export class FrameReader {
         return;
       }
       at = start + length;
+      handed++;
       this.#sink.frame(type, flags, id, data.subarray(start, at));
     }
     if (!this.#stopped && at < end) this.#head = Buffer.from(data.subarray(at));
