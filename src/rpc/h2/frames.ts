@@ -79,6 +79,9 @@ export interface FrameSink {
   oversize(type: number, length: number): void;
 }
 
+/** Of a borrowed read, frames from the second on under this size are copied once together. */
+const copyRestBelowBytes = 4 * 1024;
+
 /**
  * Splits a connection's bytes into frames. A frame inside one read is handed over as a view of
  * it; one spread over reads is copied once into a buffer of its size, which the limit bounds
@@ -111,7 +114,9 @@ export class FrameReader {
 
   /**
    * Whether the frame being delivered is a view of a borrowed chunk (valid only during the
-   * call). Of several frames in one borrowed chunk only the first is: the rest is copied once.
+   * call). Of several frames in one borrowed chunk only the first is when the next are small
+   * (each a small message the stream would copy): the rest is copied once. Large DATA frames stay
+   * borrowed: their stream copies them into the message's own buffer anyway.
    */
   get borrowed(): boolean {
     return this.#lent;
@@ -151,13 +156,13 @@ export class FrameReader {
     let end = data.byteLength;
     let handed = 0;
     while (!this.#stopped && end - at >= frameHeaderBytes) {
-      if (this.#lent && handed > 0) {
+      const length = (data[at]! << 16) | (data[at + 1]! << 8) | data[at + 2]!;
+      if (this.#lent && handed > 0 && length < copyRestBelowBytes) {
         data = Buffer.from(data.subarray(at)); // one copy of the rest, not one per frame kept
         end = data.byteLength;
         at = 0;
         this.#lent = false;
       }
-      const length = (data[at]! << 16) | (data[at + 1]! << 8) | data[at + 2]!;
       const type = data[at + 3]!;
       const flags = data[at + 4]!;
       const id = data.readUInt32BE(at + 5) & 0x7fffffff;
