@@ -17,6 +17,14 @@ export function reusedReadBuffer(bytes: number, onChunk: (chunk: Buffer) => void
   };
 }
 
+/** A buffer of `length` bytes starting with `pieces` (the rest not yet written). */
+export function gather(pieces: readonly Buffer[], length: number): Buffer {
+  const whole = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (const piece of pieces) at += piece.copy(whole, at);
+  return whole;
+}
+
 /** `bytes` to keep past the read they came in: a copy when that read was borrowed. */
 export function keep(bytes: Buffer, borrowed: boolean): Buffer {
   return borrowed ? Buffer.from(bytes) : bytes;

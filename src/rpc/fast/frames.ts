@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { keep } from "../../internal/borrowed-reads.ts";
+import { gather, keep } from "../../internal/borrowed-reads.ts";
 import { EarlyWrites } from "../../internal/early-writes.ts";
 import { WriteArena } from "../../internal/write-arena.ts";
 import { writeQueued } from "../../internal/write-queued.ts";
@@ -228,7 +228,8 @@ export class FrameReader {
     if (partial !== undefined) {
       const take = Math.min(data.byteLength, partial.length - partial.filled);
       if (partial.payload === undefined && 2 * (partial.filled + take) >= partial.length) {
-        gather(partial); // at most twice the bytes received
+        partial.payload = gather(partial.pieces, partial.length); // ≤ twice the bytes received
+        partial.pieces = [];
       }
       if (partial.payload !== undefined) data.copy(partial.payload, partial.filled, 0, take);
       else if (take > 0) partial.pieces.push(keep(data.subarray(0, take), lent));
@@ -295,13 +296,4 @@ export class FrameReader {
     const held = partial === undefined ? 0 : (partial.payload?.byteLength ?? partial.filled);
     return held + (this.#pending?.byteLength ?? 0);
   }
-}
-
-/** Gives a large partial frame its payload buffer, holding the pieces received so far. */
-function gather(partial: Partial): void {
-  const payload = Buffer.allocUnsafe(partial.length);
-  let at = 0;
-  for (const piece of partial.pieces) at += piece.copy(payload, at);
-  partial.pieces = [];
-  partial.payload = payload;
 }

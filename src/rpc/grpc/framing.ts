@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
 import { PluginError } from "../../errors/plugin-error.ts";
-import { keep } from "../../internal/borrowed-reads.ts";
+import { gather, keep } from "../../internal/borrowed-reads.ts";
 
 import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
@@ -222,7 +222,9 @@ export class FrameDecoder {
     let message = this.#message;
     if (message === undefined && 2 * (this.#filled + piece.byteLength) >= this.#length) {
       // Half of it has arrived: its buffer now costs at most twice the bytes received.
-      message = this.#gather();
+      message = gather(this.#pieces, this.#length);
+      this.#message = message;
+      this.#pieces = [];
     }
     if (message !== undefined) piece.copy(message, this.#filled);
     else if (piece.byteLength > 0) this.#pieces.push(keep(piece, borrowed));
@@ -231,16 +233,6 @@ export class FrameDecoder {
     const whole = message ?? Buffer.concat(this.#pieces, this.#length);
     this.#drop();
     return whole;
-  }
-
-  /** The pending message's buffer, holding the pieces received so far. */
-  #gather(): Buffer {
-    const message = Buffer.allocUnsafe(this.#length);
-    let at = 0;
-    for (const piece of this.#pieces) at += piece.copy(message, at);
-    this.#pieces = [];
-    this.#message = message;
-    return message;
   }
 
   /** Forgets the pending message, handing back what it took from the budget. */

@@ -49,11 +49,17 @@ export class FrameWriter {
       this.frameOf(type, flags, streamId, length, [payload!]);
       return;
     }
+    this.#copy(type, flags, streamId, payload);
+    this.#schedule();
+  }
+
+  /** Writes a small frame into the arena. */
+  #copy(type: number, flags: number, streamId: number, payload: Buffer | undefined): void {
+    const length = payload?.byteLength ?? 0;
     const at = this.#arena.reserve(frameHeaderBytes + length);
     const arena = this.#arena.buffer;
     writeFrameHeader(arena, at, length, type, flags, streamId);
     if (payload !== undefined) payload.copy(arena, at + frameHeaderBytes);
-    this.#schedule();
   }
 
   /**
@@ -64,11 +70,7 @@ export class FrameWriter {
    */
   answer(type: number, flags: number, payload?: Buffer): void {
     if (this.#closed) return;
-    const length = payload?.byteLength ?? 0;
-    const at = this.#arena.reserve(frameHeaderBytes + length);
-    const arena = this.#arena.buffer;
-    writeFrameHeader(arena, at, length, type, flags, 0);
-    if (payload !== undefined) payload.copy(arena, at + frameHeaderBytes);
+    this.#copy(type, flags, 0, payload);
     if (this.#scheduled || this.#answering) return;
     this.#answering = true;
     setImmediate(this.#endPass);
