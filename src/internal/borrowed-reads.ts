@@ -1,12 +1,16 @@
 import type { OnReadOpts, SocketConstructorOpts } from "node:net";
 import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 
 /**
  * Reads into one buffer reused for every read (Node's `onread`, docs/performance.md §20): each
  * chunk handed to `onChunk` is a view of it, valid only during the call ("borrowed").
  */
-export function reusedReadBuffer(bytes: number, onChunk: (chunk: Buffer) => void): OnReadOpts {
+export function reusedReadBuffer(
+  bytes: number,
+  onChunk: (chunk: Buffer) => void,
+): OnReadOpts & { buffer: Buffer } {
   const buffer = Buffer.allocUnsafeSlow(bytes);
   return {
     buffer,
@@ -112,6 +116,56 @@ export function withReusedReads(accepted: Socket, bytes: number): Socket {
   // for it: whoever serves the new socket ends it).
   (accepted as unknown as { _handle: unknown })._handle = null;
   accepted.destroy();
+  return socket;
+}
+
+/** Node's own fields of a socket made with `onread` (net.js keeps them under symbols). */
+interface UserBufferFields {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+let userBufferFields: UserBufferFields | null | undefined;
+
+/** The symbols under which every net.Socket keeps its `onread` buffer, if this Node has them. */
+function fieldsOf(socket: Socket): UserBufferFields | undefined {
+  if (userBufferFields === undefined) {
+    const own = Object.getOwnPropertySymbols(socket);
+    const named = (name: string) => own.find((symbol) => symbol.description === name);
+    const [buffer, callback, generator] = [
+      named("kBuffer"),
+      named("kBufferCb"),
+      named("kBufferGen"),
+    ];
+    userBufferFields = buffer && callback && generator ? { buffer, callback, generator } : null;
+  }
+  return userBufferFields ?? undefined;
+}
+
+/**
+ * A TLS socket a server made, set to read its plaintext into one buffer of `bytes` reused for
+ * every read, as `tls.connect({ onread })` does for a client (docs/performance.md §24). A server
+ * makes its TLS sockets itself and Node gives them no `onread`, so this sets the fields a socket
+ * made with `onread` has, on this socket, once its handshake is done and before it has read
+ * anything (call it from 'secureConnection'). Read it with `readFrom`. Where this Node keeps
+ * those fields differently, or bytes are already buffered, the socket reads as usual.
+ */
+export function withReusedTlsReads(socket: TLSSocket, bytes: number): TLSSocket {
+  if (relays.has(socket) || socket.readableLength > 0) return socket;
+  const fields = fieldsOf(socket);
+  const handle = handleOf(socket);
+  const own = socket as unknown as Record<symbol, unknown>;
+  if (fields === undefined || handle === undefined || own[fields.buffer] != null) return socket;
+  const relay = new ReadRelay(socket);
+  const { buffer, callback } = reusedReadBuffer(bytes, (chunk) => relay.chunk(chunk));
+  own[fields.buffer] = buffer;
+  own[fields.callback] = callback;
+  own[fields.generator] = null;
+  handle.useUserBuffer(buffer);
+  relays.set(socket, relay);
+  // Until a reader takes them, reads are held (copied); the reader resumes the socket.
+  socket.pause();
   return socket;
 }
 

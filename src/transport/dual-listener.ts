@@ -1,7 +1,7 @@
 import type { Server, Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { readFrom, withReusedReads } from "../internal/borrowed-reads.ts";
+import { readFrom, withReusedReads, withReusedTlsReads } from "../internal/borrowed-reads.ts";
 import { fastWireAlpn, fastWirePreface } from "../rpc/fast/frames.ts";
 import { FastServerConnection } from "../rpc/fast/server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
@@ -69,7 +69,8 @@ export function createDualListener(
         ALPNProtocols: [fastWireAlpn, "h2"],
         ...(idleMs > 0 ? { handshakeTimeout: idleMs } : {}),
       },
-      (socket: TLSSocket) => {
+      (secure: TLSSocket) => {
+        const socket = withReusedTlsReads(secure, serverReadBufferBytes); // §24
         socket.on("error", () => {});
         watchIdle(socket);
         if (socket.alpnProtocol === fastWireAlpn) sniff(socket, toFast, () => socket.destroy());

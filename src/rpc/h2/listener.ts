@@ -1,8 +1,8 @@
 import type { Server, Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { Duplex } from "node:stream";
-import type { TlsOptions } from "node:tls";
-import { withReusedReads } from "../../internal/borrowed-reads.ts";
+import type { TLSSocket, TlsOptions } from "node:tls";
+import { withReusedReads, withReusedTlsReads } from "../../internal/borrowed-reads.ts";
 import type { Router } from "../core/router.ts";
 import { H2ServerConnection } from "./server.ts";
 
@@ -45,7 +45,10 @@ export function createH2Listener(
   } else {
     // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
     const { createServer } = process.getBuiltinModule("node:tls");
-    server = createServer({ ...tls, ALPNProtocols: ["h2"] }, serve);
+    // Each connection's plaintext lands in one reused buffer too (§24).
+    server = createServer({ ...tls, ALPNProtocols: ["h2"] }, (socket: TLSSocket) =>
+      serve(withReusedTlsReads(socket, serverReadBufferBytes)),
+    );
     server.on("tlsClientError", (error: Error) => onTlsError?.(error));
   }
   return {
