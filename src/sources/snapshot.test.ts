@@ -2,7 +2,15 @@
 // unary, streaming and callback calls (the call context survives deserialization), AutoMTLS,
 // stdio and logs, kill; and every way it falls back to the bundle.
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  linkSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -22,7 +30,7 @@ import { readSnapshotRecord, sameNode, thisNode } from "../discovery/snapshot-re
 import { PluginError } from "../errors/plugin-error.ts";
 import { startPlugin } from "../host/start/start.ts";
 import { bundle, fileHash } from "./bundle.ts";
-import { buildSnapshot, launcherScript } from "./snapshot.ts";
+import { buildSnapshot, launcherScript, nodeFingerprint } from "./snapshot.ts";
 
 const fail = (step: string, message: string, output = ""): never => {
   throw new PluginError("BUILD_FAILED", `${step}: ${message}\n${output}`);
@@ -273,5 +281,27 @@ await serve({ handshake: ${JSON.stringify(testHandshake)}, services: [] });\n`,
       ),
       /build-snapshot failed/,
     );
+  });
+});
+
+describe("the launcher's test that node is the binary that built the snapshot", () => {
+  it("holds across a hard link made elsewhere; a new time or size, or no file, fails it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "plugwire-fingerprint-"));
+    try {
+      const binary = join(dir, "node");
+      writeFileSync(binary, "a binary");
+      utimesSync(binary, new Date(2020, 0, 1), new Date(2020, 0, 1)); // older than six months
+      const built = nodeFingerprint(binary);
+      assert.match(built, /^\d+ 8 \d+$/); // inode, size, time
+      linkSync(binary, join(dir, "a-hard-link")); // what pnpm's store or perf's cache does
+      assert.equal(nodeFingerprint(binary), built);
+      utimesSync(binary, new Date(2021, 0, 1), new Date(2021, 0, 1));
+      assert.notEqual(nodeFingerprint(binary), built);
+      writeFileSync(binary, "another binary");
+      assert.notEqual(nodeFingerprint(binary), built);
+      assert.equal(nodeFingerprint(join(dir, "missing")), "");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

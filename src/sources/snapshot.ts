@@ -157,13 +157,23 @@ ${body}
 `;
 }
 
-/** A plain-sh test that the node at `execPath` is the binary it was when this ran. */
-export function nodeFingerprint(execPath: string): string {
-  return execFileSync("/bin/sh", ["-c", fingerprintCommand(execPath)], { encoding: "utf8" });
+/**
+ * What identifies the file at `path` for a plain-sh launcher: its inode, size and modification
+ * time in seconds (GNU `stat`, else BSD's), "" where neither runs. Not `ls -l`: its line holds
+ * the file's link count, which a hard link made elsewhere changes (pnpm's store, perf's build-id
+ * cache), and shows a time of day only for files under six months old.
+ */
+export function nodeFingerprint(path: string): string {
+  try {
+    return execFileSync("/bin/sh", ["-c", fingerprintCommand(path)], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
 }
 
 const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
-const fingerprintCommand = (execPath: string) => `LC_ALL=C ls -iLl ${quote(execPath)}`;
+const fingerprintCommand = (path: string) =>
+  `stat -L -c '%i %s %Y' ${quote(path)} 2>/dev/null || stat -L -f '%i %z %m' ${quote(path)} 2>/dev/null`;
 
 /**
  * A shell launcher for a bundle (beside it): the snapshot when the node binary is the one that
@@ -180,11 +190,14 @@ export function launcherScript(
   const bundleArg = `"$dir"/${quote(bundleName)}`;
   const extra = args.map((a) => ` ${quote(a)}`).join("");
   const plain = `exec ${[node, ...nodeFlags.map(quote)].join(" ")} ${bundleArg}${extra} "$@"`;
-  if (record === undefined) return `#!/bin/sh\ndir="$(dirname "$0")"\n${plain}\n`;
-  const fingerprint = nodeFingerprint(process.execPath).trimEnd();
+  // No way to tell the binary again (no `stat` here): never the snapshot, which only the node
+  // that built it can start.
+  const fingerprint = record === undefined ? "" : nodeFingerprint(process.execPath);
+  if (record === undefined || fingerprint === "")
+    return `#!/bin/sh\ndir="$(dirname "$0")"\n${plain}\n`;
   return `#!/bin/sh
 dir="$(dirname "$0")"
-if [ -f "$dir"/${quote(record.blob)} ] && [ "$(${fingerprintCommand(process.execPath)} 2>/dev/null)" = ${quote(fingerprint)} ]; then
+if [ -f "$dir"/${quote(record.blob)} ] && [ "$(${fingerprintCommand(process.execPath)})" = ${quote(fingerprint)} ]; then
   exec ${node} --snapshot-blob "$dir"/${quote(record.blob)} ${bundleArg}${extra} "$@"
 fi
 ${plain}
