@@ -20,9 +20,9 @@ import type {
   ServiceRegistration,
 } from "../rpc/core/types.ts";
 import { RpcServer } from "../rpc/grpc/server.ts";
+import { createAutoMtlsServer } from "../transport/auto-mtls-server.ts";
 import { secureClient } from "../transport/dial.ts";
 import type { ServerTls } from "../transport/http2-server.ts";
-import { serverTlsOptions } from "../transport/http2-server.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
 import type { OnRead } from "./chunk-reader.ts";
 import { ChunkReader } from "./chunk-reader.ts";
@@ -256,10 +256,21 @@ export class Broker implements HandlerBroker {
     if (signal?.aborted) throw stepError(signal, "brokered serve");
     const id = this.nextId();
     const tls = this.#options.tls;
+    let connected = false;
+    const onConnection = (socket: Socket) => {
+      // One transfer per id: stop listening once the peer is connected.
+      if (connected) return void socket.destroy();
+      connected = true;
+      void resource.close();
+      transfer(socket).catch((error: unknown) => {
+        this.#options.logger?.debug("brokered byte stream failed", { id, error });
+        socket.destroy();
+      });
+    };
     const server: Server =
       tls === undefined
-        ? createNetServer()
-        : process.getBuiltinModule("node:tls").createServer(serverTlsOptions(tls));
+        ? createNetServer(onConnection)
+        : createAutoMtlsServer(tls, {}, onConnection);
     let cleanup: (() => void) | undefined;
     const resource = {
       close: async () => {
@@ -271,15 +282,6 @@ export class Broker implements HandlerBroker {
       },
     };
     this.#resources.add(resource);
-    const onConnection = (socket: Socket) => {
-      // One transfer per id: stop listening once the peer is connected.
-      void resource.close();
-      transfer(socket).catch((error: unknown) => {
-        this.#options.logger?.debug("brokered byte stream failed", { id, error });
-        socket.destroy();
-      });
-    };
-    server.once(tls === undefined ? "connection" : "secureConnection", onConnection);
     // An abort before the peer connects stops listening; a transfer under way goes on.
     const onAbort = () => void resource.close();
     signal?.addEventListener("abort", onAbort, { once: true });

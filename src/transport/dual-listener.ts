@@ -7,8 +7,9 @@ import { FastServerConnection } from "../rpc/fast/server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { serverReadBufferBytes } from "../rpc/h2/listener.ts";
+import { createAutoMtlsServer } from "./auto-mtls-server.ts";
 import type { GrpcServer, ServerTls } from "./http2-server.ts";
-import { createGrpcServer, serverTlsOptions } from "./http2-server.ts";
+import { createGrpcServer } from "./http2-server.ts";
 
 /** The plugin's main listener when the host offered the fast wire. */
 export interface DualListener {
@@ -62,10 +63,9 @@ export function createDualListener(
       onSocket(withReusedReads(socket, serverReadBufferBytes)),
     );
   } else {
-    const { createServer: createTlsServer } = process.getBuiltinModule("node:tls");
-    server = createTlsServer(
+    server = createAutoMtlsServer(
+      tls,
       {
-        ...serverTlsOptions(tls),
         ALPNProtocols: [fastWireAlpn, "h2"],
         ...(idleMs > 0 ? { handshakeTimeout: idleMs } : {}),
       },

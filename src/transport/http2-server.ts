@@ -6,6 +6,7 @@ import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { resolveGrpcFraming } from "../rpc/h2/framing-option.ts";
 import { createH2Listener } from "../rpc/h2/listener.ts";
 import type { TlsIdentity } from "./auto-mtls.ts";
+import { autoMtlsServer } from "./auto-mtls-server.ts";
 
 export interface ServerTls {
   readonly identity: TlsIdentity;
@@ -59,7 +60,7 @@ export function createGrpcServer(
   framing: GrpcFraming = resolveGrpcFraming(),
 ): GrpcServer {
   if (framing === "h2")
-    return createH2Listener(rpc, tls === undefined ? undefined : serverTlsOptions(tls), onTlsError);
+    return createH2Listener(rpc, tls === undefined ? undefined : autoMtlsServer(tls), onTlsError);
   const options = {
     settings: {
       initialWindowSize: streamWindowBytes,

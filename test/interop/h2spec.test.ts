@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { createServer as createTlsServer } from "node:tls";
 import { RpcServer } from "../../src/rpc/grpc/server.ts";
 import type { H2Listener } from "../../src/rpc/h2/listener.ts";
 import { createH2Listener } from "../../src/rpc/h2/listener.ts";
@@ -61,7 +62,10 @@ describe("h2spec against plugwire's HTTP/2 server", () => {
     const identity = tls ? await generateTlsIdentity() : undefined;
     const listener = createH2Listener(
       rpc,
-      identity === undefined ? undefined : { key: identity.keyPem, cert: identity.certPem },
+      identity === undefined
+        ? undefined
+        : (options, onSecure) =>
+            createTlsServer({ key: identity.keyPem, cert: identity.certPem, ...options }, onSecure),
     );
     listeners.push(listener);
     await new Promise<void>((resolve) => listener.server.listen(0, "127.0.0.1", resolve));

@@ -14,8 +14,8 @@ import type { YamuxStream } from "../../mux/stream.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import { define } from "../../rpc/netrpc/define.ts";
 import { NetRpcServer } from "../../rpc/netrpc/server.ts";
+import { createAutoMtlsServer } from "../../transport/auto-mtls-server.ts";
 import type { ServerTls } from "../../transport/http2-server.ts";
-import { serverTlsOptions } from "../../transport/http2-server.ts";
 import type { MainListener } from "./listen.ts";
 import type { NetRpcPlugins } from "./netrpc-plugins.ts";
 import { implFor } from "./netrpc-plugins.ts";
@@ -99,10 +99,7 @@ export function netRpcServing(parts: NetRpcServeParts): NetRpcServing {
 function makeServer(parts: NetRpcServeParts, onSocket: (socket: Duplex) => void): Server {
   const { tls, logger } = parts;
   if (tls === undefined) return createNetServer((socket: Socket) => onSocket(socket));
-  // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
-  const server = process
-    .getBuiltinModule("node:tls")
-    .createServer(serverTlsOptions(tls), (socket) => onSocket(socket));
+  const server = createAutoMtlsServer(tls, {}, (socket) => onSocket(socket));
   server.on("tlsClientError", (error: Error) =>
     logger.debug("TLS handshake with a client failed", { error }),
   );

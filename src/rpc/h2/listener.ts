@@ -1,8 +1,9 @@
 import type { Server, Socket } from "node:net";
 import { createServer as createNetServer } from "node:net";
 import type { Duplex } from "node:stream";
-import type { TLSSocket, TlsOptions } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { withReusedReads, withReusedTlsReads } from "../../internal/borrowed-reads.ts";
+import type { SecureServerFactory } from "../../transport/auto-mtls-server.ts";
 import type { Router } from "../core/router.ts";
 import { H2ServerConnection } from "./server.ts";
 
@@ -18,14 +19,14 @@ export interface H2Listener {
 }
 
 /**
- * Serves `router` as gRPC on every connection `server` accepts: plain, or under TLS with the
- * options given (ALPN `h2` is added; the caller's options decide certificates and client
- * checks). The same shape as the node:http2 server of src/transport/http2-server.ts, so either
+ * Serves `router` as gRPC on every connection `server` accepts: plain, or under TLS on the
+ * server `secure` makes (given ALPN `h2`; it decides certificates and which clients may connect:
+ * AutoMTLS's `autoMtlsServer`). The same shape as the node:http2 server of src/transport/http2-server.ts, so either
  * can be bound or handed multiplexed streams.
  */
 export function createH2Listener(
   router: Router,
-  tls: TlsOptions | undefined,
+  secure: SecureServerFactory | undefined,
   onTlsError?: (error: Error) => void,
 ): H2Listener {
   const connections = new Set<H2ServerConnection>();
@@ -37,16 +38,14 @@ export function createH2Listener(
     void connection.closed.then(() => connections.delete(connection));
   };
   let server: Server;
-  if (tls === undefined) {
+  if (secure === undefined) {
     // Accepted paused, so that each connection reads into one reused buffer (§22).
     server = createNetServer({ pauseOnConnect: true }, (socket: Socket) =>
       serve(withReusedReads(socket, serverReadBufferBytes)),
     );
   } else {
-    // node:tls is loaded on first use: a plugin without AutoMTLS never needs it.
-    const { createServer } = process.getBuiltinModule("node:tls");
     // Each connection's plaintext lands in one reused buffer too (§24).
-    server = createServer({ ...tls, ALPNProtocols: ["h2"] }, (socket: TLSSocket) =>
+    server = secure({ ALPNProtocols: ["h2"] }, (socket: TLSSocket) =>
       serve(withReusedTlsReads(socket, serverReadBufferBytes)),
     );
     server.on("tlsClientError", (error: Error) => onTlsError?.(error));
