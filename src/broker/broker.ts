@@ -20,9 +20,9 @@ import type {
   ServiceRegistration,
 } from "../rpc/core/types.ts";
 import { RpcServer } from "../rpc/grpc/server.ts";
+import type { ServerTls } from "../transport/auto-mtls-server.ts";
 import { createAutoMtlsServer } from "../transport/auto-mtls-server.ts";
 import { secureClient } from "../transport/dial.ts";
-import type { ServerTls } from "../transport/http2-server.ts";
 import { framedReader, framedWriter } from "./byte-frames.ts";
 import type { OnRead } from "./chunk-reader.ts";
 import { ChunkReader } from "./chunk-reader.ts";

@@ -8,8 +8,8 @@ import type { RpcServer } from "../rpc/grpc/server.ts";
 import { H2Channel } from "../rpc/h2/client.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { resolveGrpcFraming } from "../rpc/h2/framing-option.ts";
+import type { ServerTls } from "../transport/auto-mtls-server.ts";
 import { createDualListener } from "../transport/dual-listener.ts";
-import type { ServerTls } from "../transport/http2-server.ts";
 import { createGrpcServer } from "../transport/http2-server.ts";
 
 /** What a brokered channel is opened with. */

@@ -1,16 +1,15 @@
 import { X509Certificate } from "node:crypto";
 import type { TLSSocket, TlsOptions, Server as TlsServer } from "node:tls";
 import { PluginError } from "../errors/plugin-error.ts";
-import type { ServerTls } from "./http2-server.ts";
+import type { SecureServerFactory } from "../rpc/h2/listener.ts";
+import type { TlsIdentity } from "./auto-mtls.ts";
 
-/**
- * Makes a TLS server for `options` whose secured connections go to `onSecure`: what a listener
- * needs to serve TLS without knowing who may connect (AutoMTLS's pinned client, or any client).
- */
-export type SecureServerFactory = (
-  options: TlsOptions,
-  onSecure: (socket: TLSSocket) => void,
-) => TlsServer;
+/** A server's side of AutoMTLS: our identity and the one certificate its clients must present. */
+export interface ServerTls {
+  readonly identity: TlsIdentity;
+  /** The one certificate trusted for clients (AutoMTLS: the peer's). */
+  readonly peerCertPem: string;
+}
 
 /**
  * go-plugin's AutoMTLS, server side: our certificate, TLS 1.2 or later, and a client that must

@@ -7,8 +7,9 @@ import { FastServerConnection } from "../rpc/fast/server.ts";
 import type { RpcServer } from "../rpc/grpc/server.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { serverReadBufferBytes } from "../rpc/h2/listener.ts";
+import type { ServerTls } from "./auto-mtls-server.ts";
 import { createAutoMtlsServer } from "./auto-mtls-server.ts";
-import type { GrpcServer, ServerTls } from "./http2-server.ts";
+import type { GrpcServer } from "./http2-server.ts";
 import { createGrpcServer } from "./http2-server.ts";
 
 /** The plugin's main listener when the host offered the fast wire. */

@@ -5,14 +5,8 @@ import type { RpcServer } from "../rpc/grpc/server.ts";
 import type { GrpcFraming } from "../rpc/h2/framing-option.ts";
 import { resolveGrpcFraming } from "../rpc/h2/framing-option.ts";
 import { createH2Listener } from "../rpc/h2/listener.ts";
-import type { TlsIdentity } from "./auto-mtls.ts";
+import type { ServerTls } from "./auto-mtls-server.ts";
 import { autoMtlsServer } from "./auto-mtls-server.ts";
-
-export interface ServerTls {
-  readonly identity: TlsIdentity;
-  /** The one certificate trusted for clients (AutoMTLS: the peer's). */
-  readonly peerCertPem: string;
-}
 
 /**
  * TLS as go-plugin's AutoMTLS server: our certificate; require and verify the client's against

@@ -10,7 +10,7 @@ import type { ServiceRegistration } from "../../rpc/core/types.ts";
 import { RpcServer } from "../../rpc/grpc/server.ts";
 import type { GrpcFraming } from "../../rpc/h2/framing-option.ts";
 import { reflectionServices } from "../../rpc/reflection/server.ts";
-import type { ServerTls } from "../../transport/http2-server.ts";
+import type { ServerTls } from "../../transport/auto-mtls-server.ts";
 import { announce } from "./announce.ts";
 import { checkCookie } from "./cookie.ts";
 import {

@@ -3,7 +3,7 @@ import { checkStep, stepError } from "../../internal/step.ts";
 import { Env } from "../../protocol/env.ts";
 import type { Logger } from "../../protocol/hclog.ts";
 import { assertCertificatePem, generateTlsIdentity } from "../../transport/auto-mtls.ts";
-import type { ServerTls } from "../../transport/http2-server.ts";
+import type { ServerTls } from "../../transport/auto-mtls-server.ts";
 
 /**
  * AutoMTLS, plugin side: when the host sent its certificate (PLUGIN_CLIENT_CERT), a fresh
