@@ -1,5 +1,4 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import type { CallMessage } from "../../internal/diagnostics.ts";
@@ -10,6 +9,7 @@ import { encodeMessage } from "./codec.ts";
 import { startDeadlineTimer } from "./deadline.ts";
 import { Inbox } from "./inbox.ts";
 import { onEarlyStop } from "./pass-through.ts";
+import { decodeProto } from "./proto-decode.ts";
 import type { CallOptions } from "./types.ts";
 
 /**
@@ -111,7 +111,7 @@ export class ClientCall {
     if (this.#done) return;
     let message: unknown;
     try {
-      message = fromBinary(this.method.output, payload);
+      message = decodeProto(this.method.output, payload);
     } catch (error) {
       this.fail(
         new PluginError("INTERNAL", `cannot decode response: ${String(error)}`, { cause: error }),

@@ -1,5 +1,4 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { currentCall } from "./call-context.ts";
@@ -7,6 +6,7 @@ import type { Encoded } from "./codec.ts";
 import { encodeMessage } from "./codec.ts";
 import { startDeadlineTimer } from "./deadline.ts";
 import { Inbox } from "./inbox.ts";
+import { decodeProto } from "./proto-decode.ts";
 import type { HandlerBroker, HandlerContext } from "./types.ts";
 
 /** A handler of any call kind, as the router holds it. */
@@ -138,7 +138,7 @@ export class ServerCall {
     }
     let message: unknown;
     try {
-      message = fromBinary(this.#route.method.input, payload);
+      message = decodeProto(this.#route.method.input, payload);
     } catch (error) {
       this.fail(GrpcStatus.INTERNAL, `cannot decode request: ${String(error)}`);
       return;
@@ -159,7 +159,7 @@ export class ServerCall {
     }
     let request: unknown;
     try {
-      request = fromBinary(this.#route.method.input, this.#request!);
+      request = decodeProto(this.#route.method.input, this.#request!);
     } catch (error) {
       this.fail(GrpcStatus.INTERNAL, `cannot decode request: ${String(error)}`);
       return;
