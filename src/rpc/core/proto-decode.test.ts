@@ -36,7 +36,10 @@ describe("decodeProto: protobuf-es's messages without a reader per message", () 
     assert.ok(decodesItself(EchoMessageSchema));
     const own = schemas.filter(decodesItself).map((schema) => schema.typeName);
     assert.ok(own.length >= 3, `only ${own.join(", ")}`);
-    assert.ok(!decodesItself(proto3.MapsSchema), "maps go to fromBinary");
+    for (const schema of [proto3.MapsSchema, proto3.ChoiceSchema, proto3.ListsSchema])
+      assert.ok(decodesItself(schema), schema.typeName);
+    assert.ok(decodesItself(proto3.TreeSchema), "a Timestamp is a plain message");
+    assert.ok(!decodesItself(proto3.WellKnownSchema), "wrappers and Struct go to fromBinary");
     for (const schema of schemas.filter(decodesItself)) assert.equal(schema.file.edition, 999);
   });
 
@@ -69,6 +72,16 @@ describe("decodeProto: protobuf-es's messages without a reader per message", () 
         }
       }
     }
+  });
+
+  it('reads a map key "__proto__" as an own property, as fromBinary does', () => {
+    const message = create(proto3.MapsSchema);
+    message.stringString = JSON.parse('{"__proto__": "own", "other": "x"}');
+    const bytes = toBinary(proto3.MapsSchema, message);
+    sameAsFromBinary(proto3.MapsSchema, bytes);
+    const decoded = decodeProto(proto3.MapsSchema, bytes) as typeof message;
+    assert.deepEqual(Object.keys(decoded.stringString), ["__proto__", "other"]);
+    assert.equal(Object.getPrototypeOf(decoded.stringString), Object.prototype);
   });
 
   it("keeps unknown fields and merges a message field sent twice, as fromBinary does", () => {

@@ -1,5 +1,6 @@
 import type { DescField, DescMessage } from "@bufbuild/protobuf";
 import { create, fromBinary, protoInt64, ScalarType } from "@bufbuild/protobuf";
+import { specialTypes } from "./proto-encode.ts";
 
 /**
  * `fromBinary(schema, bytes)`'s message, read without protobuf-es's per-message reader (a
@@ -9,8 +10,8 @@ import { create, fromBinary, protoInt64, ScalarType } from "@bufbuild/protobuf";
  * the message itself is protobuf-es's `create(schema)`, so its shape is theirs.
  *
  * Whatever this reader does not handle exactly as protobuf-es does — an unknown field (kept in
- * `$unknown`), a message field seen twice (merged), bytes that are malformed in any way, maps,
- * oneofs, proto2 and editions files, well-known types with a special representation — makes it
+ * `$unknown`), a message field seen twice (merged), bytes that are malformed in any way,
+ * proto2 and editions files, the well-known types protobuf-es represents specially — makes it
  * give up and hand the same bytes to `fromBinary`, whose result or error the caller gets. It never
  * returns what `fromBinary` would not.
  */
@@ -73,15 +74,17 @@ function compiledFor(schema: DescMessage): Compiled | undefined {
   return compiled;
 }
 
-/** Proto3, no maps, oneofs or specially represented types, and every message it holds so too. */
+/** Proto3, no specially represented types, and every message it holds so too. */
 function plain(schema: DescMessage, seen: Set<DescMessage>): boolean {
   if (seen.has(schema)) return true;
   seen.add(schema);
-  if (schema.file.edition !== proto3 || schema.typeName.startsWith("google.protobuf."))
-    return false;
+  if (schema.file.edition !== proto3 || specialTypes.has(schema.typeName)) return false;
   if (schema.fields.some((field) => field.number > 4096)) return false; // a dense table by number
   return schema.fields.every((field) => {
-    if (field.oneof !== undefined || field.fieldKind === "map") return false;
+    if (field.fieldKind === "map")
+      return field.mapKind === "message"
+        ? plain(field.message, seen)
+        : field.mapKind !== "enum" || field.enum.open;
     if (field.fieldKind === "enum" || (field.fieldKind === "list" && field.listKind === "enum"))
       return field.enum.open;
     if (
@@ -109,7 +112,10 @@ function readMessage(compiled: Compiled, end: number, depth: number): Message {
 
 function fieldReader(field: DescField): ReadField {
   const name = field.localName;
+  if (field.oneof !== undefined) return oneofReader(field, field.oneof.localName);
   switch (field.fieldKind) {
+    case "map":
+      return mapReader(field);
     case "message": {
       const child = compiledFor(field.message)!;
       return (message, wireType, depth) => {
@@ -149,6 +155,97 @@ function fieldReader(field: DescField): ReadField {
       };
     }
   }
+}
+
+/** A member of a oneof: the group's property becomes `{ case, value }`, as protobuf-es has it. */
+function oneofReader(field: DescField, group: string): ReadField {
+  const name = field.localName;
+  if (field.fieldKind === "message") {
+    const child = compiledFor(field.message)!;
+    return (message, wireType, depth) => {
+      // The same case again is merged by fromBinary.
+      if (wireType !== wire.lengthDelimited || (message[group] as { case?: string }).case === name)
+        throw giveUp;
+      message[group] = { case: name, value: readMessage(child, length(), depth + 1) };
+    };
+  }
+  const type = field.fieldKind === "enum" ? ScalarType.INT32 : field.scalar!;
+  const longAsString = field.fieldKind === "scalar" && field.longAsString;
+  const [read, expected] = scalarReader(type, field.utf8Validation, longAsString);
+  return (message, wireType) => {
+    if (wireType !== expected) throw giveUp;
+    message[group] = { case: name, value: read() };
+  };
+}
+
+/** A map field: each entry a key (1) and a value (2), either missing meaning its zero. */
+function mapReader(field: DescField & { fieldKind: "map" }): ReadField {
+  const name = field.localName;
+  const [readKey, keyWire] = scalarReader(field.mapKey, field.utf8Validation, false);
+  const keyZero = scalarZero(field.mapKey);
+  const [readValue, valueWire, valueZero] = mapValue(field);
+  return (message, wireType, depth) => {
+    if (wireType !== wire.lengthDelimited) throw giveUp;
+    const end = length();
+    let key: unknown;
+    let value: unknown;
+    while (pos < end) {
+      const tag = varint32();
+      if (tag === (1 << 3) + keyWire) key = readKey();
+      else if (tag === (2 << 3) + valueWire && value === undefined) value = readValue(depth);
+      else throw giveUp; // anything else in an entry, or a value twice: fromBinary decides
+    }
+    if (pos !== end) throw giveUp;
+    setOwn(message[name] as Record<string, unknown>, String(key ?? keyZero), value ?? valueZero());
+  };
+}
+
+/** How a map's values are read, their wire type, and the value of an entry without one. */
+function mapValue(
+  field: DescField & { fieldKind: "map" },
+): [(depth: number) => unknown, number, () => unknown] {
+  if (field.mapKind === "message") {
+    const child = compiledFor(field.message)!;
+    const schema = field.message;
+    return [
+      (depth) => readMessage(child, length(), depth + 1),
+      wire.lengthDelimited,
+      () => create(schema),
+    ];
+  }
+  const type = field.mapKind === "enum" ? ScalarType.INT32 : field.scalar;
+  const [read, expected] = scalarReader(type, field.utf8Validation, false);
+  if (field.mapKind === "scalar" && field.scalar === ScalarType.BYTES)
+    return [read, expected, () => new Uint8Array(0)];
+  const zero = field.mapKind === "enum" ? field.enum.values[0]!.number : scalarZero(field.scalar);
+  return [read, expected, () => zero];
+}
+
+/** `record[key] = value` as protobuf-es's setOwn: "__proto__" is an own property too. */
+function setOwn(record: Record<string, unknown>, key: string, value: unknown): void {
+  if (key !== "__proto__") record[key] = value;
+  else
+    Object.defineProperty(record, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+}
+
+const longTypes = new Set([
+  ScalarType.INT64,
+  ScalarType.UINT64,
+  ScalarType.SINT64,
+  ScalarType.FIXED64,
+  ScalarType.SFIXED64,
+]);
+
+/** protobuf-es's zero value of a scalar other than bytes (64-bit integers as bigint). */
+function scalarZero(type: ScalarType): unknown {
+  if (type === ScalarType.STRING) return "";
+  if (type === ScalarType.BOOL) return false;
+  return longTypes.has(type) ? protoInt64.zero : 0;
 }
 
 /** A reader for one value of `type` and the wire type it is written with. */

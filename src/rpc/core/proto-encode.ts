@@ -47,7 +47,7 @@ const legacyRequired = 3;
 const wire = { varint: 0, bit64: 1, lengthDelimited: 2, bit32: 5 } as const;
 
 /** protobuf-es represents these types' fields as plain values (reflect/unsafe.js, wkt). */
-const specialTypes = new Set(
+export const specialTypes = new Set(
   [
     "DoubleValue",
     "FloatValue",
