@@ -1,6 +1,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { callEndChannel, callStartChannel } from "../../internal/diagnostics.ts";
+import { IdTable } from "../../internal/id-table.ts";
 import { abortError, inheritCallOptions } from "./call-context.ts";
 import type { ClientStream } from "./client-call.ts";
 import { ClientCall } from "./client-call.ts";
@@ -41,8 +42,9 @@ export interface ChannelLimits {
 export class CallChannel implements Channel {
   readonly #wire: ClientWire;
   readonly #maxSend: number;
-  readonly #calls = new Set<ClientCall>();
-  readonly #onDone = (call: ClientCall) => this.#calls.delete(call);
+  /** The calls not yet done, by `ClientCall.channelKey` (an IdTable, not a Set: §27). */
+  readonly #calls = new IdTable<ClientCall>();
+  readonly #onDone = (call: ClientCall) => this.#calls.delete(call.channelKey);
   #closed: PluginError | undefined;
 
   constructor(wire: ClientWire, limits: ChannelLimits = {}) {
@@ -58,7 +60,7 @@ export class CallChannel implements Channel {
   close(reason = new PluginError("CLIENT_CLOSED", "the channel was closed")): void {
     if (this.#closed !== undefined) return;
     this.#closed = reason;
-    for (const call of this.#calls) call.fail(reason);
+    for (const call of this.#calls.values()) call.fail(reason);
     this.#calls.clear();
     this.#wire.close();
   }
@@ -129,7 +131,7 @@ export class CallChannel implements Channel {
         callEndChannel.publish({ ...call.diagnostics, durationMs: 0, error: failure });
       throw failure;
     }
-    this.#calls.add(call);
+    call.channelKey = this.#calls.insert(call);
     call.attach(stream);
     return call;
   }

@@ -54,6 +54,8 @@ export class ClientCall {
   #settle!: () => void;
   /** Set when `plugwire:call:*` has subscribers: the message published at the end. */
   diagnostics: CallMessage | undefined;
+  /** The channel's key for this call among its open ones. @internal */
+  channelKey = 0;
 
   constructor(
     method: DescMethod,

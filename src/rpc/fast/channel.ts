@@ -3,6 +3,7 @@ import type { Duplex } from "node:stream";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { PluginError } from "../../errors/plugin-error.ts";
 import { keep, reusedReadBuffer } from "../../internal/borrowed-reads.ts";
+import { IdTable } from "../../internal/id-table.ts";
 import { CallChannel, type ClientWire } from "../core/call-channel.ts";
 import type { ClientCall, ClientStream } from "../core/client-call.ts";
 import type { Encoded } from "../core/codec.ts";
@@ -95,7 +96,8 @@ class Connection {
   /** What this connection's streams sent in this turn of the event loop. */
   readonly turn = new TurnBudget();
   readonly #reader: FrameReader;
-  readonly #calls = new Map<number, FastClientStream>();
+  /** By call id; an IdTable, not a Map (docs/performance.md §27). */
+  readonly #calls = new IdTable<FastClientStream>();
   #nextId = 1;
   #goaway = false;
   #error: Error | undefined;

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { GrpcStatus } from "../../errors/grpc-status.ts";
 import { keep, readFrom } from "../../internal/borrowed-reads.ts";
+import { IdTable } from "../../internal/id-table.ts";
 import type { Encoded } from "../core/codec.ts";
 import { encodedSize } from "../core/codec.ts";
 import type { Router } from "../core/router.ts";
@@ -32,7 +33,8 @@ export class FastServerConnection {
   /** What this connection's streams sent in this turn of the event loop. @internal */
   readonly turn = new TurnBudget();
   readonly #reader: FrameReader;
-  readonly #calls = new Map<number, FastServerStream>();
+  /** By call id; an IdTable, not a Map (docs/performance.md §27). */
+  readonly #calls = new IdTable<FastServerStream>();
   #draining: (() => void) | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #idleGoawaySent = false;

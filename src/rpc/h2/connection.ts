@@ -1,4 +1,6 @@
 import type { Duplex } from "node:stream";
+import type { ReadonlyIdTable } from "../../internal/id-table.ts";
+import { IdTable } from "../../internal/id-table.ts";
 import { AllocationBudget } from "../grpc/framing.ts";
 import type { ControlHost } from "./control-frames.ts";
 import {
@@ -38,7 +40,8 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   readonly peer: Settings = defaultSettings();
   sendWindow = defaultWindowBytes;
   readonly allocationBudget: AllocationBudget; // message buffers allocated ahead: one window
-  protected readonly streams = new Map<number, H2Stream>();
+  /** Open streams by id; an IdTable, not a Map (docs/performance.md §27). */
+  protected readonly streams = new IdTable<H2Stream>();
   protected readonly local: LocalSettings;
   /** The highest stream id this side opened, and the highest the peer opened. */
   protected highestLocal = 0;
@@ -128,7 +131,7 @@ export abstract class H2Connection implements StreamHost, ControlHost {
     this.writer.headers(id, sent, endStream, this.peer.maxFrameSize);
   }
 
-  get openStreams(): ReadonlyMap<number, H2Stream> {
+  get openStreams(): ReadonlyIdTable<H2Stream> {
     return this.streams;
   }
 

@@ -1,3 +1,4 @@
+import type { ReadonlyIdTable } from "../../internal/id-table.ts";
 import { Flag, FrameType, H2Error } from "./frames.ts";
 import { FrameError } from "./header-block.ts";
 import type { Settings } from "./settings.ts";
@@ -16,7 +17,7 @@ export interface ControlHost {
   readonly peer: Settings;
   readonly writer: FrameWriter;
   sendWindow: number;
-  readonly openStreams: ReadonlyMap<number, H2Stream>;
+  readonly openStreams: ReadonlyIdTable<H2Stream>;
   /** Whether `id` names a stream nobody has opened yet. */
   isIdle(id: number): boolean;
   /** The connection window grew: streams waiting for it send. */
