@@ -11,6 +11,7 @@ import { formatGrpcTimeout } from "../grpc/timeout.ts";
 import { H2Error } from "./frames.ts";
 import type { ResponseFields } from "./grpc-headers.ts";
 import { readResponseFields, requestBlock } from "./grpc-headers.ts";
+import { HeldCredit } from "./held-credit.ts";
 import type { H2Stream, StreamEvents } from "./stream.ts";
 
 /** What a client stream needs from its connection. */
@@ -44,9 +45,7 @@ export class H2ClientStream implements ClientStream, StreamEvents {
   };
   readonly #streamsResponses: boolean;
   /** Bytes received, bytes of messages waiting for the consumer, bytes handed back. */
-  #received = 0;
-  #held = 0;
-  #credited = 0;
+  readonly #credit = new HeldCredit();
 
   constructor(host: ClientStreamHost, call: ClientCall, first: Encoded | undefined) {
     this.#call = call;
@@ -77,7 +76,7 @@ export class H2ClientStream implements ClientStream, StreamEvents {
   }
 
   consumed(bytes: number): void {
-    this.#held -= bytes;
+    this.#credit.take(bytes);
     this.#creditFreed();
   }
 
@@ -98,10 +97,10 @@ export class H2ClientStream implements ClientStream, StreamEvents {
 
   onData(payload: Buffer, endStream: boolean, borrowed: boolean): void {
     const call = this.#call;
-    this.#received += payload.byteLength;
+    this.#credit.received(payload.byteLength);
     try {
       for (const message of this.#decoder.push(payload, borrowed)) {
-        if (this.#streamsResponses) this.#held += message.byteLength;
+        if (this.#streamsResponses) this.#credit.hold(message.byteLength);
         call.receive(message);
       }
     } catch (error) {
@@ -131,10 +130,8 @@ export class H2ClientStream implements ClientStream, StreamEvents {
 
   /** Hands back every byte received that is not a message waiting for the consumer. */
   #creditFreed(): void {
-    const free = this.#received - this.#held - this.#credited;
-    if (free <= 0) return;
-    this.#credited += free;
-    this.#stream.credit(free);
+    const free = this.#credit.release();
+    if (free > 0) this.#stream.credit(free);
   }
 
   #finish(): void {

@@ -8,6 +8,7 @@ import type { AllocationBudget } from "../grpc/framing.ts";
 import { FrameDecoder } from "../grpc/framing.ts";
 import { H2Error } from "./frames.ts";
 import { okTrailers, responseHead, statusTrailers, trailersOnly } from "./grpc-headers.ts";
+import { HeldCredit } from "./held-credit.ts";
 import { contentLengthProblem } from "./rejected-request.ts";
 import { trailersProblem } from "./request-head.ts";
 import type { H2Stream, StreamEvents } from "./stream.ts";
@@ -33,9 +34,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
   #call: ServerCall | undefined;
   #started = false;
   #finished = false;
-  #received = 0;
-  #held = 0;
-  #credited = 0;
+  readonly #credit = new HeldCredit();
 
   constructor(host: ServerStreamHost, maxReceiveBytes: number, contentLength: number | undefined) {
     this.#host = host;
@@ -66,8 +65,12 @@ export class H2ServerStream implements ServerStream, StreamEvents {
 
   onData(payload: Buffer, endStream: boolean, borrowed: boolean): void {
     const call = this.#call;
-    this.#received += payload.byteLength;
-    const problem = contentLengthProblem(this.#contentLength, this.#received, endStream);
+    this.#credit.received(payload.byteLength);
+    const problem = contentLengthProblem(
+      this.#contentLength,
+      this.#credit.receivedBytes,
+      endStream,
+    );
     if (problem !== undefined) {
       this.#malformed(problem);
       return;
@@ -78,7 +81,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
     }
     try {
       for (const message of this.#decoder.push(payload, borrowed)) {
-        if (call.streamsRequests) this.#held += message.byteLength;
+        if (call.streamsRequests) this.#credit.hold(message.byteLength);
         call.receive(message);
       }
     } catch (error) {
@@ -125,7 +128,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
   }
 
   consumed(bytes: number): void {
-    this.#held -= bytes;
+    this.#credit.take(bytes);
     this.#creditFreed();
   }
 
@@ -168,9 +171,7 @@ export class H2ServerStream implements ServerStream, StreamEvents {
 
   /** Hands back every byte received that is not a request waiting for the handler. */
   #creditFreed(): void {
-    const free = this.#received - this.#held - this.#credited;
-    if (free <= 0) return;
-    this.#credited += free;
-    this.#stream.credit(free);
+    const free = this.#credit.release();
+    if (free > 0) this.#stream.credit(free);
   }
 }
