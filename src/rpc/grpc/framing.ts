@@ -142,6 +142,11 @@ export class FrameDecoder {
     return (this.#message?.byteLength ?? (this.#length < 0 ? 0 : this.#filled)) + this.#headBytes;
   }
 
+  /** The length the message being received announced; 0 when none is pending. */
+  get pendingMessageBytes(): number {
+    return Math.max(0, this.#length);
+  }
+
   /** True when no partial message is pending (a stream may end cleanly here). */
   get idle(): boolean {
     return this.#headBytes === 0 && this.#length < 0;

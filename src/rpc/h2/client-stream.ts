@@ -107,6 +107,8 @@ export class H2ClientStream implements ClientStream, StreamEvents {
       call.fail(PluginError.from(error, "INTERNAL"));
       return;
     }
+    const pending = this.#decoder.pendingMessageBytes;
+    if (pending > 0) this.#stream.expectMessage(pending);
     this.#creditFreed();
     if (endStream) this.#finish();
   }

@@ -91,8 +91,12 @@ class H2Wire implements ClientWire {
   }
 }
 
-/** Stream window this side announces, and its connection window: as the node:http2 channel. */
-const streamWindowBytes = 4 * 1024 * 1024;
+/**
+ * Stream window this side announces, widened to 4 MiB (the node:http2 channel's) for a stream whose
+ * messages are large, and its connection window (docs/performance.md §28).
+ */
+const streamWindowBytes = 1024 * 1024;
+const largeMessageWindowBytes = 4 * 1024 * 1024;
 const connectionWindowBytes = 64 * 1024 * 1024;
 const maxHeaderListBytes = 1024 * 1024;
 /**
@@ -121,6 +125,7 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
     const onread = reusedReadBuffer(readBufferBytes, (chunk) => this.receive(chunk, true));
     super(options.connect(onread), false, {
       streamWindowBytes,
+      largeMessageWindowBytes,
       connectionWindowBytes,
       maxHeaderListBytes,
     });

@@ -110,7 +110,9 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   /** A new stream of this side (client) or the peer (server). */
   protected addStream(id: number, events: StreamEvents): H2Stream {
     const { initialWindowSize } = this.peer;
-    const stream = new H2Stream(this, id, events, initialWindowSize, this.local.streamWindowBytes);
+    const local = this.local;
+    const stream = new H2Stream(this, id, events, initialWindowSize, local.streamWindowBytes);
+    stream.largeMessageWindowBytes = local.largeMessageWindowBytes ?? local.streamWindowBytes;
     this.streams.set(id, stream);
     return stream;
   }

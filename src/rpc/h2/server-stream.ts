@@ -90,6 +90,8 @@ export class H2ServerStream implements ServerStream, StreamEvents {
       call.fail(failure.grpcStatus, failure.rawMessage);
       return;
     }
+    const pending = this.#decoder.pendingMessageBytes;
+    if (pending > 0) this.#stream.expectMessage(pending);
     this.#creditFreed();
     if (endStream) this.#endRequests();
   }

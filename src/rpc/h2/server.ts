@@ -9,8 +9,13 @@ import { readRequestHead } from "./request-head.ts";
 import type { ServerStreamHost } from "./server-stream.ts";
 import { H2ServerStream } from "./server-stream.ts";
 
-/** The windows a served connection grants: 4 MiB a stream (as the node:http2 server), 16 MiB in all. */
-const streamWindowBytes = 4 * 1024 * 1024;
+/**
+ * The windows a served connection grants: 1 MiB a stream, widened to 4 MiB (as the node:http2
+ * server) for a stream whose messages are large, 16 MiB in all. A stream of small messages with
+ * 4 MiB let a fast client queue a window's worth in the plugin (docs/performance.md §28).
+ */
+const streamWindowBytes = 1024 * 1024;
+const largeMessageWindowBytes = 4 * 1024 * 1024;
 const connectionWindowBytes = 16 * 1024 * 1024;
 const maxHeaderListBytes = 1024 * 1024;
 
@@ -34,6 +39,7 @@ export class H2ServerConnection extends H2Connection implements ServerStreamHost
   constructor(router: Router, socket: Duplex, initial?: Buffer) {
     super(socket, true, {
       streamWindowBytes,
+      largeMessageWindowBytes,
       connectionWindowBytes,
       maxConcurrentStreams: router.limits.maxConcurrentCalls,
       maxHeaderListBytes,

@@ -109,6 +109,11 @@ export function encodeSettings(values: Partial<Record<keyof typeof SettingId, nu
 export interface LocalSettings {
   /** The receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE). */
   readonly streamWindowBytes: number;
+  /**
+   * The window a stream is widened to, by a WINDOW_UPDATE, when a message of at least a quarter
+   * of `streamWindowBytes` starts arriving on it (docs/performance.md §28). Default: no widening.
+   */
+  readonly largeMessageWindowBytes?: number | undefined;
   /** The connection's receive window, opened by a WINDOW_UPDATE right after SETTINGS. */
   readonly connectionWindowBytes: number;
   /** SETTINGS_MAX_CONCURRENT_STREAMS (server), enforced with REFUSED_STREAM. */

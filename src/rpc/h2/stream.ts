@@ -53,7 +53,10 @@ export class H2Stream {
   sendWindow: number;
   /** Bytes the peer may still send on the stream. */
   receiveWindow: number;
-  readonly #windowBytes: number;
+  /** The window the peer is given on this stream: the initial one, or widened. */
+  #windowBytes: number;
+  /** What `expectMessage` widens the window to. */
+  largeMessageWindowBytes = 0;
   #unacked = 0;
   remoteEnded = false;
   localEnded = false;
@@ -189,6 +192,23 @@ export class H2Stream {
     if (length > this.receiveWindow) return false;
     this.receiveWindow -= length;
     return true;
+  }
+
+  /**
+   * A message of `bytes` has begun to arrive: when it is large against the window, widen the
+   * window at once, so the peer sends it without waiting for credit a quarter at a time.
+   */
+  expectMessage(bytes: number): void {
+    const target = this.largeMessageWindowBytes;
+    const window = this.#windowBytes;
+    if (bytes < window / creditDivisor || target <= window || this.remoteEnded || this.closed)
+      return;
+    const increment = target - window;
+    this.#windowBytes = target;
+    this.receiveWindow += increment;
+    const payload = Buffer.allocUnsafe(4);
+    payload.writeUInt32BE(increment, 0);
+    this.#host.writer.frame(FrameType.windowUpdate, 0, this.id, payload);
   }
 
   /** `bytes` were consumed: hand them back to the peer once a quarter of the window is. */
