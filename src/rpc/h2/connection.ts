@@ -110,9 +110,8 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   /** A new stream of this side (client) or the peer (server). */
   protected addStream(id: number, events: StreamEvents): H2Stream {
     const { initialWindowSize } = this.peer;
-    const local = this.local;
-    const stream = new H2Stream(this, id, events, initialWindowSize, local.streamWindowBytes);
-    stream.largeMessageWindowBytes = local.largeMessageWindowBytes ?? local.streamWindowBytes;
+    const stream = new H2Stream(this, id, events, initialWindowSize, this.local.streamWindowBytes);
+    stream.largeMessageWindowBytes = this.local.largeMessageWindowBytes ?? 0;
     this.streams.set(id, stream);
     return stream;
   }
