@@ -2,9 +2,10 @@
  * What a message waiting for its reader counts against the stream's window beyond its bytes.
  * A decoded message held in the queue costs the heap far more than its bytes on the wire (its
  * object, the views of its fields, the queue's node: a few hundred bytes for a 64 B message), and
- * a 4 MiB window of 64 B messages let a fast peer queue ≈ 59,000 of them, each surviving into the
- * old generation. Charging 1 KiB each bounds that queue, once the first window is spent, to ≈ 3,900 (docs/performance.md §28);
- * large messages are held as before.
+ * a window counted in bytes alone let a fast peer keep a window's worth of them queued (≈ 59,000
+ * in 4 MiB), each surviving into the old generation. Charged 1 KiB each, once the peer waits for
+ * credit the queue holds the window over ≈ 1 KiB a message (≈ 960 in 1 MiB; docs/performance.md
+ * §28); large messages are held as before.
  */
 export const heldMessageChargeBytes = 1024;
 
