@@ -5,8 +5,8 @@
  * inserts or deletes, and each table it leaves points at the next one. Once one such table
  * survives two scavenges (it sat through a pause), it is old, dead and still a root for the
  * young generation until the next full collection: every table after it and every call object
- * in them survive and are promoted. A TS plugin at 64 calls in flight spent 30 % of its CPU in
- * scavenges of 10–20 ms that way; with this table 2–3 %.
+ * in them survive and are promoted. A TS plugin at 64 calls in flight spent 26 % of its CPU in
+ * collections that way (scavenges of 10–20 ms, 214 MiB of RSS); with this table 9 % (89 MiB).
  *
  * Open addressing with linear probing over a typed array of keys and an array of values; a
  * deleted slot is filled by shifting later entries back (no tombstones), and a slot that holds
