@@ -14,19 +14,16 @@
  * full and shrinks only when emptied from a large size.
  */
 export class IdTable<T> implements ReadonlyIdTable<T> {
-  #keys: Uint32Array;
-  #values: (T | undefined)[];
-  #mask: number;
-  #shift: number;
+  #keys = new Uint32Array(0);
+  #values: (T | undefined)[] = [];
+  #mask = 0;
+  #shift = 0;
   #size = 0;
   /** The next key `insert` tries. */
   #cursor = 1;
 
   constructor() {
-    this.#keys = new Uint32Array(initialSlots);
-    this.#values = new Array<T | undefined>(initialSlots).fill(undefined);
-    this.#mask = initialSlots - 1;
-    this.#shift = 32 - Math.log2(initialSlots);
+    this.#allocate(initialSlots);
   }
 
   get size(): number {
@@ -110,13 +107,16 @@ export class IdTable<T> implements ReadonlyIdTable<T> {
 
   clear(): void {
     this.#values.fill(undefined);
-    if (this.#values.length > initialSlots) {
-      this.#keys = new Uint32Array(initialSlots);
-      this.#values = new Array<T | undefined>(initialSlots).fill(undefined);
-      this.#mask = initialSlots - 1;
-      this.#shift = 32 - Math.log2(initialSlots);
-    }
+    if (this.#values.length > initialSlots) this.#allocate(initialSlots);
     this.#size = 0;
+  }
+
+  /** Empty arrays of `slots` (a power of two) and the mask and shift that go with them. */
+  #allocate(slots: number): void {
+    this.#keys = new Uint32Array(slots);
+    this.#values = new Array<T | undefined>(slots).fill(undefined);
+    this.#mask = slots - 1;
+    this.#shift = 32 - Math.log2(slots);
   }
 
   /** Fibonacci hashing: ids that count up (every wire's) spread over the slots. */
@@ -127,10 +127,7 @@ export class IdTable<T> implements ReadonlyIdTable<T> {
   #resize(slots: number): void {
     const keys = this.#keys;
     const values = this.#values;
-    this.#keys = new Uint32Array(slots);
-    this.#values = new Array<T | undefined>(slots).fill(undefined);
-    this.#mask = slots - 1;
-    this.#shift = 32 - Math.log2(slots);
+    this.#allocate(slots);
     this.#size = 0;
     for (let i = 0; i < values.length; i++) {
       const value = values[i];

@@ -143,7 +143,7 @@ class Connection {
           : `connection to the plugin failed: ${this.#error.message}`,
         { cause: this.#error },
       );
-      for (const stream of [...this.#calls.values()]) stream.call.lost(reason);
+      for (const stream of this.#calls.values()) stream.call.lost(reason);
       this.#calls.clear();
       onClosed();
     });

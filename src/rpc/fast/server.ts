@@ -78,7 +78,7 @@ export class FastServerConnection {
         this.#writer.close();
         clearTimeout(this.#idleTimer);
         clearTimeout(this.#closeTimer);
-        for (const stream of [...this.#calls.values()])
+        for (const stream of this.#calls.values())
           stream.call?.cancel("the connection to the host closed");
         this.#calls.clear();
         resolve();
@@ -155,8 +155,7 @@ export class FastServerConnection {
     this.#writer.frame(FrameType.goaway, 0, encodeStatus(GrpcStatus.INTERNAL, reason));
     this.#writer.flush();
     this.#writer.close();
-    for (const stream of [...this.#calls.values()])
-      stream.call?.cancel(`protocol error: ${reason}`);
+    for (const stream of this.#calls.values()) stream.call?.cancel(`protocol error: ${reason}`);
     this.#socket.end();
     this.#closeTimer = setTimeout(() => this.#socket.destroy(), idleGraceMs);
     this.#closeTimer.unref();

@@ -175,7 +175,7 @@ class H2ClientConnection extends H2Connection implements ClientStreamHost {
   protected onGoaway(lastStreamIdServed: number, code: number, debug: string): void {
     this.#goaway = true;
     // Calls the server never saw fail now (they may be retried on a new connection).
-    for (const stream of [...this.streams.values()]) {
+    for (const stream of this.streams.values()) {
       if (stream.id <= lastStreamIdServed) continue;
       stream.close();
       stream.events.onReset(

@@ -372,7 +372,7 @@ export abstract class H2Connection implements StreamHost, ControlHost {
   }
 
   #resetAll(reason: string): void {
-    const streams = [...this.streams.values()];
+    const streams = this.streams.values();
     this.streams.clear();
     for (const stream of streams) {
       stream.close();

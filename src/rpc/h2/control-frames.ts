@@ -73,7 +73,7 @@ export function onSettings(host: ControlHost, flags: number, id: number, payload
     }
   }
   host.writer.frame(FrameType.settings, Flag.ack, 0);
-  if (delta > 0) for (const stream of [...host.openStreams.values()]) stream.pump();
+  if (delta > 0) for (const stream of host.openStreams.values()) stream.pump();
 }
 
 /** Answers a PING, or reports the answer to ours. */

@@ -203,12 +203,8 @@ export class H2Stream {
     const window = this.#windowBytes;
     if (bytes < window / creditDivisor || target <= window || this.remoteEnded || this.closed)
       return;
-    const increment = target - window;
     this.#windowBytes = target;
-    this.receiveWindow += increment;
-    const payload = Buffer.allocUnsafe(4);
-    payload.writeUInt32BE(increment, 0);
-    this.#host.writer.frame(FrameType.windowUpdate, 0, this.id, payload);
+    this.#grant(target - window);
   }
 
   /** `bytes` were consumed: hand them back to the peer once a quarter of the window is. */
@@ -218,6 +214,11 @@ export class H2Stream {
     if (this.#unacked < this.#windowBytes / creditDivisor) return;
     const increment = this.#unacked;
     this.#unacked = 0;
+    this.#grant(increment);
+  }
+
+  /** Gives the peer `increment` more bytes on this stream, in a WINDOW_UPDATE. */
+  #grant(increment: number): void {
     this.receiveWindow += increment;
     const payload = Buffer.allocUnsafe(4);
     payload.writeUInt32BE(increment, 0);
